@@ -1,13 +1,23 @@
 """Shared fixtures. Tests run on the CPU; float64 is switched on locally with ``jax.enable_x64``."""
 
+import atexit
 import os
+import shutil
+import tempfile
 
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
-os.environ["ICLX_COMPILATION_CACHE"] = ""   # hermetic tests: no persistent compilation cache
+# A compilation cache private to this test session (fresh each time, so tests stay hermetic): tests
+# that build the same program through different closures (the smoke trainer, mostly) compile it once.
+os.environ["ICLX_COMPILATION_CACHE"] = tempfile.mkdtemp(prefix="iclx-test-jax-cache-")
+atexit.register(shutil.rmtree, os.environ["ICLX_COMPILATION_CACHE"], ignore_errors=True)
 
 import jax  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+
+from iclx.experiment import enable_compilation_cache  # noqa: E402
+
+enable_compilation_cache()
 
 
 @pytest.fixture

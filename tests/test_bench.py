@@ -54,3 +54,12 @@ def test_torch_reference_has_the_same_model():
     assert gpt2.count_params(params) == bench_torch.count_params(reference)
     timing = bench_torch.time_training_step(case, repeats=1, steps=2)
     assert timing["step_s"] > 0 and timing["torch_version"] == torch.__version__
+
+
+def test_attention_case_times_the_lipschitz_sweep_program():
+    case = bench.AttentionCase("lipschitz-tiny", n_features=3, n_points=8, batch_size=16, chunk_steps=3)
+    record = bench.time_engine(case, n_seeds=2, chunk_steps=3, repeats=1)
+    assert record["case"] == "lipschitz-tiny" and record["seeds"] == 2
+    assert record["examples_per_s"] == pytest.approx(record["steps_per_s"] * 16 * 2)
+    assert record["flops_per_step"] is None and record["mfu"] is None
+    assert "TFLOP/s" in bench._row(record)

@@ -11,7 +11,8 @@ SCRIPT = textwrap.dedent("""
     from iclx.sharding import LaneLayout
     from iclx.experiments import linear_regression as LR
     assert jax.device_count() == 4, jax.devices()
-    cfg = LR.EXPERIMENT.config("smoke", [("train.steps", "20"), ("train.chunk_steps", "10")])
+    cfg = LR.EXPERIMENT.config("smoke", [("train.steps", "20"), ("train.chunk_steps", "10"),
+                                                ("model.n_layer", "1"), ("model.n_embd", "16")])
     problem, lanes = LR.build_problem(cfg), T.sweep_lanes(1, lr=[1e-3, 2e-3, 3e-3])  # 3 lanes -> pad to 4
     from iclx import results
     sharded, _ = T.run_training(problem, cfg.train, lanes, 0, progress=False, workdir="sharded")

@@ -13,8 +13,10 @@ from iclx.experiments import linear_regression as LR
 
 @pytest.fixture(scope="module")
 def cfg():
+    # one layer: the engine's behaviour does not depend on depth, and it halves every compile
     return LR.EXPERIMENT.config("smoke", [("train.steps", "60"), ("train.chunk_steps", "20"),
-                                          ("train.log_every", "10"), ("train.checkpoint_every", "20")])
+                                          ("train.log_every", "10"), ("train.checkpoint_every", "20"),
+                                          ("model.n_layer", "1")])
 
 
 @pytest.fixture(scope="module")
@@ -40,9 +42,9 @@ def test_vmapped_seeds_equal_single_runs(problem):
     assert not np.allclose(metrics_v["loss"][0], metrics_v["loss"][1])   # seeds are independent
 
 
-@pytest.mark.parametrize("schedule", ["constant", "cosine"])
-def test_learning_rate_sweep_lanes_equal_separate_runs(schedule):
-    overrides = [("train.schedule", schedule), ("train.warmup_steps", "3")]
+def test_learning_rate_sweep_lanes_equal_separate_runs():
+    """Each lane's traced lr goes through the schedule (warm-up, then cosine) like a fixed lr."""
+    overrides = [("train.schedule", "cosine"), ("train.warmup_steps", "3"), ("model.n_layer", "1")]
     cfg = LR.EXPERIMENT.config("smoke", overrides)
     lanes = T.sweep_lanes(1, lr=[1e-3, 3e-3])
     keys, hps = lanes.keys(0), lanes.device_hparams()

@@ -29,8 +29,6 @@ from pathlib import Path
 from typing import Any
 
 import jax
-import jax.numpy as jnp
-import numpy as np
 
 from iclx import config as C
 from iclx import results
@@ -58,14 +56,30 @@ class Case:
     batch_size: int = 64
 
 
+@dataclasses.dataclass(frozen=True)
+class AttentionCase:
+    """The one-layer softmax attention of ``lipschitz_threshold`` (GD on Q, population loss over a
+    bank of ``batch_size`` feature-count draws per seed), timed as its sweep trains it: lanes are
+    sweep points, ``chunk_steps`` steps per dispatch (the bank is drawn once per chunk)."""
+
+    name: str
+    n_features: int
+    n_points: int
+    batch_size: int
+    chunk_steps: int
+
+
 CASES = {
     "smoke": [Case("gpt2-tiny", 3, 5, 1, 1, 16, 8)],
-    "cpu": [Case("gpt2-cpu", 5, 11, 4, 2, 64), Case("gpt2-paper", 20, 41, 12, 8, 256)],
-    "paper": [Case("gpt2-cpu", 5, 11, 4, 2, 64), Case("gpt2-paper", 20, 41, 12, 8, 256)],
+    "cpu": [Case("gpt2-cpu", 5, 11, 4, 2, 64), Case("gpt2-paper", 20, 41, 12, 8, 256),
+            AttentionCase("lipschitz-attn", 5, 50, 256, 500)],
+    "paper": [Case("gpt2-cpu", 5, 11, 4, 2, 64), Case("gpt2-paper", 20, 41, 12, 8, 256),
+              AttentionCase("lipschitz-attn", 10, 100, 4096, 1000)],
 }
 SEEDS = {"smoke": (1, 2), "cpu": (1, 2, 4), "paper": (1, 2, 4, 8, 16)}
 CHUNKS = {"smoke": (1, 5), "cpu": (1, 10, 50), "paper": (1, 10, 100, 500)}
 STEPS = {"smoke": 5, "cpu": 20, "paper": 100}     # steps per timed chunk
+SWEEP_LANES = (1, 4, 16, 64)                     # lanes of the attention model's sweep
 
 
 def case_config(case: Case, dtype: str = "float32") -> C.ConfigDict:
@@ -79,6 +93,19 @@ def case_config(case: Case, dtype: str = "float32") -> C.ConfigDict:
     cfg.curriculum.enabled = False
     LR.validate(cfg)
     return cfg
+
+
+def attention_problem(case: AttentionCase) -> tuple[T.Problem, Any]:
+    """The Lipschitz sweep's problem and ``lanes(n)``: n sweep points (seeds of one L = 1 point)."""
+    from iclx.experiments import lipschitz_threshold as LT
+
+    cfg = LT.get_config("cpu")
+    cfg.task.update(n_features=case.n_features, n_dims=case.n_features, n_points=case.n_points)
+    cfg.sweep.train.update(batch_size=case.batch_size, chunk_steps=case.chunk_steps,
+                           log_every=case.chunk_steps, checkpoint_every=case.chunk_steps)
+    LT.validate(cfg)
+    point = {"L": 1.0, "alpha": 1.0, "rho": 0.0, "lr": 1.0}
+    return LT.build_problem(cfg, cfg.sweep.train), lambda n: T.point_lanes([point], n, LT.HP_KEYS)
 
 
 def flops_per_step(case: Case) -> float:
@@ -112,13 +139,17 @@ def _memory(compiled) -> dict[str, int | None]:
     return out
 
 
-def time_engine(case: Case, n_seeds: int, chunk_steps: int, repeats: int,
+def time_engine(case: Case | AttentionCase, n_seeds: int, chunk_steps: int, repeats: int,
                 dtype: str = "float32") -> dict[str, Any]:
     """Compile and time the engine's ``jit(vmap(chunk))`` for ``n_seeds`` lanes."""
     from iclx.experiments import linear_regression as LR
 
-    problem = LR.build_problem(case_config(case, dtype))
-    lanes = T.seed_lanes(n_seeds)
+    if isinstance(case, AttentionCase):
+        problem, make_lanes = attention_problem(case)
+        lanes, flops = make_lanes(n_seeds), None
+    else:
+        problem, lanes = LR.build_problem(case_config(case, dtype)), T.seed_lanes(n_seeds)
+        flops = flops_per_step(case) * n_seeds
     layout = LaneLayout.for_lanes(n_seeds)
     key_data = layout.put(jax.random.key_data(lanes.keys(0)))
     hps = layout.put(lanes.device_hparams())
@@ -132,13 +163,13 @@ def time_engine(case: Case, n_seeds: int, chunk_steps: int, repeats: int,
     jax.block_until_ready(compiled(state, key_data, hps))        # warm-up
     seconds = _median_time(lambda: compiled(state, key_data, hps), repeats)
     steps_per_s = chunk_steps / seconds
-    flops = flops_per_step(case) * n_seeds
     peak = PEAK_FLOPS.get((getattr(jax.devices()[0], "device_kind", ""), dtype))
+    achieved = None if flops is None else flops * steps_per_s
     return {"case": case.name, "seeds": n_seeds, "chunk_steps": chunk_steps, "dtype": dtype,
             "compile_s": compile_s, "step_s": seconds / chunk_steps, "steps_per_s": steps_per_s,
             "examples_per_s": steps_per_s * case.batch_size * n_seeds,
-            "flops_per_step": flops, "tflops_per_s": flops * steps_per_s / 1e12,
-            "mfu": None if peak is None else flops * steps_per_s / peak, **_memory(compiled)}
+            "flops_per_step": flops, "tflops_per_s": None if achieved is None else achieved / 1e12,
+            "mfu": None if peak is None or achieved is None else achieved / peak, **_memory(compiled)}
 
 
 def time_torch(case: Case, repeats: int, steps: int) -> dict[str, Any] | None:
@@ -156,11 +187,14 @@ def run(mode: str, repeats: int, with_torch: bool, dtypes: tuple[str, ...],
     steps = STEPS[mode]
     for case in CASES[mode]:
         paper_on_cpu = case.name == "gpt2-paper" and jax.default_backend() == "cpu"
+        attention = isinstance(case, AttentionCase)
         if paper_on_cpu:   # seconds per step on a CPU: one seed, one short chunk
             seed_grid, chunk_grid, base_chunk = (1,), (), 5
+        elif attention:    # lanes = sweep points (the cpu sweep has 72); the chunk its sweep uses
+            seed_grid, chunk_grid, base_chunk = SWEEP_LANES, (), case.chunk_steps
         else:
             seed_grid, chunk_grid, base_chunk = SEEDS[mode], CHUNKS[mode], steps
-        for dtype in dtypes:
+        for dtype in (("float32",) if attention else dtypes):   # the attention model has no dtype option
             for n_seeds in seed_grid:
                 records.append(time_engine(case, n_seeds, base_chunk, repeats, dtype))
                 log(_row(records[-1]))
@@ -169,7 +203,7 @@ def run(mode: str, repeats: int, with_torch: bool, dtypes: tuple[str, ...],
                     continue
                 records.append(time_engine(case, 1, chunk_steps, repeats, dtype))
                 log(_row(records[-1]))
-        if with_torch:
+        if with_torch and not attention:
             reference = time_torch(case, repeats, base_chunk)
             if reference is None:
                 log("  (PyTorch not installed: pip install -e '.[bench]')")
@@ -203,9 +237,10 @@ def _row(r: dict[str, Any]) -> str:
     mem = r["compiled_bytes"]
     mem_text = f"{mem / 2**20:8.1f} MiB" if mem else "       -    "
     mfu = f"{100 * r['mfu']:5.1f}%" if r["mfu"] is not None else "    -"
+    tflops = f"{r['tflops_per_s']:7.3f}" if r["tflops_per_s"] is not None else "      -"
     return (f"  {r['case']:<11} {r['dtype']:<8} seeds={r['seeds']:<3} chunk={r['chunk_steps']:<4} "
             f"compile {r['compile_s']:6.2f}s  {r['steps_per_s']:9.1f} steps/s  "
-            f"{r['examples_per_s']:11.0f} ex/s  {r['tflops_per_s']:7.3f} TFLOP/s  MFU {mfu}  {mem_text}")
+            f"{r['examples_per_s']:11.0f} ex/s  {tflops} TFLOP/s  MFU {mfu}  {mem_text}")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Sequence
+import os
 from pathlib import Path
 
 import matplotlib
@@ -74,11 +75,19 @@ def new_figure(ncols: int = 1, nrows: int = 1, *, width: float = 3.6, height: fl
     return plt.subplots(nrows, ncols, figsize=(width * ncols, height * nrows), squeeze=False, **kw)
 
 
+def figure_formats() -> tuple[str, ...]:
+    """The file formats figures are saved in: ``$ICLX_FIGURE_FORMATS`` (comma-separated, e.g.
+    ``png,pdf,svg``), default PNG and PDF."""
+    value = os.environ.get("ICLX_FIGURE_FORMATS", "png,pdf")
+    return tuple(f.strip().lower() for f in value.split(",") if f.strip()) or ("png",)
+
+
 def save_figure(fig, directory: Path, stem: str) -> list[Path]:
-    """Save ``fig`` as ``<directory>/<stem>.png`` and ``.pdf``; returns both paths."""
+    """Save ``fig`` as ``<directory>/<stem>.png`` and ``.pdf`` (see ``figure_formats``); returns the
+    paths."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    paths = [directory / f"{stem}.png", directory / f"{stem}.pdf"]
+    paths = [directory / f"{stem}.{fmt}" for fmt in figure_formats()]
     for path in paths:
         fig.savefig(path)
     plt.close(fig)

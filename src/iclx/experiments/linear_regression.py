@@ -32,34 +32,51 @@ NAME = "linear_regression"
 # --------------------------------------------------------------------------- config
 
 
+def training_preset(preset: str, *, steps: int | None = None) -> C.ConfigDict:
+    """The ``train`` group of the GPT-2 regression presets (shared by every experiment that trains
+    GPT-2 on linear regression): ``smoke`` a few Adam steps; ``cpu`` Adam 2e-3 with 200 warm-up steps
+    and cosine decay, 8000 steps; ``paper`` Garg et al.'s Adam 1e-4, 500k steps. ``steps`` overrides."""
+    if preset == "smoke":
+        train = T.default_config(steps=40, batch_size=16, lr=1e-3, chunk_steps=20, log_every=10)
+    elif preset == "cpu":
+        # Adam 2e-3 with warm-up and cosine decay: the best of lr ∈ {5e-4, 1e-3, 2e-3, 3e-3, 5e-3} ×
+        # {constant, cosine} in a sweep at 8000 steps (5e-3 stays at the trivial predictor)
+        train = T.default_config(steps=8000, batch_size=64, lr=2e-3, chunk_steps=250,
+                                 log_every=50, checkpoint_every=1000)
+        train.update(schedule="cosine", warmup_steps=200)
+    else:
+        train = T.default_config(steps=500_000, batch_size=64, lr=1e-4, chunk_steps=1000,
+                                 log_every=100, checkpoint_every=10_000)
+    if steps is not None:
+        train.steps = steps
+    return train
+
+
+def curriculum_preset(preset: str, d: int, n: int, *, interval: int = 400) -> C.ConfigDict:
+    """The curriculum of the presets: none for ``smoke``; dims 2→d and points 5→n, one step every
+    ``interval`` training steps for ``cpu``; Garg et al.'s 5→d / 11→n every 2000 steps for ``paper``."""
+    if preset == "smoke":
+        return curriculum_lib.default_config(d, n, enabled=False)
+    curriculum = curriculum_lib.default_config(d, n, enabled=True)
+    if preset == "cpu":
+        curriculum.update(dims_start=2, points_start=5, interval=interval)
+    else:
+        curriculum.update(dims_start=5, points_start=11, interval=2000)
+    return curriculum
+
+
 def get_config(preset: str = "cpu") -> C.ConfigDict:
     """Presets: ``smoke`` (seconds; tests), ``cpu`` (≤ 10 min on 2 cores), ``paper`` (Garg/Fu scale)."""
     cfg = E.common_config(preset, NAME)
     if preset == "smoke":
-        d, n, layers, heads, width = 4, 9, 2, 2, 32
-        cfg.seeds = 2
-        cfg.train = T.default_config(steps=40, batch_size=16, lr=1e-3, chunk_steps=20, log_every=10)
-        cfg.curriculum = curriculum_lib.default_config(d, n, enabled=False)
-        n_eval = 64
+        d, n, layers, heads, width, seeds, n_eval = 4, 9, 2, 2, 32, 2, 64
     elif preset == "cpu":
-        d, n, layers, heads, width = 5, 11, 4, 2, 64
-        cfg.seeds = 3
-        # Adam 2e-3 with warm-up and cosine decay: the best of lr ∈ {5e-4, 1e-3, 2e-3, 3e-3, 5e-3} ×
-        # {constant, cosine} in a sweep at 8000 steps (5e-3 stays at the trivial predictor)
-        cfg.train = T.default_config(steps=8000, batch_size=64, lr=2e-3, chunk_steps=250,
-                                     log_every=50, checkpoint_every=1000)
-        cfg.train.update(schedule="cosine", warmup_steps=200)
-        cfg.curriculum = curriculum_lib.default_config(d, n, enabled=True)
-        cfg.curriculum.update(dims_start=2, points_start=5, interval=400)
-        n_eval = 1280
+        d, n, layers, heads, width, seeds, n_eval = 5, 11, 4, 2, 64, 3, 1280
     else:  # paper: Garg et al. / Fu et al.
-        d, n, layers, heads, width = 20, 41, 12, 8, 256
-        cfg.seeds = 3
-        cfg.train = T.default_config(steps=500_000, batch_size=64, lr=1e-4, chunk_steps=1000,
-                                     log_every=100, checkpoint_every=10_000)
-        cfg.curriculum = curriculum_lib.default_config(d, n, enabled=True)
-        cfg.curriculum.update(dims_start=5, points_start=11, interval=2000)
-        n_eval = 1280
+        d, n, layers, heads, width, seeds, n_eval = 20, 41, 12, 8, 256, 3, 1280
+    cfg.seeds = seeds
+    cfg.train = training_preset(preset)
+    cfg.curriculum = curriculum_preset(preset, d, n)
     cfg.task = linear.default_config(d, n)
     cfg.model = models.gpt2.default_config(n_layer=layers, n_head=heads, n_embd=width,
                                            n_positions=2 * n)
@@ -68,13 +85,18 @@ def get_config(preset: str = "cpu") -> C.ConfigDict:
     return cfg
 
 
-def validate(cfg: C.ConfigDict) -> None:
+def validate_task(cfg: C.ConfigDict) -> None:
+    """The common fields, a linear-regression ``task`` and its ``curriculum``."""
     E.validate_common(cfg)
     tasks.validate_name(cfg)
     C.require(cfg.task.name == "linear_regression", "task.name",
               f"this experiment needs a linear-regression task, got {cfg.task.name!r}")
     linear.validate_config(cfg)
     curriculum_lib.validate_config(cfg, cfg.task.n_dims, cfg.task.n_points)
+
+
+def validate(cfg: C.ConfigDict) -> None:
+    validate_task(cfg)
     models.validate_name(cfg)
     models.MODELS[cfg.model.name][1](cfg, cfg.task.n_points)
     T.validate_config(cfg)

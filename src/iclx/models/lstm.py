@@ -17,7 +17,15 @@ from iclx import config as C
 from iclx.models.gpt2 import Hidden, interleave
 
 
-UNROLL = 64
+def lstm_cell(hidden: int) -> nn.OptimizedLSTMCell:
+    """An LSTM cell with PyTorch's initialisation (every weight ~ U(±1/√hidden), as in Garg et al.'s
+    and Fu et al.'s ``torch.nn.LSTM``). It also avoids flax's default orthogonal recurrent init,
+    whose QR decompositions, several in one vmapped jitted init, can deadlock XLA:CPU on 2 cores
+    (the LAPACK pitfall noted in ``iclx.algorithms.regression``)."""
+    bound = 1.0 / hidden ** 0.5
+    uniform = lambda key, shape, dtype=jnp.float32: jax.random.uniform(key, shape, dtype, -bound, bound)
+    return nn.OptimizedLSTMCell(hidden, kernel_init=uniform, recurrent_kernel_init=uniform,
+                                bias_init=uniform)
 
 
 class LSTMICL(nn.Module):
@@ -34,7 +42,7 @@ class LSTMICL(nn.Module):
         h = nn.Dense(self.hidden, name="read_in")(interleave(xs, ys))
         states = [h]
         for layer in range(self.n_layer):
-            h = nn.RNN(nn.OptimizedLSTMCell(self.hidden), unroll=UNROLL, name=f"lstm_{layer}")(h)
+            h = nn.RNN(lstm_cell(self.hidden), name=f"lstm_{layer}")(h)
             states.append(h)
         preds = nn.Dense(1, name="read_out")(h[..., ::2, :])[..., 0]
         if return_hidden:

@@ -1,0 +1,181 @@
+"""Layer-wise read-outs (probes) and the similarity metrics of Fu et al. 2023 (§3.3, Def. 3.3–3.4).
+
+- **Probes.** For every layer ℓ a linear read-out ŷ = uᵀh + v of the frozen hidden state h at each
+  x token. Fu et al. train it with Adam starting from the model's final read-out; the loss is convex,
+  so we solve the same estimator in closed form: ridge regression on features pooled over prompts and
+  positions, with the penalty pulling u towards the final read-out u₀ (the start point of their
+  optimiser), ``λ·‖u − u₀‖²``, ``λ = ridge · tr(Cov(h)) / H``. All layers are solved at once (the
+  solve is batched over the layer axis). Statistics are accumulated chunk by chunk with Chan's
+  parallel mean/covariance update, so any number of prompts fits in memory.
+- **Similarity of errors (SimE).** Per prompt, the cosine between the residual vectors
+  (pred − y over positions) of two algorithms, then the mean over prompts.
+- **Similarity of induced weights (SimW).** For each prefix, w̃ = least-squares fit of an
+  algorithm's predictions on T ≫ d random queries; the cosine of two algorithms' w̃, averaged over
+  prefixes and prompts.
+- **Best match.** The column-wise argmax of a heatmap (first maximum) and its tie band: every row
+  whose score rounds to the best score at ``decimals`` places.
+
+Shapes: features ``[L, B, n, H]`` (layer, prompt, position, width); predictions ``[..., B, n]``;
+heatmaps ``[K, L]`` (algorithm step, layer).
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from iclx.models.gpt2 import Hidden
+
+Array = jax.Array
+
+
+# --------------------------------------------------------------------------- features
+
+
+def layer_features(hidden: Hidden) -> Array:
+    """Probe features ``[L, B, n, H]`` at the x tokens: layers 1..L−1 read the raw residual stream
+    after their block, layer L the ln_f output (Hugging Face's ``hidden_states`` semantics)."""
+    inner = hidden.residual[1:-1, :, ::2]
+    return jnp.concatenate([inner, hidden.final[None, :, ::2]], axis=0)
+
+
+# --------------------------------------------------------------------------- probe statistics
+
+
+class ProbeStats(NamedTuple):
+    """Pooled first and second moments per layer (Chan's parallel form).
+
+    ``count []``, ``mean_f [L, H]``, ``mean_y []``, ``m2_ff [L, H, H]`` = Σ(f − f̄)(f − f̄)ᵀ,
+    ``m2_fy [L, H]`` = Σ(f − f̄)(y − ȳ).
+    """
+
+    count: Array
+    mean_f: Array
+    mean_y: Array
+    m2_ff: Array
+    m2_fy: Array
+
+
+def probe_stats(features: Array, targets: Array) -> ProbeStats:
+    """Moments of one chunk: ``features [L, B, n, H]``, ``targets [B, n]``, pooled over (B, n)."""
+    num_layers, width = features.shape[0], features.shape[-1]
+    f = features.reshape(num_layers, -1, width)
+    y = targets.reshape(-1)
+    mean_f, mean_y = f.mean(axis=1), y.mean()
+    fc, yc = f - mean_f[:, None], y - mean_y
+    return ProbeStats(jnp.asarray(y.shape[0], f.dtype), mean_f, mean_y,
+                      jnp.einsum("lnh,lng->lhg", fc, fc), jnp.einsum("lnh,n->lh", fc, yc))
+
+
+def merge_stats(a: ProbeStats, b: ProbeStats) -> ProbeStats:
+    """Moments of the union of two disjoint chunks (numerically stable)."""
+    n = a.count + b.count
+    wb = b.count / n
+    df, dy = b.mean_f - a.mean_f, b.mean_y - a.mean_y
+    cross = a.count * wb
+    return ProbeStats(n, a.mean_f + wb * df, a.mean_y + wb * dy,
+                      a.m2_ff + b.m2_ff + cross * jnp.einsum("lh,lg->lhg", df, df),
+                      a.m2_fy + b.m2_fy + cross * df * dy)
+
+
+def solve_probes(stats: ProbeStats, ridge: float, anchor_u: Array | None = None) -> tuple[Array, Array]:
+    """Ridge read-outs of every layer: ``u [L, H]``, ``v [L]`` minimising
+    Σ(uᵀf + v − y)² + N·λ‖u − u₀‖² with λ = ``ridge`` · tr(Cov f)/H and u₀ = ``anchor_u [H]``
+    (default 0). ``ridge = 0`` is ordinary least squares (needs full-rank features)."""
+    cov = stats.m2_ff / stats.count
+    cross = stats.m2_fy / stats.count
+    width = cov.shape[-1]
+    lam = ridge * jnp.trace(cov, axis1=-2, axis2=-1) / width                      # [L]
+    u0 = jnp.zeros((width,), cov.dtype) if anchor_u is None else jnp.asarray(anchor_u, cov.dtype)
+    eye = jnp.eye(width, dtype=cov.dtype)
+    lhs = cov + lam[:, None, None] * eye
+    rhs = cross + lam[:, None] * u0
+    u = jnp.linalg.solve(lhs, rhs[..., None])[..., 0]
+    v = stats.mean_y - jnp.einsum("lh,lh->l", stats.mean_f, u)
+    return u, v
+
+
+def probe_predictions(features: Array, u: Array, v: Array) -> Array:
+    """``preds [L, B, n]`` = uₗᵀ h + vₗ for ``features [L, B, n, H]``."""
+    return jnp.einsum("lbnh,lh->lbn", features, u.astype(features.dtype)) + v[:, None, None].astype(
+        features.dtype)
+
+
+# --------------------------------------------------------------------------- similarity of errors
+
+
+def _unit(vectors: Array, axis: int = -1) -> Array:
+    norm = jnp.linalg.norm(vectors, axis=axis, keepdims=True)
+    return vectors / jnp.where(norm > 0, norm, 1.0)
+
+
+def residual_cosine(preds_a: Array, preds_b: Array, ys: Array, first_position: int = 0) -> Array:
+    """Per-prompt cosine of the residuals (pred − y) over positions ``first_position..n−1``:
+    ``preds [..., B, n]`` (broadcasting) → ``[..., B]``. A zero residual has cosine 0."""
+    ra = _unit((preds_a - ys)[..., first_position:])
+    rb = _unit((preds_b - ys)[..., first_position:])
+    return jnp.sum(ra * rb, axis=-1)
+
+
+def similarity_of_errors(preds_a: Array, preds_b: Array, ys: Array, first_position: int = 0) -> Array:
+    """SimE heatmap ``[K, L]``: mean over prompts of the residual cosine between every row of
+    ``preds_a [K, B, n]`` (e.g. algorithm steps) and every row of ``preds_b [L, B, n]`` (layers)."""
+    ra = _unit((preds_a - ys)[..., first_position:])
+    rb = _unit((preds_b - ys)[..., first_position:])
+    return jnp.einsum("kbn,lbn->kl", ra, rb) / ys.shape[0]
+
+
+# --------------------------------------------------------------------------- similarity of weights
+
+
+def induced_weights(queries: Array, preds: Array) -> Array:
+    """w̃ = (X̃ᵀX̃)⁻¹X̃ᵀỸ: the least-squares linear fit of predictions on queries.
+    ``queries [..., T, d]``, ``preds [..., T]`` → ``[..., d]`` (needs T ≥ d)."""
+    return jnp.einsum("...dt,...t->...d", jnp.linalg.pinv(queries), preds)
+
+
+def similarity_of_weights(weights_a: Array, weights_b: Array) -> Array:
+    """SimW heatmap ``[K, L]``: the cosine of induced weights ``[K, B, t, d]`` and ``[L, B, t, d]``,
+    averaged over prefixes t and prompts B (pass the prefixes with t ≥ 1 only)."""
+    ua, ub = _unit(weights_a), _unit(weights_b)
+    return jnp.einsum("kbtd,lbtd->kl", ua, ub) / (ua.shape[1] * ua.shape[2])
+
+
+# --------------------------------------------------------------------------- best match
+
+
+class BestMatch(NamedTuple):
+    """Per column of a heatmap: ``index`` of the first maximal row, its ``score``, and the tie band
+    ``low..high`` (smallest and largest row whose score rounds to the best one)."""
+
+    index: np.ndarray
+    score: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
+
+
+def best_match(heatmap: np.ndarray, decimals: int = 3) -> BestMatch:
+    """Column-wise best row of ``heatmap [K, L]`` with its rounding tie band (Fu et al. Def. 3.4;
+    their code takes the first maximum of the unrounded scores)."""
+    heat = np.asarray(heatmap, dtype=np.float64)
+    index = np.argmax(heat, axis=0)
+    score = heat[index, np.arange(heat.shape[1])]
+    tied = np.round(heat, decimals) >= np.round(score, decimals)[None, :]
+    rows = np.arange(heat.shape[0])[:, None]
+    low = np.where(tied, rows, heat.shape[0]).min(axis=0)
+    high = np.where(tied, rows, -1).max(axis=0)
+    return BestMatch(index, score, low, high)
+
+
+def best_steps(heatmaps: np.ndarray, steps, decimals: int = 3) -> dict[str, np.ndarray]:
+    """Best-matching step values for heatmaps ``[S, K, L]`` (one per seed) over the step grid
+    ``steps [K]``: ``{"best", "low", "high", "score"}`` each ``[S, L]``."""
+    steps = np.asarray(steps)
+    matches = [best_match(h, decimals) for h in np.asarray(heatmaps)]
+    return {"best": np.stack([steps[m.index] for m in matches]),
+            "low": np.stack([steps[m.low] for m in matches]),
+            "high": np.stack([steps[m.high] for m in matches]),
+            "score": np.stack([m.score for m in matches])}
