@@ -78,7 +78,7 @@ CASES = {
 }
 SEEDS = {"smoke": (1, 2), "cpu": (1, 2, 4), "paper": (1, 2, 4, 8, 16)}
 CHUNKS = {"smoke": (1, 5), "cpu": (1, 10, 50), "paper": (1, 10, 100, 500)}
-STEPS = {"smoke": 5, "cpu": 20, "paper": 100}     # steps per timed chunk
+STEPS = {"smoke": 5, "cpu": 50, "paper": 100}     # steps per timed chunk
 SWEEP_LANES = (1, 4, 16, 64)                     # lanes of the attention model's sweep
 
 
