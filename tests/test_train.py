@@ -28,18 +28,25 @@ def final_losses(workdir):
     return results.metrics_arrays(results.metrics_path(workdir))
 
 
-def test_vmapped_seeds_equal_single_runs(problem):
-    train = T.make_train(problem, 15)
+def test_vmapped_seeds_equal_single_runs_and_lower_the_loss(cfg, problem):
+    train = T.make_train(problem, 100)
     keys = rng.seed_keys(0, [0, 1])
     state_v, metrics_v = jax.jit(jax.vmap(train))(keys)
     single = jax.jit(train)
     for lane in range(2):
         state_s, metrics_s = single(keys[lane])
-        np.testing.assert_allclose(metrics_v["loss"][lane], metrics_s["loss"], rtol=1e-4, atol=1e-6)
+        np.testing.assert_allclose(metrics_v["loss"][lane], metrics_s["loss"], rtol=2e-4, atol=1e-6)
         for a, b in zip(jax.tree.leaves(T.lane_slice(state_v.params, lane)),
                         jax.tree.leaves(state_s.params)):
-            np.testing.assert_allclose(a, b, rtol=1e-3, atol=1e-5)
+            np.testing.assert_allclose(a, b, rtol=1e-3, atol=1e-4)
     assert not np.allclose(metrics_v["loss"][0], metrics_v["loss"][1])   # seeds are independent
+    # and training works: on 512 fresh prompts the error falls below 90% of the initial one
+    model = LR.models.build(cfg.model, cfg.task.n_dims)
+    prompt = LR.linear.LinearRegressionTask.from_config(cfg.task).sample_batch(jax.random.key(123), 512)
+    mse = jax.jit(lambda p: jnp.mean((model.apply({"params": p}, prompt.xs, prompt.ys) - prompt.ys) ** 2))
+    before = mse(T.make_init(problem)(keys[0], {}).params)
+    after = mse(T.lane_slice(state_v.params, 0))
+    assert np.isfinite(after) and after < 0.9 * before
 
 
 def test_learning_rate_sweep_lanes_equal_separate_runs():
@@ -56,18 +63,6 @@ def test_learning_rate_sweep_lanes_equal_separate_runs():
         _, metrics_s = jax.jit(T.make_train(LR.build_problem(cfg_lr), 10))(keys[lane])
         np.testing.assert_allclose(metrics_v["loss"][lane], metrics_s["loss"], rtol=1e-4, atol=1e-6)
     assert lanes.labels == ({"lr": 1e-3, "seed": 0}, {"lr": 3e-3, "seed": 0})
-
-
-def test_smoke_training_lowers_the_loss(cfg, problem):
-    model = LR.models.build(cfg.model, cfg.task.n_dims)
-    task = LR.linear.LinearRegressionTask.from_config(cfg.task)
-    prompt = task.sample_batch(jax.random.key(123), 512)
-    mse = jax.jit(lambda p: jnp.mean((model.apply({"params": p}, prompt.xs, prompt.ys) - prompt.ys) ** 2))
-    key = rng.seed_keys(0, [0])[0]
-    before = mse(T.make_init(problem)(key, {}).params)
-    state, _ = jax.jit(T.make_train(problem, 100))(key)
-    after = mse(state.params)
-    assert np.isfinite(after) and after < 0.9 * before
 
 
 def test_same_seed_same_metrics(tmp_path, cfg, problem):
