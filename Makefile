@@ -13,7 +13,7 @@ GVN_FIGS := experiments/gd_vs_newton
 	reproduce-fig-gd-vs-newton-width reproduce-fig-gd-vs-newton-all clean-runs help
 
 help:
-	@echo "make demo                              first figure at cpu scale (~10 min on 2 cores)"
+	@echo "make demo                              first figure at cpu scale (7-10 min on 2 cores)"
 	@echo "make test                              the test suite (CPU, < 5 min)"
 	@echo "make reproduce-fig-linear-regression   GPT-2 vs least squares / Newton / GD (cpu preset)"
 	@echo "make reproduce-fig-lipschitz           softmax attention: dynamics and the L-threshold sweep"

@@ -27,3 +27,16 @@ def test_save_figure_writes_the_requested_formats(tmp_path, monkeypatch, formats
         paths = plotting.save_figure(fig, tmp_path, "f")
     assert [p.suffix[1:] for p in paths] == suffixes
     assert all(p.stat().st_size > 500 for p in paths)
+
+
+def test_replotting_gives_identical_files(tmp_path, monkeypatch):
+    monkeypatch.setenv("ICLX_FIGURE_FORMATS", "png,pdf,svg")
+
+    def draw(directory):
+        with plotting.style():
+            fig, axes = plotting.new_figure()
+            axes[0, 0].plot([0, 1], [1, 0])
+            return plotting.save_figure(fig, directory, "f")
+
+    for a, b in zip(draw(tmp_path / "a"), draw(tmp_path / "b")):
+        assert a.read_bytes() == b.read_bytes(), a.suffix

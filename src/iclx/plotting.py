@@ -23,6 +23,7 @@ PALETTE = ("#000000", "#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#5
 
 RC = {
     "figure.dpi": 110, "savefig.dpi": 200, "savefig.bbox": "tight", "font.size": 9,
+    "svg.hashsalt": "iclx",   # stable SVG element ids (reproducible files)
     "axes.titlesize": 10, "axes.labelsize": 9, "legend.fontsize": 7.5, "xtick.labelsize": 8,
     "ytick.labelsize": 8, "axes.spines.top": False, "axes.spines.right": False, "axes.grid": True,
     "grid.alpha": 0.3, "grid.linewidth": 0.5, "lines.linewidth": 1.6, "legend.frameon": False,
@@ -75,6 +76,9 @@ def new_figure(ncols: int = 1, nrows: int = 1, *, width: float = 3.6, height: fl
     return plt.subplots(nrows, ncols, figsize=(width * ncols, height * nrows), squeeze=False, **kw)
 
 
+_STABLE_METADATA = {"pdf": {"CreationDate": None}, "svg": {"Date": None}}
+
+
 def figure_formats() -> tuple[str, ...]:
     """The file formats figures are saved in: ``$ICLX_FIGURE_FORMATS`` (comma-separated, e.g.
     ``png,pdf,svg``), default PNG and PDF."""
@@ -88,8 +92,8 @@ def save_figure(fig, directory: Path, stem: str) -> list[Path]:
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     paths = [directory / f"{stem}.{fmt}" for fmt in figure_formats()]
-    for path in paths:
-        fig.savefig(path)
+    for path in paths:   # no creation dates: a re-plot of the same results gives the same files
+        fig.savefig(path, metadata=_STABLE_METADATA.get(path.suffix[1:]))
     plt.close(fig)
     return paths
 

@@ -112,19 +112,24 @@ def _unit(vectors: Array, axis: int = -1) -> Array:
     return vectors / jnp.where(norm > 0, norm, 1.0)
 
 
+def unit_residuals(preds: Array, ys: Array, first_position: int = 0) -> Array:
+    """Residuals pred − y over positions ``first_position..n−1``, scaled to unit length per prompt:
+    ``preds [..., B, n]`` (broadcast against ``ys [B, n]``) → ``[..., B, n − first_position]``
+    (a zero residual stays zero, so its cosine with anything is 0)."""
+    return _unit((preds - ys)[..., first_position:])
+
+
 def residual_cosine(preds_a: Array, preds_b: Array, ys: Array, first_position: int = 0) -> Array:
-    """Per-prompt cosine of the residuals (pred − y) over positions ``first_position..n−1``:
-    ``preds [..., B, n]`` (broadcasting) → ``[..., B]``. A zero residual has cosine 0."""
-    ra = _unit((preds_a - ys)[..., first_position:])
-    rb = _unit((preds_b - ys)[..., first_position:])
-    return jnp.sum(ra * rb, axis=-1)
+    """Per-prompt cosine of two residual vectors: ``preds [..., B, n]`` → ``[..., B]``."""
+    return jnp.sum(unit_residuals(preds_a, ys, first_position)
+                   * unit_residuals(preds_b, ys, first_position), axis=-1)
 
 
 def similarity_of_errors(preds_a: Array, preds_b: Array, ys: Array, first_position: int = 0) -> Array:
     """SimE heatmap ``[K, L]``: mean over prompts of the residual cosine between every row of
     ``preds_a [K, B, n]`` (e.g. algorithm steps) and every row of ``preds_b [L, B, n]`` (layers)."""
-    ra = _unit((preds_a - ys)[..., first_position:])
-    rb = _unit((preds_b - ys)[..., first_position:])
+    ra = unit_residuals(preds_a, ys, first_position)
+    rb = unit_residuals(preds_b, ys, first_position)
     return jnp.einsum("kbn,lbn->kl", ra, rb) / ys.shape[0]
 
 
