@@ -27,6 +27,23 @@ def x64():
         yield
 
 
+def _assert_causal(model, params, xs, ys, i: int) -> None:
+    """The prediction at x_j (j ≤ i) ignores every later x and every y from y_i on (its own label),
+    and the predictions after position i do depend on them."""
+    preds = model.apply({"params": params}, xs, ys)
+    xs2 = xs.at[:, i + 1:].set(jax.random.normal(jax.random.key(9), xs[:, i + 1:].shape))
+    ys2 = ys.at[:, i:].set(100.0)
+    preds2 = model.apply({"params": params}, xs2, ys2)
+    np.testing.assert_allclose(preds2[:, : i + 1], preds[:, : i + 1], atol=1e-6)
+    assert not np.allclose(preds2[:, i + 1:], preds[:, i + 1:])
+
+
+@pytest.fixture
+def assert_causal():
+    """``assert_causal(model, params, xs [B, n, d], ys [B, n], i)``: see ``_assert_causal``."""
+    return _assert_causal
+
+
 @pytest.fixture
 def np_rng():
     return np.random.default_rng(0)

@@ -18,15 +18,8 @@ def model_and_params():
     return model, model.init(jax.random.key(2), xs, ys)["params"], xs, ys
 
 
-def test_prediction_at_i_ignores_later_tokens_and_own_label(model_and_params):
-    model, params, xs, ys = model_and_params
-    preds = model.apply({"params": params}, xs, ys)
-    i = 3
-    xs2 = xs.at[:, i + 1:].set(5.0)
-    ys2 = ys.at[:, i:].set(-7.0)
-    preds2 = model.apply({"params": params}, xs2, ys2)
-    np.testing.assert_allclose(preds2[:, : i + 1], preds[:, : i + 1], atol=1e-6)
-    assert not np.allclose(preds2[:, i + 1:], preds[:, i + 1:])
+def test_prediction_at_i_ignores_later_tokens_and_own_label(model_and_params, assert_causal):
+    assert_causal(*model_and_params, i=3)
 
 
 def test_hidden_states_feed_the_probes(model_and_params):
