@@ -151,6 +151,11 @@ def step_grids(cfg: C.ConfigDict) -> dict[str, np.ndarray]:
             "gd_log": 2 ** np.arange(s.gd_log2_max + 1)}
 
 
+def static_grids(cfg: C.ConfigDict) -> dict[str, tuple[int, ...]]:
+    """``step_grids`` as tuples of ints (static arguments of the jitted baselines)."""
+    return {k: tuple(int(s) for s in v) for k, v in step_grids(cfg).items()}
+
+
 def sub_config(cfg: C.ConfigDict, model: C.ConfigDict, train: C.ConfigDict) -> C.ConfigDict:
     """The config ``linear_regression.build_problem`` reads, with another model and train group."""
     return C.ConfigDict(dict(task=cfg.task.to_dict(), curriculum=cfg.curriculum.to_dict(),
@@ -284,7 +289,7 @@ def x64(fn, *arrays, **static):
 def baseline_predictions(cfg: C.ConfigDict, xs: np.ndarray, ys: np.ndarray) -> dict[str, np.ndarray]:
     """``{"newton" [K, B, n], "gd" [G, B, n], "gd_log" [G', B, n], "least_squares", "online_gd" [B, n]}``
     in float64."""
-    grids = {k: tuple(int(s) for s in v) for k, v in step_grids(cfg).items()}
+    grids = static_grids(cfg)
     gd = lambda x, y, steps: _gradient_descent(x, y, cfg.sim.gd_lr, steps=steps)
     return {"newton": x64(_newton_predictions, xs, ys, num_steps=cfg.sim.newton_max),
             "gd": x64(gd, xs, ys, steps=grids["gd"]),
@@ -297,7 +302,7 @@ def baseline_induced_weights(cfg: C.ConfigDict, xs: np.ndarray, ys: np.ndarray,
                              queries: np.ndarray) -> dict[str, np.ndarray]:
     """w̃ ``[K, B, n−1, d]`` per algorithm step at prefixes 1..n−1: the algorithm's predictions on the
     same queries as the transformer's, fitted by least squares (= its weight vector, up to rounding)."""
-    grids = {k: tuple(int(s) for s in v) for k, v in step_grids(cfg).items()}
+    grids = static_grids(cfg)
     gd = lambda x, y, steps: _gd_weights(x, y, cfg.sim.gd_lr, steps=steps)
     weights = {"newton": x64(_newton_weights, xs, ys, num_steps=cfg.sim.newton_max),
                "gd": x64(gd, xs, ys, steps=grids["gd"]),

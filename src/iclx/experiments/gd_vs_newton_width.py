@@ -22,7 +22,7 @@ import numpy as np
 
 from iclx import config as C
 from iclx import experiment as E
-from iclx import models, plotting, rng
+from iclx import models, plotting
 from iclx import train as T
 from iclx.algorithms import regression as R
 from iclx.experiments import linear_regression as LR
@@ -77,11 +77,9 @@ def width_config(cfg: C.ConfigDict, width: int) -> C.ConfigDict:
 
 def run(cfg: C.ConfigDict, ctx: E.RunContext):
     lanes = T.seed_lanes(cfg.seeds)
-    keys = lanes.keys(cfg.seed)
-    task = linear.LinearRegressionTask.from_config(cfg.task)
-    d = task.n_dims
+    d = cfg.task.n_dims
     arrays: dict[str, np.ndarray] = {}
-    prompts = [task.sample_batch(rng.stream(key, "eval"), cfg.eval.n_prompts) for key in keys]
+    prompts = [LR.eval_prompts(cfg, key) for key in lanes.keys(cfg.seed)]
     arrays["error/least_squares"] = np.stack([np.asarray(R.squared_error_per_position(
         R.least_squares(p.xs, p.ys), p.ys, d)) for p in prompts])
     for width in cfg.widths:
