@@ -18,12 +18,13 @@ import dataclasses
 import shutil
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from iclx import claims as claims_lib
 from iclx import config as C
 from iclx import results
 from iclx import train as T
@@ -40,6 +41,7 @@ class RunContext:
     run_dir: Path | None
     progress: bool = True
     stats: dict[str, Any] = dataclasses.field(default_factory=dict)
+    lanes: dict[str, list[dict[str, Any]]] = dataclasses.field(default_factory=dict)
 
     def train(self, problem: T.Problem, train_cfg: C.ConfigDict, lanes: T.Lanes,
               name: str = results.MAIN_STAGE) -> T.TrainState:
@@ -47,6 +49,7 @@ class RunContext:
         state, stats = T.run_training(problem, train_cfg, lanes, self.cfg.seed, workdir=self.run_dir,
                                       name=name, progress=self.progress)
         self.stats[f"train_{name}"] = stats.to_dict()
+        self.lanes[name] = [dict(label) for label in lanes.labels]
         return state
 
     def log(self, message: str) -> None:
@@ -61,16 +64,31 @@ class Experiment:
     validate: Callable[[C.ConfigDict], None]
     run: Callable[[C.ConfigDict, RunContext], tuple[dict[str, Any], dict[str, np.ndarray]]]
     plot: Callable[[C.ConfigDict, dict[str, Any], dict[str, np.ndarray], Path], list[Path]]
-    figures_dir: str = ""   # the repository folder that holds this experiment's figures
+    claims: tuple[claims_lib.Claim, ...] = ()
+    # named variants: a variant's function changes a preset's config in place (e.g. noisy labels)
+    variants: Mapping[str, Callable[[C.ConfigDict], None]] = dataclasses.field(default_factory=dict)
+    presets: tuple[str, ...] = PRESETS
 
-    def config(self, preset: str, overrides: Sequence[tuple[str, str]] = ()) -> C.ConfigDict:
-        """The validated config of ``preset`` with ``overrides``; raises ``ConfigError``."""
-        if preset not in PRESETS:
-            raise C.ConfigError("preset", f"unknown preset {preset!r} (choose from: {', '.join(PRESETS)})")
-        cfg = C.apply_overrides(self.get_config(preset), overrides)
+    def config(self, preset: str, overrides: Sequence[tuple[str, str]] = (),
+               variant: str = "") -> C.ConfigDict:
+        """The validated config of ``preset`` (+ ``variant``) with ``overrides``; raises ``ConfigError``."""
+        if preset not in self.presets:
+            raise C.ConfigError("preset", f"unknown preset {preset!r} (choose from: {', '.join(self.presets)})")
+        cfg = self.get_config(preset)
+        if variant:
+            if variant not in self.variants:
+                known = ", ".join(self.variants) or "none"
+                raise C.ConfigError("variant", f"unknown variant {variant!r} (this experiment has: {known})")
+            self.variants[variant](cfg)
+            cfg.variant = variant
+        cfg = C.apply_overrides(cfg, overrides)
         cfg.preset = preset
         self.validate(cfg)
         return cfg
+
+    def evaluate_claims(self, cfg: C.ConfigDict, scalars: dict[str, Any],
+                        arrays: dict[str, np.ndarray]) -> list[dict[str, Any]]:
+        return claims_lib.evaluate(self.claims, scalars, arrays, cfg.preset)
 
     def run_dir(self, cfg: C.ConfigDict, out: Path) -> Path:
         return Path(out) / self.name / f"{cfg.preset}-{C.config_hash(cfg)}"
@@ -87,8 +105,9 @@ class Experiment:
         t0 = time.perf_counter()
         scalars, arrays = self.run(cfg, ctx)
         scalars = {**scalars, "experiment": self.name, "preset": cfg.preset,
-                   "config_hash": C.config_hash(cfg), "wall_s": time.perf_counter() - t0,
-                   "training": ctx.stats}
+                   "variant": cfg.get("variant", ""), "config_hash": C.config_hash(cfg),
+                   "wall_s": time.perf_counter() - t0, "training": ctx.stats, "lanes": ctx.lanes}
+        scalars["claims"] = self.evaluate_claims(cfg, scalars, arrays)
         if main_process:
             results.save_results(run_dir, scalars, arrays)
         return run_dir
@@ -116,7 +135,10 @@ def _parser(experiment: Experiment) -> argparse.ArgumentParser:
         description="Run (or resume) the experiment, save its results and plot them. Config fields "
                     "are set with --config.<group>.<field>=<value> (lists: 1,2,3); "
                     "--show-config lists them.")
-    parser.add_argument("--preset", default="cpu", help="smoke | cpu | paper (default: cpu)")
+    parser.add_argument("--preset", default="cpu",
+                        help=f"{' | '.join(experiment.presets)} (default: cpu)")
+    parser.add_argument("--variant", default="",
+                        help="a named variant: " + (", ".join(experiment.variants) or "none"))
     parser.add_argument("--out", default="runs", help="root of the run folders (default: runs)")
     parser.add_argument("--figures", default=None,
                         help="also copy the figures into this folder (the make targets use "
@@ -179,7 +201,7 @@ def run_command_line(experiment: Experiment, argv: Sequence[str]) -> int:
     parser = _parser(experiment)
     args, extra = parser.parse_known_args(argv)
     try:
-        cfg = experiment.config(args.preset, parse_overrides(extra))
+        cfg = experiment.config(args.preset, parse_overrides(extra), args.variant)
     except C.ConfigError as error:
         return fail(f"config field {error.field}: {error.message}", 2)
     run_dir = experiment.run_dir(cfg, Path(args.out))

@@ -1,3 +1,99 @@
-"""One module per reproduced figure set; each is ``python -m iclx.experiments.<name>``."""
+"""The registry: every paper, every experiment and every make target, once.
 
-EXPERIMENTS = ("linear_regression", "lipschitz_threshold", "gd_vs_newton", "gd_vs_newton_width")
+The Makefile (``make help``, ``make reproduce-fig-<target>``), the README table, the report, the
+benchmark and the tests read this. It imports no experiment: ``load(name)`` does, on demand.
+
+An experiment is a package ``iclx.experiments.<name>`` (config.py, run.py, plots.py, claims.py,
+__main__.py) whose ``__init__`` defines ``EXPERIMENT``. A ``Target`` is one make target: an
+experiment at a preset, optionally with a named variant (a set of config changes the experiment's
+config.py declares), writing its figures and results to a repository folder.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from iclx.experiment import Experiment
+
+
+@dataclasses.dataclass(frozen=True)
+class Paper:
+    key: str
+    title: str
+    authors: str
+    year: int
+    arxiv: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Target:
+    """``make reproduce-fig-<name>``: ``experiment`` at ``preset`` (+ ``variant``) into ``figures``."""
+
+    name: str
+    experiment: str
+    figures: str
+    description: str
+    variant: str = ""
+    preset: str = "cpu"
+    minutes: str = ""          # measured wall time of the cpu preset on 2 cores, for the README
+
+
+PAPERS = {p.key: p for p in (
+    Paper("fu-newton", "Transformers Learn to Achieve Second-Order Convergence Rates for In-Context "
+          "Linear Regression", "Fu, Chen, Jia, Sharan", 2023, "2310.17086"),
+    Paper("lipschitz", "Provable In-Context Learning of Nonlinear Regression with Transformers",
+          "Li, Duan, Liang", 2025, "2507.20443"),
+    Paper("gmm", "On the Training Convergence of Transformers for In-Context Classification of "
+          "Gaussian Mixtures", "Shen, Zhou, Yang, Shen", 2024, "2410.11778"),
+    Paper("mlp-mixing", "How Data Mixing Shapes In-Context Learning: Asymptotic Equivalence for "
+          "Transformers with MLPs", "Demir, Doğan", 2025, "2510.25753"),
+    Paper("deep-opt", "Transformers are Deep Optimizers: Provable In-Context Learning for Deep Model "
+          "Training", "Wu, Su, Hu, Song, Liu", 2024, "2411.16549"),
+)}
+
+# experiment module -> paper key
+EXPERIMENTS = {
+    "linear_regression": "fu-newton",
+    "gd_vs_newton": "fu-newton",
+    "gd_vs_newton_width": "fu-newton",
+    "lipschitz_threshold": "lipschitz",
+}
+
+TARGETS = {t.name: t for t in (
+    Target("linear-regression", "linear_regression", "experiments/linear_regression",
+           "GPT-2 vs least squares / Newton / GD / averaging / 3-NN: error vs in-context examples",
+           minutes="7"),
+    Target("gd-vs-newton", "gd_vs_newton", "experiments/gd_vs_newton",
+           "Fu et al.: probes, SimE/SimW heatmaps, best Newton / GD step per layer, Table 1, LSTM",
+           minutes="12"),
+    Target("gd-vs-newton-illcond", "gd_vs_newton", "experiments/gd_vs_newton/ill_conditioned",
+           "the same on ill-conditioned inputs (κ = 100), Figs 4/16", variant="ill_conditioned",
+           minutes="8½"),
+    Target("gd-vs-newton-noisy", "gd_vs_newton", "experiments/gd_vs_newton/noisy",
+           "the same with noisy labels (σ = 0.1), Fig 19", variant="noisy", minutes="9"),
+    Target("gd-vs-newton-width", "gd_vs_newton_width", "experiments/gd_vs_newton/width",
+           "width ablation of 1-head models, Fig 6", minutes="11"),
+    Target("lipschitz", "lipschitz_threshold", "experiments/lipschitz_threshold",
+           "attention dynamics (Fig 1a/1b), steps-to-ε vs L across the threshold, attention maps",
+           minutes="2"),
+)}
+
+DEMO_TARGET = "linear-regression"
+
+
+def load(name: str) -> "Experiment":
+    """The ``Experiment`` of module ``iclx.experiments.<name>`` (imports it)."""
+    if name not in EXPERIMENTS:
+        raise KeyError(f"unknown experiment {name!r} (registered: {', '.join(EXPERIMENTS)})")
+    return importlib.import_module(f"iclx.experiments.{name}").EXPERIMENT
+
+
+def targets_of(experiment: str) -> list[Target]:
+    return [t for t in TARGETS.values() if t.experiment == experiment]
+
+
+def paper_of(experiment: str) -> Paper:
+    return PAPERS[EXPERIMENTS[experiment]]
