@@ -203,3 +203,22 @@ class Checkpoints:
 
 def remove_run(run_dir: Path) -> None:
     shutil.rmtree(run_dir, ignore_errors=True)
+
+
+# --------------------------------------------------------------------------- lanes by label
+
+
+def select_lanes(labels: list[Mapping[str, Any]], **criteria: Any) -> np.ndarray:
+    """Indices of the lanes whose label matches every ``criteria`` item (floats compared with
+    ``np.isclose``), in lane order. ``labels`` is ``scalars["lanes"][stage]`` of a saved run."""
+    def matches(label: Mapping[str, Any]) -> bool:
+        for key, want in criteria.items():
+            have = label.get(key)
+            if isinstance(want, float) or isinstance(have, float):
+                if have is None or not np.isclose(float(have), float(want)):
+                    return False
+            elif have != want:
+                return False
+        return True
+
+    return np.array([i for i, label in enumerate(labels) if matches(label)], dtype=int)
