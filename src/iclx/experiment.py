@@ -93,8 +93,10 @@ class Experiment:
     def run_dir(self, cfg: C.ConfigDict, out: Path) -> Path:
         return Path(out) / self.name / f"{cfg.preset}-{C.config_hash(cfg)}"
 
-    def execute(self, cfg: C.ConfigDict, run_dir: Path, *, progress: bool = True) -> Path:
-        """Run (or resume) into ``run_dir`` unless it already holds results; returns ``run_dir``."""
+    def execute(self, cfg: C.ConfigDict, run_dir: Path, *, progress: bool = True,
+                command: str = "") -> Path:
+        """Run (or resume) into ``run_dir`` unless it already holds results; returns ``run_dir``.
+        ``command`` (the command line that asked for it) is stored with the results."""
         if results.has_results(run_dir):
             return run_dir
         main_process = is_main_process()
@@ -106,7 +108,8 @@ class Experiment:
         scalars, arrays = self.run(cfg, ctx)
         scalars = {**scalars, "experiment": self.name, "preset": cfg.preset,
                    "variant": cfg.get("variant", ""), "config_hash": C.config_hash(cfg),
-                   "wall_s": time.perf_counter() - t0, "training": ctx.stats, "lanes": ctx.lanes}
+                   "wall_s": time.perf_counter() - t0, "training": ctx.stats, "lanes": ctx.lanes,
+                   "command": command or f"python -m iclx.experiments.{self.name} --preset={cfg.preset}"}
         scalars["claims"] = self.evaluate_claims(cfg, scalars, arrays)
         if main_process:
             results.save_results(run_dir, scalars, arrays)
@@ -120,10 +123,23 @@ class Experiment:
             copy_to.mkdir(parents=True, exist_ok=True)
             for path in paths:
                 shutil.copy2(path, copy_to / path.name)
+            publish_results(run_dir, copy_to)
         return paths
 
     def main(self, argv: Sequence[str] | None = None) -> int:
         return run_command_line(self, sys.argv[1:] if argv is None else list(argv))
+
+
+PUBLISHED_ARRAYS_MAX_BYTES = 2 << 20
+
+
+def publish_results(run_dir: Path, folder: Path) -> None:
+    """Copy a run's results.json (and its arrays.npz when under 2 MiB) into a repository folder, so
+    the report and the READMEs can be rebuilt from a clean clone without training."""
+    shutil.copy2(results.results_path(run_dir), folder / "results.json")
+    arrays = results.arrays_path(run_dir)
+    if arrays.stat().st_size <= PUBLISHED_ARRAYS_MAX_BYTES:
+        shutil.copy2(arrays, folder / "arrays.npz")
 
 
 # --------------------------------------------------------------------------- command line
@@ -218,7 +234,8 @@ def run_command_line(experiment: Experiment, argv: Sequence[str]) -> int:
         results.remove_run(run_dir)
     resumed = results.has_results(run_dir)
     try:
-        experiment.execute(cfg, run_dir, progress=not args.no_progress)
+        command = " ".join(["python -m", f"iclx.experiments.{experiment.name}", *argv])
+        experiment.execute(cfg, run_dir, progress=not args.no_progress, command=command)
     except T.TrainingDiverged as error:
         return fail(str(error), 1)
     except KeyboardInterrupt:
