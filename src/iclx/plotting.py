@@ -100,3 +100,38 @@ def save_figure(fig, directory: Path, stem: str) -> list[Path]:
 
 def colors(n: int) -> Sequence[str]:
     return [PALETTE[i % len(PALETTE)] for i in range(n)]
+
+
+LOG_FLOOR = 1e-7   # errors below this are drawn at it on log axes (least squares reaches ~1e-12)
+
+
+def error_vs_examples_panels(axes: Sequence, x: np.ndarray,
+                             curves: Sequence[tuple[np.ndarray, dict]], *, d: int | None = None,
+                             linear_ylim: tuple[float, float] = (-0.05, 1.5),
+                             log_ylim: tuple[float, float] = (1e-5, 3.0), trivial: bool = True,
+                             titles: bool = True) -> None:
+    """Squared error ÷ d against the number of in-context examples, on a linear axis (Garg et al.'s
+    view) and a log axis (closeness to least squares), in the two ``axes``.
+
+    ``curves``: ``(values [seeds, len(x)], band_plot style kwargs)`` per method; ``d`` draws a
+    vertical line at n = d; ``trivial`` a horizontal one at 1 (the zero predictor's error).
+    """
+    for ax, log in zip(axes, (False, True)):
+        if d is not None:
+            ax.axvline(d, color="0.6", linewidth=0.8, linestyle=(0, (2, 2)))
+        if trivial:
+            ax.axhline(1.0, color="0.75", linewidth=0.8)
+        for values, style_kw in curves:
+            band_plot(ax, x, np.maximum(values, LOG_FLOOR) if log else values, log=log, **style_kw)
+        ax.set_xlabel("in-context examples")
+        ax.set_xlim(x[0], x[-1])
+        if log:
+            ax.set_yscale("log")
+            ax.set_ylim(*log_ylim)
+            if titles:
+                ax.set_title(f"log scale (floor {LOG_FLOOR:g})")
+        else:
+            ax.set_ylim(*linear_ylim)
+            ax.set_ylabel("squared error / d")
+            if titles:
+                ax.set_title("linear scale")
