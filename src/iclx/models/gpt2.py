@@ -7,6 +7,11 @@ for y_i is read at x_i's position, so it depends on x_1..x_i and y_1..y_{i-1} on
 
 ``dtype`` is the compute dtype of the blocks' matrix products ("bfloat16" for mixed precision on
 accelerators); parameters, LayerNorms, the softmax and the residual stream stay float32.
+
+``attention`` picks the score activation: "softmax" (GPT-2) or "relu", ReLU attention normalised by
+the number of attended positions, w_ts = ReLU(q_t·k_s/√d_h) / (t + 1) for s ≤ t (Wu et al. 2024's
+ReLU-Transformer; Bai et al. 2023's 1/n normalisation made causal): the mask zeroes future positions
+after the ReLU. The config field ``model.attention`` is optional (absent = "softmax").
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from iclx import config as C
 
 
 DTYPES = ("float32", "bfloat16")
+ATTENTIONS = ("softmax", "relu")
 
 
 class Hidden(NamedTuple):
@@ -48,6 +54,7 @@ class CausalSelfAttention(nn.Module):
     n_embd: int
     out_init_std: float
     dtype: jnp.dtype = jnp.float32
+    attention: str = "softmax"
 
     @nn.compact
     def __call__(self, h: jax.Array) -> jax.Array:
@@ -59,8 +66,12 @@ class CausalSelfAttention(nn.Module):
         q, k, v = (a[:, :, 0] for a in (q, k, v))                     # [B, T, H, hd]
         scores = jnp.einsum("bthd,bshd->bhts", q, k).astype(jnp.float32) / math.sqrt(head_dim)
         causal = jnp.tril(jnp.ones((length, length), dtype=bool))
-        scores = jnp.where(causal, scores, jnp.finfo(scores.dtype).min)
-        weights = jax.nn.softmax(scores, axis=-1).astype(self.dtype)
+        if self.attention == "relu":
+            counts = jnp.arange(1, length + 1, dtype=scores.dtype)[:, None]   # attended positions
+            weights = (jnp.where(causal, jax.nn.relu(scores), 0.0) / counts).astype(self.dtype)
+        else:
+            scores = jnp.where(causal, scores, jnp.finfo(scores.dtype).min)
+            weights = jax.nn.softmax(scores, axis=-1).astype(self.dtype)
         out = jnp.einsum("bhts,bshd->bthd", weights, v).reshape(batch, length, self.n_embd)
         return nn.Dense(self.n_embd, kernel_init=nn.initializers.normal(self.out_init_std),
                         dtype=self.dtype, name="c_proj")(out)
@@ -72,10 +83,12 @@ class Block(nn.Module):
     mlp_width: int
     out_init_std: float
     dtype: jnp.dtype = jnp.float32
+    attention: str = "softmax"
 
     @nn.compact
     def __call__(self, h: jax.Array) -> jax.Array:
-        a = CausalSelfAttention(self.n_head, self.n_embd, self.out_init_std, self.dtype, name="attn")(
+        a = CausalSelfAttention(self.n_head, self.n_embd, self.out_init_std, self.dtype,
+                                self.attention, name="attn")(
             nn.LayerNorm(epsilon=1e-5, name="ln_1")(h))
         h = h + a.astype(h.dtype)
         m = nn.LayerNorm(epsilon=1e-5, name="ln_2")(h)
@@ -97,6 +110,7 @@ class GPT2ICL(nn.Module):
     n_embd: int
     mlp_width: int
     dtype: str = "float32"
+    attention: str = "softmax"
 
     @nn.compact
     def __call__(self, xs: jax.Array, ys: jax.Array, return_hidden: bool = False):
@@ -110,7 +124,7 @@ class GPT2ICL(nn.Module):
         residual = [h]
         for layer in range(self.n_layer):
             h = Block(self.n_head, self.n_embd, self.mlp_width, out_init_std, jnp.dtype(self.dtype),
-                      name=f"h_{layer}")(h)
+                      self.attention, name=f"h_{layer}")(h)
             residual.append(h)
         final = nn.LayerNorm(epsilon=1e-5, name="ln_f")(h)
         preds = nn.Dense(1, name="read_out")(final[..., ::2, :])[..., 0]
@@ -122,12 +136,17 @@ class GPT2ICL(nn.Module):
 def build(model: C.ConfigDict, n_dims: int) -> GPT2ICL:
     return GPT2ICL(n_dims=n_dims, n_positions=model.n_positions, n_layer=model.n_layer,
                    n_head=model.n_head, n_embd=model.n_embd, mlp_width=model.mlp_width,
-                   dtype=model.dtype)
+                   dtype=model.dtype, attention=model.get("attention", "softmax"))
 
 
-def default_config(*, n_layer: int, n_head: int, n_embd: int, n_positions: int) -> C.ConfigDict:
-    return C.ConfigDict(dict(name="gpt2", n_layer=n_layer, n_head=n_head, n_embd=n_embd,
-                             mlp_width=4 * n_embd, n_positions=n_positions, dtype="float32"))
+def default_config(*, n_layer: int, n_head: int, n_embd: int, n_positions: int,
+                   attention: str | None = None) -> C.ConfigDict:
+    """The ``model`` group; ``attention`` ("softmax" | "relu") adds the optional field."""
+    cfg = C.ConfigDict(dict(name="gpt2", n_layer=n_layer, n_head=n_head, n_embd=n_embd,
+                            mlp_width=4 * n_embd, n_positions=n_positions, dtype="float32"))
+    if attention is not None:
+        cfg.attention = attention
+    return cfg
 
 
 def validate_config(cfg: C.ConfigDict, n_points: int, prefix: str = "model") -> None:
@@ -137,6 +156,8 @@ def validate_config(cfg: C.ConfigDict, n_points: int, prefix: str = "model") -> 
     C.positive_int(cfg, f"{prefix}.mlp_width")
     n_positions = C.positive_int(cfg, f"{prefix}.n_positions")
     C.one_of(cfg, f"{prefix}.dtype", DTYPES)
+    if "attention" in C.get_field(cfg, prefix):
+        C.one_of(cfg, f"{prefix}.attention", ATTENTIONS)
     C.require(n_embd % n_head == 0, f"{prefix}.n_embd",
               f"{n_embd} is not divisible by {prefix}.n_head={n_head}")
     C.require(2 * n_points <= n_positions, f"{prefix}.n_positions",
