@@ -64,6 +64,7 @@ class Experiment:
     validate: Callable[[C.ConfigDict], None]
     run: Callable[[C.ConfigDict, RunContext], tuple[dict[str, Any], dict[str, np.ndarray]]]
     plot: Callable[[C.ConfigDict, dict[str, Any], dict[str, np.ndarray], Path], list[Path]]
+    figures_dir: str = ""   # the repository folder that holds this experiment's figures
     claims: tuple[claims_lib.Claim, ...] = ()
     # named variants: a variant's function changes a preset's config in place (e.g. noisy labels)
     variants: Mapping[str, Callable[[C.ConfigDict], None]] = dataclasses.field(default_factory=dict)
