@@ -1,0 +1,3 @@
+from iclx.experiments.linear_regression import EXPERIMENT
+
+raise SystemExit(EXPERIMENT.main())

@@ -1,0 +1,54 @@
+"""Config of the GPT-2-vs-algorithms regression figure (Garg et al. 2022, Fig. 2; Fu et al. 2023).
+
+Presets: ``smoke`` (seconds; the tests), ``cpu`` (the committed figure, ≈ 7 min on 2 cores),
+``paper`` (Garg / Fu et al.'s scale for a GPU: d = 20, 41 points, 12 layers, 8 heads, width 256,
+500k Adam steps at 1e-4 with their curriculum).
+"""
+
+from __future__ import annotations
+
+from iclx import config as C
+from iclx import experiment as E
+from iclx import models, problems, tasks
+from iclx.tasks import linear
+
+NAME = "linear_regression"
+
+
+def get_config(preset: str = "cpu") -> C.ConfigDict:
+    cfg = E.common_config(preset, NAME)
+    if preset == "smoke":
+        d, n, layers, heads, width, seeds, n_eval = 4, 9, 2, 2, 32, 2, 64
+    elif preset == "cpu":
+        d, n, layers, heads, width, seeds, n_eval = 5, 11, 4, 2, 64, 3, 1280
+    else:  # paper: Garg et al. / Fu et al.
+        d, n, layers, heads, width, seeds, n_eval = 20, 41, 12, 8, 256, 3, 1280
+    cfg.seeds = seeds
+    cfg.train = problems.training_preset(preset)
+    cfg.curriculum = problems.curriculum_preset(preset, d, n)
+    cfg.task = linear.default_config(d, n)
+    cfg.model = models.gpt2.default_config(n_layer=layers, n_head=heads, n_embd=width,
+                                           n_positions=2 * n)
+    cfg.eval = C.ConfigDict(dict(n_prompts=n_eval, newton_steps=(1, 3, 5, 10), gd_steps=(1, 10, 100),
+                                 gd_lr=0.02, knn_k=3))
+    return cfg
+
+
+def validate(cfg: C.ConfigDict) -> None:
+    E.validate_common(cfg)
+    tasks.validate_name(cfg)
+    C.require(cfg.task.name == "linear_regression", "task.name",
+              f"this experiment needs a linear-regression task, got {cfg.task.name!r}")
+    linear.validate_config(cfg)
+    problems.validate_prompt_training(cfg)
+    C.positive_int(cfg, "eval.n_prompts")
+    C.positive_int_list(cfg, "eval.newton_steps")
+    C.positive_int_list(cfg, "eval.gd_steps")
+    C.finite_float(cfg, "eval.gd_lr", positive=True)
+    C.positive_int(cfg, "eval.knn_k")
+
+
+def method_names(cfg: C.ConfigDict) -> list[str]:
+    """Every curve of the figure: the transformer and each baseline (with its step counts)."""
+    return (["transformer", "least_squares"] + [f"newton_{k}" for k in cfg.eval.newton_steps]
+            + [f"gd_{k}" for k in cfg.eval.gd_steps] + ["averaging", f"knn_{cfg.eval.knn_k}"])
