@@ -109,7 +109,7 @@ class Experiment:
         scalars, arrays = self.run(cfg, ctx)
         scalars = {**scalars, "experiment": self.name, "preset": cfg.preset,
                    "variant": cfg.get("variant", ""), "config_hash": C.config_hash(cfg),
-                   "wall_s": time.perf_counter() - t0, "training": ctx.stats, "lanes": ctx.lanes,
+                   "seeds": cfg.get("seeds"), "wall_s": time.perf_counter() - t0, "training": ctx.stats, "lanes": ctx.lanes,
                    "command": command or f"python -m iclx.experiments.{self.name} --preset={cfg.preset}"}
         scalars["claims"] = self.evaluate_claims(cfg, scalars, arrays)
         if main_process:
