@@ -52,6 +52,8 @@ def test_fill_blocks_fills_an_empty_block_and_rejects_an_unclosed_one():
         "a\n<!-- generated:summary -->\nS\n<!-- /generated -->\nb"
     with pytest.raises(ValueError, match="line 2"):
         R.fill_blocks("a\n<!-- generated:claims -->\nno end\n", {"claims": "x"})
+    with pytest.raises(ValueError, match="line 1: <!-- generated:a -->"):
+        R.fill_blocks("<!-- generated:a -->\n<!-- generated:b -->\n<!-- /generated -->\n", {"b": "x"})
 
 
 # ------------------------------------------------------------------ synthetic results

@@ -20,13 +20,13 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import re
 import sys
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 from iclx.experiments import PAPERS, TARGETS, Paper, Target
+from iclx.report_blocks import block_keys, fill_blocks
 
 PRESET_ORDER = ("smoke", "cpu", "cpu-long", "paper")
 REPORT_PAGE = "experiments/index.html"
@@ -217,35 +217,6 @@ def relpath(path: str, start: str) -> str:
     return posixpath.relpath(path, start)
 
 
-# --------------------------------------------------------------------------- generated blocks
-
-_BLOCK = re.compile(r"<!-- generated:(?P<key>[^\s>]+) -->(?P<body>.*?)<!-- /generated -->", re.DOTALL)
-_OPEN = re.compile(r"<!-- generated:(?P<key>[^\s>]+) -->")
-
-
-def block_keys(text: str) -> list[str]:
-    """The keys of the generated blocks of ``text``, in order."""
-    return [m.group("key") for m in _BLOCK.finditer(text)]
-
-
-def fill_blocks(text: str, contents: Mapping[str, str]) -> str:
-    """``text`` with each block ``<!-- generated:KEY -->…<!-- /generated -->`` whose KEY is in
-    ``contents`` replaced by that content; everything outside the markers, and blocks of other keys,
-    unchanged. Raises ``ValueError`` for an opening marker without its closing one."""
-    if len(_OPEN.findall(text)) != len(_BLOCK.findall(text)):
-        line = next(text[:m.start()].count("\n") + 1 for m in _OPEN.finditer(text)
-                    if not _BLOCK.match(text, m.start()))
-        raise ValueError(f"line {line}: <!-- generated:… --> without a closing <!-- /generated -->")
-
-    def replace(match: re.Match[str]) -> str:
-        key = match.group("key")
-        if key not in contents:
-            return match.group(0)
-        return f"<!-- generated:{key} -->\n{contents[key].strip(chr(10))}\n<!-- /generated -->"
-
-    return _BLOCK.sub(replace, text)
-
-
 # --------------------------------------------------------------------------- building everything
 
 
@@ -338,4 +309,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    from iclx.report import main as _main   # one copy of this module (report_html imports it)
+
+    raise SystemExit(_main())
