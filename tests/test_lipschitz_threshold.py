@@ -1,6 +1,6 @@
 """The Lipschitz-threshold experiment: vmapped sweep lanes vs separate runs, the scaling identity of
 amplitude-scaled tasks, the exact-in-f loss vs token simulation, the theory's closed forms vs GD,
-and an end-to-end smoke run (results, figures)."""
+and the smoke run's results (the registry test checks its figures)."""
 
 import dataclasses
 
@@ -12,7 +12,10 @@ import pytest
 from iclx import config as C
 from iclx import rng
 from iclx import train as T
-from iclx.experiments import lipschitz_threshold as X
+from iclx import results
+from iclx.experiments.lipschitz_threshold import EXPERIMENT
+from iclx.experiments.lipschitz_threshold import config as XC
+from iclx.experiments.lipschitz_threshold import run as XR
 from iclx.models import attention as A
 from iclx.tasks import lipschitz as lip
 from iclx.theory import lipschitz as TH
@@ -20,11 +23,11 @@ from iclx.theory import lipschitz as TH
 
 @pytest.fixture(scope="module")
 def cfg():
-    return X.EXPERIMENT.config("smoke")
+    return EXPERIMENT.config("smoke")
 
 
 def _run_lanes(problem, points, steps, seeds=1):
-    lanes = T.point_lanes(points, seeds, X.HP_KEYS)
+    lanes = T.point_lanes(points, seeds, XC.HP_KEYS)
     state, metrics = jax.jit(jax.vmap(T.make_train(problem, steps)))(lanes.keys(0),
                                                                      lanes.device_hparams())
     return lanes, state, metrics
@@ -51,7 +54,7 @@ def _assert_amplitude_scaling_only_rescales_the_loss(metrics, state, stride=1, n
 def test_vmapped_sweep_equals_separate_runs(cfg):
     """L values × seeds × step sizes in one jit(vmap) program = each lane trained alone (the smoke
     preset's linear family)."""
-    problem = X.build_problem(cfg, cfg.sweep.train)
+    problem = XR.build_problem(cfg, cfg.sweep.train)
     points = [{**p, "rho": 0.0} for p in SCALING_POINTS]
     lanes, state, metrics = _run_lanes(problem, points, 12, seeds=2)
     single = jax.jit(T.make_train(problem, 12))
@@ -67,25 +70,26 @@ def test_vmapped_sweep_equals_separate_runs(cfg):
 
 
 def test_amplitude_scaling_holds_with_token_noise_and_correlated_features():
-    cfg = X.EXPERIMENT.config("smoke", [("loss.mode", "tokens"), ("task.noise_std", "0.2"),
+    cfg = EXPERIMENT.config("smoke", [("loss.mode", "tokens"), ("task.noise_std", "0.2"),
                                         ("task.features", "equicorrelated"),
                                         ("task.family", "sine"), ("task.frequency", "3.0")])
     points = [{**p, "rho": 0.3} for p in SCALING_POINTS]
-    _, state, metrics = _run_lanes(X.build_problem(cfg, cfg.sweep.train), points, 15)
+    _, state, metrics = _run_lanes(XR.build_problem(cfg, cfg.sweep.train), points, 15)
     _assert_amplitude_scaling_only_rescales_the_loss(metrics, state)
 
 
 def test_exact_feature_loss_matches_token_simulation(cfg):
-    task = dataclasses.replace(X.task_of(cfg), family="linear")
+    task = dataclasses.replace(XC.task_of(cfg), family="linear")
     q = 1.5 * jnp.eye(task.n_dims) - 0.3
 
     @jax.jit
     def both(key):
         fixed = {"features": task.feature_matrix(), "cov": task.label_covariance(key, 1, 2.0),
                  "counts": task.sample_counts(rng.stream(key, "counts"), 4096)}
-        exact, _ = X.features_loss_and_attention(q, fixed)
-        prompts = task.sample_batch(rng.stream(key, "prompts"), 16384, 2.0, 1.0)
-        simulated = X.tokens_loss_and_attention(q, {"prompts": prompts}, task.n_features)[0]
+        exact, _ = A.features_loss(q, fixed["features"], fixed["cov"], fixed["counts"])
+        p = task.sample_batch(rng.stream(key, "prompts"), 16384, 2.0, 1.0)
+        simulated = A.tokens_loss(q, p.xs, p.ys, p.x_query, p.y_query, p.features,
+                                  p.query_feature, task.n_features)[0]
         return exact, simulated
 
     exact, simulated = both(jax.random.key(0))
@@ -130,20 +134,14 @@ def test_time_above_counts_steps_exactly_whatever_the_logging():
     for log_every in (1, 2, 4):
         windows = (per_step > 1.5).reshape(-1, log_every, 1).mean(axis=1)
         metrics = {"step": np.arange(log_every, 9, log_every), "above": windows}
-        assert X.time_above(metrics, "above")[0] == 4                     # first step ≤ 1.5 is 5th
+        assert XR.time_above(metrics, "above")[0] == 4                     # first step ≤ 1.5 is 5th
 
 
-def test_smoke_run_writes_results_and_figures(cfg, tmp_path_factory):
+def test_smoke_run_results(cfg, tmp_path_factory):
     run_dir = tmp_path_factory.mktemp("lipschitz") / "run"
-    X.EXPERIMENT.execute(cfg, run_dir, progress=False)
-    paths = X.EXPERIMENT.make_figures(cfg, run_dir)
-    assert sorted(p.name for p in paths) == sorted(
-        f"{stem}.{ext}" for stem in ("dynamics", "threshold_sweep", "attention_maps")
-        for ext in ("png", "pdf"))
-    from iclx import results
-
+    EXPERIMENT.execute(cfg, run_dir, progress=False)
     scalars, arrays = results.load_results(run_dir)
-    tag = X.table_tag("equicorrelated", "amplitude", 0.0)
+    tag = XC.table_tag("equicorrelated", "amplitude", 0.0)
     L_star = scalars["theory"][tag]["L_star"]
     assert 1 < L_star < 100 and any("L* =" in line for line in scalars["summary"])
     # dynamics: uniform attention at Q = 0, then the own feature wins in both regimes
@@ -156,6 +154,17 @@ def test_smoke_run_writes_results_and_figures(cfg, tmp_path_factory):
     np.testing.assert_allclose(lr[theory & (L < L_star)], cfg.theory.eta_flat)
     assert np.all(lr[theory & (L > L_star)] < cfg.theory.eta_flat)
     assert np.all(lr[rule == 1] == cfg.theory.eta_flat) and np.all(L[rule == 1] > L_star)
+    # lanes by label: the labelled common-rule lanes are the ones the arrays mark as common
+    common = results.select_lanes(scalars["lanes"]["sweep"], rule="common")
+    np.testing.assert_array_equal(common, np.nonzero(rule == 1)[0])
+    sharp = results.select_lanes(scalars["lanes"]["dynamics"], regime="sharp")
+    assert len(sharp) == cfg.seeds and np.all(arrays["dynamics/lane_L"][sharp] > L_star)
+    # generated README tables and every claim evaluated (a smoke run is never evidence)
+    assert {"theory", "dynamics", "sweep", "attention_maps"} <= set(scalars["tables"])
+    for table in scalars["tables"].values():
+        assert all(len(row) == len(table["columns"]) for row in table["rows"])
+    assert [c["id"] for c in scalars["claims"]] == [c.id for c in EXPERIMENT.claims]
+    assert not any(c["applies"] for c in scalars["claims"])
     T_rel = arrays[f"sweep/T_rel_{cfg.sweep.eps_rel[0]:g}"]
     assert T_rel.shape == L.shape and np.all((T_rel >= 0) & (T_rel <= cfg.sweep.train.steps))
 
@@ -170,13 +179,13 @@ def test_smoke_run_writes_results_and_figures(cfg, tmp_path_factory):
 ])
 def test_bad_config_names_the_field(overrides, field):
     with pytest.raises(C.ConfigError) as error:
-        X.EXPERIMENT.config("smoke", overrides)
+        EXPERIMENT.config("smoke", overrides)
     assert error.value.field == field
 
 
 def test_presets_validate():
     for preset in ("smoke", "cpu", "paper"):
-        cfg = X.EXPERIMENT.config(preset)
+        cfg = EXPERIMENT.config(preset)
         assert cfg.task.name == "lipschitz_regression" and cfg.model.name == "one_layer_attention"
         assert lip.SCALINGS[cfg.task.scaling] in (0.0, 1.0)
         A.validate_config(cfg, cfg.task.n_points)

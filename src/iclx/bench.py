@@ -97,7 +97,8 @@ def case_config(case: Case, dtype: str = "float32") -> C.ConfigDict:
 
 def attention_problem(case: AttentionCase) -> tuple[T.Problem, Any]:
     """The Lipschitz sweep's problem and ``lanes(n)``: n sweep points (seeds of one L = 1 point)."""
-    from iclx.experiments import lipschitz_threshold as LT
+    from iclx.experiments.lipschitz_threshold import config as LT
+    from iclx.experiments.lipschitz_threshold.run import build_problem
 
     cfg = LT.get_config("cpu")
     cfg.task.update(n_features=case.n_features, n_dims=case.n_features, n_points=case.n_points)
@@ -105,7 +106,7 @@ def attention_problem(case: AttentionCase) -> tuple[T.Problem, Any]:
                            log_every=case.chunk_steps, checkpoint_every=case.chunk_steps)
     LT.validate(cfg)
     point = {"L": 1.0, "alpha": 1.0, "rho": 0.0, "lr": 1.0}
-    return LT.build_problem(cfg, cfg.sweep.train), lambda n: T.point_lanes([point], n, LT.HP_KEYS)
+    return build_problem(cfg, cfg.sweep.train), lambda n: T.point_lanes([point], n, LT.HP_KEYS)
 
 
 def flops_per_step(case: Case) -> float:

@@ -20,15 +20,24 @@ score matrix S = V Q Vᵀ, balanced prompts (n_k = N/K tokens of every feature).
   T(ε) = F(S_ε) / (η g σ² K),  F(S) = (S² − 1)/2 + 3a(S − 1) + 3a² ln S + a³(1 − 1/S).
   Phase 1 (the target attention reaches ½) ends at S = K − 1. For small ε, T ≈ (K − 1)/(4 η g ε)
   whatever L: polynomial in 1/ε.
+
+``theory_for`` puts these together on a grid of L for one task (label covariances by Monte Carlo,
+smoothness, step sizes, threshold); ``step_for`` reads the step-size rule off such a table.
 """
 
 from __future__ import annotations
+
+import functools
+from typing import TYPE_CHECKING, Any
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from iclx.models import attention as A
+
+if TYPE_CHECKING:
+    from iclx.tasks.lipschitz import LipschitzTask
 
 
 # --------------------------------------------------------------------------- features and labels
@@ -153,3 +162,55 @@ def phase1_time(sigma2: np.ndarray | float, eta: np.ndarray | float, n_features:
     a = n_features - 1.0
     S = np.maximum(a, 1.0)
     return _F(np.asarray(S), a) / (np.asarray(eta) * gram * np.asarray(sigma2) * n_features)
+
+
+# --------------------------------------------------------------------------- tables on an L grid
+
+
+@functools.lru_cache(maxsize=8)
+def _covariances_and_smoothness(task: "LipschitzTask", n_functions: int, z_max: float, n_z: int):
+    """A compiled ``(key, Ls [G], alpha, rho) -> (C [G, K, K], β [G])`` (one compile per task)."""
+    z_grid = jnp.linspace(0.0, z_max, n_z)
+
+    @jax.jit
+    def tables(key, Ls, alpha, rho):
+        V = task.feature_matrix(rho)
+        covs = jax.vmap(lambda L: task.label_covariance(key, n_functions, L, alpha, rho))(Ls)
+        return covs, jax.lax.map(lambda c: smoothness(V, c, task.n_points, z_grid), covs)
+
+    return tables
+
+
+def theory_for(task: "LipschitzTask", alpha: float, rho: float, lipschitz: np.ndarray,
+               key: jax.Array, *, n_functions: int, eta_flat: float, z_max: float = 8.0,
+               n_z: int = 33) -> dict[str, Any]:
+    """β(L), σ²(L), η(L) on the grid ``lipschitz [G]`` and the scalars Δ, δ (at L = 1), g, L*,
+    c = L*Δδ and the gap-saturation scale L_sat (σ²(L_sat) = ½ σ²(1) L_sat²) of ``task`` with
+    scaling exponent ``alpha`` and feature correlation ``rho``; label covariances from
+    ``n_functions`` functions of ``key``, β maximised over ``n_z`` path points z ∈ [0, z_max]."""
+    tables = _covariances_and_smoothness(task, n_functions, float(z_max), n_z)
+    grid = np.concatenate([[1.0], lipschitz])
+    covs, beta = (np.asarray(x, dtype=np.float64)
+                  for x in tables(key, jnp.asarray(grid, jnp.float32), alpha, rho))
+    cov1, covs, beta = covs[0], covs[1:], beta[1:]
+    V = task.feature_matrix(rho)
+    sigma2 = np.array([gap_variance(c) for c in covs])
+    L_star = threshold(lipschitz, beta, eta_flat)
+    margin, delta = feature_margin(V), nondegeneracy(cov1, V, 1.0)
+    quadratic = gap_variance(cov1) * lipschitz ** 2
+    saturated = np.nonzero(sigma2 <= 0.5 * quadratic)[0]
+    L_sat = float(lipschitz[saturated[0]]) if len(saturated) else float("nan")
+    return {"beta": beta, "sigma2": sigma2, "eta": step_size(beta, eta_flat),
+            "gram": gram_factor(V), "margin": margin, "delta": delta, "L_star": L_star,
+            "c": L_star * margin * delta, "L_sat": L_sat}
+
+
+def interp_log(x: np.ndarray, grid: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Log-log interpolation of positive ``values`` on ``grid`` at ``x``."""
+    return np.exp(np.interp(np.log(x), np.log(grid), np.log(values)))
+
+
+def step_for(L: float, grid: np.ndarray, beta: np.ndarray, eta_flat: float) -> float:
+    """The step-size rule's η(L) = min(η_flat, 1/β(L)), β interpolated (log-log) on ``grid``."""
+    b = interp_log(np.array([L]), grid, beta)
+    return float(step_size(b, eta_flat)[0])

@@ -1,0 +1,21 @@
+"""Li, Duan, Liang 2025 (arXiv 2507.20443): one-layer softmax attention learning in-context
+regression of L-Lipschitz functions by GD on the population loss: training dynamics in the flat and
+sharp regimes, the time to ε versus L across the threshold L*, and the final attention on unseen
+functions.
+
+    python -m iclx.experiments.lipschitz_threshold --preset=cpu     # make reproduce-fig-lipschitz
+    python -m iclx.experiments.lipschitz_threshold --preset=paper   # GPU scale: K=10, N=100, 1e5 steps
+
+``config`` (presets, validation), ``run`` (theory tables, the two training stages, evaluation),
+``summary`` (summary lines and README tables), ``plots`` / ``plots_sweep`` (figures from saved
+results), ``claims`` (the paper's claims as checks).
+"""
+
+from iclx import experiment as E
+from iclx.experiments.lipschitz_threshold.claims import CLAIMS
+from iclx.experiments.lipschitz_threshold.config import NAME, get_config, validate
+from iclx.experiments.lipschitz_threshold.plots import plot
+from iclx.experiments.lipschitz_threshold import run as run_module   # keeps ``.run`` the module
+
+EXPERIMENT = E.Experiment(name=NAME, get_config=get_config, validate=validate, run=run_module.run,
+                          plot=plot, claims=CLAIMS, figures_dir="experiments/lipschitz_threshold")

@@ -1,0 +1,3 @@
+from iclx.experiments.lipschitz_threshold import EXPERIMENT
+
+raise SystemExit(EXPERIMENT.main())

@@ -1,0 +1,165 @@
+"""Presets and validation of the Lipschitz-threshold experiment (Li, Duan, Liang 2025, arXiv
+2507.20443), and the small naming helpers that the run, the plots and the claims share.
+
+Model: ŷ_q = Σ_i softmax_i(x_iᵀ Q x_q) y_i, Q [d, d] from zero, plain GD. Loss (``loss.mode``):
+``features`` — exact in f for noise-free tokens: ½ E[(a − e_{k_q})ᵀ C (a − e_{k_q})], C the label
+covariance over the task family (closed form for linear f, ``loss.n_functions``-function Monte Carlo
+otherwise), a the per-feature attention, averaged exactly over the query's feature and over a fixed
+bank of multinomial feature counts; ``tokens`` — a fixed bank of simulated prompts (needed for token
+noise σ > 0). Step sizes per lane: η(L) = min(η_flat, 1/β(L)) ("theory" rule; β the loss's
+smoothness along the path, ∝ L² for amplitude-scaled tasks), so L* solves η_flat β(L*) = 1; the
+"common" rule keeps η_flat.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from iclx import config as C
+from iclx import experiment as E
+from iclx import train as T
+from iclx.models import attention as A
+from iclx.tasks import lipschitz as lip
+
+NAME = "lipschitz_threshold"
+LOSS_MODES = ("features", "tokens")
+RULES = ("theory", "common")
+HP_KEYS = ("L", "alpha", "rho", "lr")   # a lane's hyper-parameters (traced scalars)
+STAGES = ("dynamics", "sweep")          # the training stages (lane labels in scalars["lanes"])
+
+
+def get_config(preset: str = "cpu") -> C.ConfigDict:
+    """Presets: ``smoke`` (seconds; tests), ``cpu`` (≤ 10 min on 2 cores), ``paper`` (GPU)."""
+    cfg = E.common_config(preset, NAME)
+    if preset == "smoke":
+        K, N, bank, n_functions = 3, 20, 64, 512
+        cfg.seeds = 1
+        dyn = T.default_config(steps=60, batch_size=bank, lr=1.0, chunk_steps=60, log_every=1)
+        swp = T.default_config(steps=60, batch_size=bank, lr=1.0, chunk_steps=60, log_every=10)
+        L_values, scalings, rhos, n_eval, n_grid = (2.0, 16.0, 128.0), ("amplitude",), (0.0,), 64, 9
+        families, dyn_features, dyn_rho, n_z = ("linear",), "equicorrelated", 0.0, 9
+    elif preset == "cpu":
+        K, N, bank, n_functions = 5, 50, 512, 1 << 14
+        cfg.seeds = 2
+        dyn = T.default_config(steps=4000, batch_size=bank, lr=1.0, chunk_steps=1000, log_every=1)
+        swp = T.default_config(steps=10_000, batch_size=256, lr=1.0, chunk_steps=2500,
+                               log_every=100)
+        L_values = tuple(float(2.0 ** k) for k in range(0, 9))           # 1 … 256
+        scalings, rhos, n_eval, n_grid = ("amplitude", "dilation"), (0.0, 0.25), 2048, 49
+        families, dyn_features, dyn_rho, n_z = lip.FAMILIES, "random", 0.5, 33
+    else:  # paper scale (GPU); the paper's own sizes are not public
+        K, N, bank, n_functions = 10, 100, 4096, 1 << 16
+        cfg.seeds = 5
+        dyn = T.default_config(steps=100_000, batch_size=bank, lr=1.0, chunk_steps=10_000,
+                               log_every=10)
+        swp = T.default_config(steps=100_000, batch_size=bank, lr=1.0, chunk_steps=10_000,
+                               log_every=100)
+        L_values = tuple(float(2.0 ** (k / 2)) for k in range(0, 24))
+        scalings, rhos, n_eval, n_grid = ("amplitude", "dilation"), (0.0, 0.25, 0.5), 8192, 97
+        families, dyn_features, dyn_rho, n_z = lip.FAMILIES, "random", 0.5, 65
+    for train_cfg in (dyn, swp):
+        train_cfg.optimizer = "sgd"   # plain GD: the lane's lr is the step size η
+    cfg.task = lip.default_config(K, N)
+    if preset == "smoke":
+        cfg.task.family = "linear"         # closed-form label covariance: the least to compile
+    cfg.task.features = "equicorrelated"   # ρ = 0: orthonormal; the sweep's ρ axis correlates them
+    cfg.model = A.default_config()
+    cfg.loss = C.ConfigDict(dict(mode="features", n_functions=n_functions))
+    cfg.theory = C.ConfigDict(dict(eta_flat=1.0, z_max=8.0, n_z=n_z, grid_L_min=0.01,
+                                   grid_L_max=1.0e4, n_grid=n_grid))
+    cfg.train = dyn
+    cfg.dynamics = C.ConfigDict(dict(L_over_threshold=(0.25, 4.0), L_values=(),
+                                     features=dyn_features, rho=dyn_rho))
+    cfg.sweep = C.ConfigDict(dict(L_values=L_values, scalings=scalings, rhos=rhos, rules=RULES,
+                                  eps_rel=(1e-2, 1e-3), eps_abs=(1e-2, 1e-3), train=swp))
+    cfg.eval = C.ConfigDict(dict(n_prompts=n_eval, families=families, noise_std=0.05))
+    return cfg
+
+
+def validate(cfg: C.ConfigDict) -> None:
+    E.validate_common(cfg)
+    C.require(cfg.task.name == "lipschitz_regression", "task.name",
+              f"this experiment needs the lipschitz_regression task, got {cfg.task.name!r}")
+    lip.validate_config(cfg)
+    C.require(cfg.task.rho == 0.0, "task.rho",
+              "this experiment sets ρ per lane: use sweep.rhos and dynamics.rho")
+    C.require(cfg.model.name == "one_layer_attention", "model.name",
+              f"this experiment trains one_layer_attention, got {cfg.model.name!r}")
+    A.validate_config(cfg, cfg.task.n_points)
+    mode = C.one_of(cfg, "loss.mode", LOSS_MODES)
+    C.require(mode == "tokens" or cfg.task.noise_std == 0.0, "loss.mode",
+              "the exact 'features' loss assumes noise-free tokens; use loss.mode=tokens with "
+              f"task.noise_std={cfg.task.noise_std}")
+    C.positive_int(cfg, "loss.n_functions")
+    C.finite_float(cfg, "theory.eta_flat", positive=True)
+    C.finite_float(cfg, "theory.z_max", positive=True)
+    C.positive_int(cfg, "theory.n_z")
+    lo = C.finite_float(cfg, "theory.grid_L_min", positive=True)
+    hi = C.finite_float(cfg, "theory.grid_L_max", positive=True)
+    C.require(hi > lo, "theory.grid_L_max", f"must exceed theory.grid_L_min={lo}, got {hi}")
+    C.require(C.positive_int(cfg, "theory.n_grid") >= 2, "theory.n_grid", "needs at least 2 points")
+    for prefix in ("train", "sweep.train"):
+        T.validate_config(cfg, prefix)
+        C.require(C.get_field(cfg, f"{prefix}.optimizer") == "sgd", f"{prefix}.optimizer",
+                  "the theory is about plain gradient descent: use sgd")
+    C.one_of(cfg, "dynamics.features", lip.FEATURES)
+    C.finite_float(cfg, "dynamics.rho", low=0.0)
+    ratios = C.finite_float_list(cfg, "dynamics.L_over_threshold", positive=True)
+    explicit = C.finite_float_list(cfg, "dynamics.L_values", positive=True)
+    C.require(len(ratios) + len(explicit) > 0, "dynamics.L_over_threshold",
+              "give L values as multiples of L* here or explicitly in dynamics.L_values")
+    sweep_L = C.finite_float_list(cfg, "sweep.L_values", positive=True, allow_empty=False)
+    for L in sweep_L + explicit:
+        C.require(lo <= L <= hi, "sweep.L_values" if L in sweep_L else "dynamics.L_values",
+                  f"{L:g} is outside the theory grid [theory.grid_L_min, theory.grid_L_max] = "
+                  f"[{lo:g}, {hi:g}]")
+    scalings = C.get_field(cfg, "sweep.scalings")
+    C.require(isinstance(scalings, (list, tuple)) and len(scalings) > 0
+              and all(s in lip.SCALINGS for s in scalings), "sweep.scalings",
+              f"must be a non-empty list of {', '.join(lip.SCALINGS)}, got {scalings!r}")
+    rhos = C.finite_float_list(cfg, "sweep.rhos", allow_empty=False)
+    C.require(all(r >= 0 for r in rhos), "sweep.rhos", f"must be >= 0, got {rhos!r}")
+    C.require(cfg.task.features != "orthonormal" or rhos == (0.0,) or all(r == 0 for r in rhos),
+              "sweep.rhos", "orthonormal features have no correlation: set task.features="
+              "equicorrelated (or random) to sweep rho, or sweep.rhos=0")
+    rules = C.get_field(cfg, "sweep.rules")
+    C.require(isinstance(rules, (list, tuple)) and "theory" in rules
+              and all(r in RULES for r in rules), "sweep.rules",
+              f"must list 'theory' and optionally 'common', got {rules!r}")
+    for field in ("sweep.eps_rel", "sweep.eps_abs"):
+        C.finite_float_list(cfg, field, positive=True, allow_empty=False)
+    C.require(all(e < 1 for e in cfg.sweep.eps_rel), "sweep.eps_rel", "relative ε must be < 1")
+    C.positive_int(cfg, "eval.n_prompts")
+    families = C.get_field(cfg, "eval.families")
+    C.require(isinstance(families, (list, tuple)) and len(families) > 0
+              and all(f in lip.FAMILIES for f in families), "eval.families",
+              f"must be a non-empty list of {', '.join(lip.FAMILIES)}, got {families!r}")
+    C.finite_float(cfg, "eval.noise_std", low=0.0)
+
+
+# --------------------------------------------------------------------------- names shared by run, plots, claims
+
+
+def task_of(cfg: C.ConfigDict, features: str | None = None) -> lip.LipschitzTask:
+    """The configured task, optionally with another feature kind (ρ comes per lane)."""
+    task = lip.LipschitzTask.from_config(cfg.task)
+    return task if features is None else dataclasses.replace(task, features=features)
+
+
+def dynamics_task(cfg: C.ConfigDict) -> lip.LipschitzTask:
+    return task_of(cfg, cfg.dynamics.features)
+
+
+def dynamics_combo(cfg: C.ConfigDict) -> tuple[str, str, float]:
+    """(features, scaling, ρ) of the dynamics stage."""
+    return (cfg.dynamics.features, cfg.task.scaling, float(cfg.dynamics.rho))
+
+
+def table_tag(features: str, scaling: str, rho: float) -> str:
+    """The key of one theory table in ``scalars["theory"]`` and ``arrays["theory/<tag>/…"]``."""
+    return f"{features}/{scaling}/rho={rho:g}"
+
+
+def eps_name(kind: str, eps: float) -> str:
+    """The training metric: 1 while the loss is above ε (``kind`` "rel" or "abs"), else 0."""
+    return f"above_{kind}_{eps:g}"

@@ -1,0 +1,242 @@
+"""The Lipschitz-threshold run: theory tables, then two training stages through the engine and an
+evaluation of the final attention.
+
+Stages: ``dynamics`` (one L per regime; Fig. 1a/1b), ``sweep`` (L grid × scaling × ρ × rule × seeds,
+one compiled program; time to ε counted inside the run), then attention maps of the dynamics runs'
+final Q on prompts of unseen functions from every family.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import math
+from pathlib import Path
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from iclx import config as C
+from iclx import experiment as E
+from iclx import results, rng
+from iclx import train as T
+from iclx.experiments.lipschitz_threshold import summary
+from iclx.experiments.lipschitz_threshold.config import (HP_KEYS, RULES, dynamics_combo,
+                                                         dynamics_task, eps_name, table_tag,
+                                                         task_of)
+from iclx.models import attention as A
+from iclx.tasks import lipschitz as lip
+from iclx.theory import lipschitz as TH
+
+# --------------------------------------------------------------------------- problem
+
+
+def build_problem(cfg: C.ConfigDict, train_cfg: C.ConfigDict,
+                  task: lip.LipschitzTask | None = None) -> T.Problem:
+    """GD on Q (zero init). Lane hp: ``L``, ``alpha`` (1 amplitude, 0 dilation), ``rho``, ``lr``.
+    ``prepare`` draws the fixed data once per seed: the features, the label covariance and a bank of
+    feature counts (``features`` mode) or a bank of prompts (``tokens`` mode), and the loss at Q = 0."""
+    task = task_of(cfg) if task is None else task
+    mode = cfg.loss.mode
+    K, d, bank = task.n_features, task.n_dims, train_cfg.batch_size
+    eps_rel, eps_abs = tuple(cfg.sweep.eps_rel), tuple(cfg.sweep.eps_abs)
+
+    def core(q, fixed):
+        if mode == "features":
+            loss, attn = A.features_loss(q, fixed["features"], fixed["cov"], fixed["counts"])
+            target = jnp.broadcast_to(jnp.eye(K), attn.shape)
+        else:
+            p = fixed["prompts"]
+            loss, attn, target = A.tokens_loss(q, p.xs, p.ys, p.x_query, p.y_query, p.features,
+                                               p.query_feature, K)
+        return loss, attn, target
+
+    def prepare(key: jax.Array, hp: T.Hparams) -> dict[str, Any]:
+        L, alpha, rho = hp["L"], hp["alpha"], hp["rho"]
+        fixed: dict[str, Any] = {"features": task.feature_matrix(rho)}
+        if mode == "features":
+            fixed["cov"] = task.label_covariance(rng.stream(key, "functions"), cfg.loss.n_functions,
+                                                 L, alpha, rho)
+            fixed["counts"] = task.sample_counts(rng.stream(key, "counts"), bank)
+        else:
+            fixed["prompts"] = task.sample_batch(rng.stream(key, "prompts"), bank, L, alpha,
+                                                 rho=rho)
+        fixed["loss0"] = core(jnp.zeros((d, d)), fixed)[0]
+        return fixed
+
+    def loss(params, key: jax.Array, step: jax.Array, hp: T.Hparams, fixed: dict[str, Any]):
+        q = params["Q"]
+        value, attn, target = core(q, fixed)
+        S = A.score_matrix(q, fixed["features"])
+        off = 1.0 - jnp.eye(K)
+        rel = value / fixed["loss0"]
+        metrics = {"rel_loss": rel, **A.attention_metrics(attn, target),
+                   "score_target": jnp.mean(jnp.diagonal(S)),
+                   "score_irrelevant": jnp.sum(S * off) / (K * (K - 1))}
+        metrics.update({eps_name("rel", e): (rel > e).astype(jnp.float32) for e in eps_rel})
+        metrics.update({eps_name("abs", e): (value > e).astype(jnp.float32) for e in eps_abs})
+        return value, metrics
+
+    def init_params(key: jax.Array, hp: T.Hparams):
+        return {"Q": jnp.zeros((d, d))}
+
+    return T.Problem(init_params, loss, T.optimizer_from_config(train_cfg), prepare)
+
+
+# --------------------------------------------------------------------------- theory and lanes
+
+
+def theory_tables(cfg: C.ConfigDict) -> dict[tuple[str, str, float], dict[str, Any]]:
+    """``TH.theory_for`` on the log grid ``theory.grid_L_*`` for every swept (features, scaling, ρ)
+    and the dynamics' (dynamics.features, task.scaling, dynamics.rho)."""
+    grid = np.geomspace(cfg.theory.grid_L_min, cfg.theory.grid_L_max, cfg.theory.n_grid)
+    key = rng.stream(rng.root_key(cfg.seed), "theory")
+    combos = {(cfg.task.features, s, float(r)) for s in cfg.sweep.scalings for r in cfg.sweep.rhos}
+    combos.add(dynamics_combo(cfg))
+    tables = {}
+    for features, scaling, rho in sorted(combos):
+        tables[(features, scaling, rho)] = {"grid": grid, **TH.theory_for(
+            task_of(cfg, features), lip.SCALINGS[scaling], rho, grid, key,
+            n_functions=cfg.loss.n_functions, eta_flat=cfg.theory.eta_flat,
+            z_max=float(cfg.theory.z_max), n_z=cfg.theory.n_z)}
+    return tables
+
+
+def _step(table: dict[str, Any], L: float, eta_flat: float) -> float:
+    return TH.step_for(L, table["grid"], table["beta"], eta_flat)
+
+
+def dynamics_points(cfg: C.ConfigDict, tables) -> list[dict[str, Any]]:
+    """One lane group per L of ``dynamics.L_values`` (or ``L_over_threshold`` × L*), with the
+    theory rule's step size; the regime is flat below L*, sharp above."""
+    table = tables[dynamics_combo(cfg)]
+    L_star = table["L_star"]
+    if cfg.dynamics.L_values:
+        values = [float(v) for v in cfg.dynamics.L_values]
+    elif math.isfinite(L_star):
+        values = [r * L_star for r in cfg.dynamics.L_over_threshold]
+    else:
+        raise ValueError(f"no threshold L* in [{cfg.theory.grid_L_min:g}, {cfg.theory.grid_L_max:g}]"
+                         f" for task.scaling={cfg.task.scaling} (η_flat·β(L) stays below 1): set "
+                         "dynamics.L_values")
+    grid = table["grid"]
+    if min(values) < grid[0] or max(values) > grid[-1]:
+        raise ValueError(f"dynamics L values {values} leave the theory grid [{grid[0]:g}, "
+                         f"{grid[-1]:g}] (theory.grid_L_min/max)")
+    return [{"L": L, "alpha": lip.SCALINGS[cfg.task.scaling], "rho": cfg.dynamics.rho,
+             "lr": _step(table, L, cfg.theory.eta_flat),
+             "regime": "flat" if not L >= L_star else "sharp"} for L in values]
+
+
+def sweep_points(cfg: C.ConfigDict, tables) -> list[dict[str, Any]]:
+    """Every (scaling, ρ, L) with the theory rule, and the common-η rule where it differs."""
+    eta_flat, points = cfg.theory.eta_flat, []
+    for scaling in cfg.sweep.scalings:
+        for rho in cfg.sweep.rhos:
+            table = tables[(cfg.task.features, scaling, float(rho))]
+            for L in cfg.sweep.L_values:
+                base = {"L": L, "alpha": lip.SCALINGS[scaling], "rho": rho, "scaling": scaling}
+                eta = _step(table, L, eta_flat)
+                points.append({**base, "lr": eta, "rule": "theory"})
+                if "common" in cfg.sweep.rules and eta < eta_flat:
+                    points.append({**base, "lr": eta_flat, "rule": "common"})
+    return points
+
+
+def time_above(metrics: dict[str, np.ndarray], name: str) -> np.ndarray:
+    """Steps spent above ε per lane ``[lanes]``: Σ over logged windows of (fraction of the window's
+    steps with loss > ε) × (window length). Exact whatever ``log_every``; equals the first hitting
+    time of ε when the loss decreases monotonically."""
+    steps = metrics["step"]
+    widths = np.diff(np.concatenate([[0], steps]))
+    return np.rint(np.sum(metrics[name] * widths[:, None], axis=0))
+
+
+# --------------------------------------------------------------------------- evaluation
+
+
+def attention_on_unseen(cfg: C.ConfigDict, q: jax.Array, L: float, alpha: float, rho: float,
+                        family: str, key: jax.Array) -> dict[str, jax.Array]:
+    """Final Q on fresh prompts (stream "eval") of one family: ``A.prompt_report`` (per-feature
+    attention matrix, one prompt's weights, MSE of the model, of uniform attention and of the
+    same-feature oracle)."""
+    task = dataclasses.replace(dynamics_task(cfg), family=family, noise_std=cfg.eval.noise_std)
+    p = task.sample_batch(key, cfg.eval.n_prompts, L, alpha, rho=rho)
+    return A.prompt_report(q, p.xs, p.ys, p.x_query, p.y_query, p.features, p.query_feature,
+                           task.n_features)
+
+
+# --------------------------------------------------------------------------- run
+
+
+def _stage_metrics(run_dir: Path, name: str) -> dict[str, np.ndarray]:
+    return results.metrics_arrays(results.metrics_path(run_dir, name))
+
+
+def run(cfg: C.ConfigDict, ctx: E.RunContext):
+    if ctx.run_dir is None:
+        raise ValueError("this experiment reads its training metrics back: it needs a run folder")
+    ctx.log("theory: smoothness β(L) and the threshold L* …")
+    tables = theory_tables(cfg)
+    scalars: dict[str, Any] = {"theory": {}}
+    arrays: dict[str, np.ndarray] = {}
+    for combo, tab in tables.items():
+        tag = table_tag(*combo)
+        scalars["theory"][tag] = {k: tab[k] for k in ("L_star", "c", "margin", "delta", "gram",
+                                                       "L_sat")}
+        for k in ("grid", "beta", "sigma2", "eta"):
+            arrays[f"theory/{tag}/{k}"] = np.asarray(tab[k])
+
+    # dynamics: one L per regime (Fig. 1a/1b)
+    dyn_points = dynamics_points(cfg, tables)
+    dyn_lanes = T.point_lanes(dyn_points, cfg.seeds, HP_KEYS)
+    dyn_state = ctx.train(build_problem(cfg, cfg.train, dynamics_task(cfg)), cfg.train, dyn_lanes,
+                          name="dynamics")
+    dyn = _stage_metrics(ctx.run_dir, "dynamics")
+    for k, v in dyn.items():
+        arrays[f"dynamics/{k}"] = v
+    for k in HP_KEYS:
+        arrays[f"dynamics/lane_{k}"] = dyn_lanes.hparams[k]
+    arrays["dynamics/lane_seed"] = dyn_lanes.seed_indices.astype(np.int64)
+    arrays["dynamics/Q"] = np.asarray(dyn_state.params["Q"])
+
+    # sweep: time to ε versus L
+    swp_points = sweep_points(cfg, tables)
+    swp_lanes = T.point_lanes(swp_points, cfg.seeds, HP_KEYS)
+    ctx.train(build_problem(cfg, cfg.sweep.train), cfg.sweep.train, swp_lanes, name="sweep")
+    swp = _stage_metrics(ctx.run_dir, "sweep")
+    for k in HP_KEYS:
+        arrays[f"sweep/lane_{k}"] = swp_lanes.hparams[k]
+    arrays["sweep/lane_seed"] = swp_lanes.seed_indices.astype(np.int64)
+    arrays["sweep/lane_rule"] = np.array([RULES.index(lab["rule"]) for lab in swp_lanes.labels])
+    for kind in ("rel", "abs"):
+        for e in getattr(cfg.sweep, f"eps_{kind}"):
+            arrays[f"sweep/T_{kind}_{e:g}"] = time_above(swp, eps_name(kind, e))
+    arrays["sweep/final_loss"] = swp["loss"][-1]
+    arrays["sweep/final_rel_loss"] = swp["rel_loss"][-1]
+
+    # attention maps of the final Q (seed 0 of each dynamics point) on unseen functions
+    ctx.log("attention maps on unseen functions …")
+    eval_key = rng.stream(rng.root_key(cfg.seed), "eval")
+    maps = {}
+    evaluate = {family: jax.jit(functools.partial(attention_on_unseen, cfg, family=family))
+                for family in cfg.eval.families}
+    for i, point in enumerate(dyn_points):
+        lane = int(results.select_lanes(dyn_lanes.labels, L=point["L"], seed=0)[0])
+        q = jnp.asarray(arrays["dynamics/Q"][lane])
+        for family in cfg.eval.families:
+            out = evaluate[family](q, point["L"], point["alpha"], point["rho"],
+                                   key=rng.stream(eval_key, family))
+            for k, v in out.items():
+                arrays[f"maps/{i}/{family}/{k}"] = np.asarray(v)
+            maps[(i, family)] = {k: float(out[k]) for k in ("mse_model", "mse_uniform", "mse_oracle")}
+    scalars.update(summary.summarise(cfg, tables, dyn_points, arrays, maps))
+    scalars["setup"] = {"sweep_features": cfg.task.features, "sweep_steps": cfg.sweep.train.steps,
+                        "eps_rel": list(cfg.sweep.eps_rel), "eps_abs": list(cfg.sweep.eps_abs),
+                        "n_features": cfg.task.n_features, "eta_flat": cfg.theory.eta_flat}
+    scalars["tables"] = summary.tables(cfg, scalars, arrays,
+                                       {"dynamics": [dict(x) for x in dyn_lanes.labels],
+                                        "sweep": [dict(x) for x in swp_lanes.labels]})
+    return scalars, arrays
