@@ -98,6 +98,7 @@ def synthetic_root(tmp_path):
     folder = tmp_path / target.figures
     write_run(folder, target, target.preset, CPU_ROWS)
     write_run(folder / "paper", target, "paper", PAPER_ROWS)
+    write_run(folder / "nested", target, "smoke", PAPER_ROWS)          # not this folder's preset: ignored
     (folder / "README.md").write_text("# prose\n<!-- generated:claims -->\n<!-- /generated -->\n"
                                       "<!-- generated:summary -->\nold\n<!-- /generated -->\n"
                                       "<!-- generated:table:t1 -->\n<!-- /generated -->\nend\n")
@@ -141,6 +142,7 @@ def test_html_scoreboard(synthetic_root):
             assert 'class="claim"' not in block and "✓" not in block
     assert "<script" not in html and "http://" not in html and "@import" not in html
     assert "3" in re.search(r"<th>seeds</th>(.*?)</tr>", article).group(1)
+    assert re.search(r'<table class="numbers" data-table="t1">.*<td>0.1235</td></tr><tr><td>2</td><td>—</td>', article)
 
 
 def test_markdown_scoreboard_and_blocks(synthetic_root):

@@ -54,11 +54,14 @@ td.absent { color: var(--off); font-style: italic; }
 .pill.off, .pill.notrun, .pill.none { background: var(--soft); color: var(--muted); }
 .pill.missing { background: #fff8c5; border-color: #e6cc6b; color: #7d4e00; white-space: normal; }
 .pill code { background: transparent; padding: 0; }
-.missing { border: 2px dashed var(--bad); border-radius: 6px; padding: 10px 14px; color: var(--bad);
+.missing-run { border: 2px dashed var(--bad); border-radius: 6px; padding: 10px 14px; color: var(--bad);
   font-weight: 600; }
 table.runs th:first-child { width: 12%; }
 table.runs td { font-size: 13px; }
-table.overview td.status { font-size: 13.5px; }
+table.overview td.status { width: 40%; }
+table.overview .what { color: var(--muted); font-size: 13px; }
+table.numbers { width: auto; min-width: 40%; font-variant-numeric: tabular-nums; }
+table.numbers caption { text-align: left; color: var(--muted); font-size: 13px; padding-bottom: 2px; }
 .figs { display: grid; gap: 14px; margin: 12px 0; }
 .figs.cols1 { grid-template-columns: repeat(2, minmax(0, 1fr)); }
 .figs.cols2 { grid-template-columns: repeat(2, minmax(0, 1fr)); }
@@ -73,9 +76,9 @@ figure.none { color: var(--off); font-style: italic; }
 @media print {
   @page { size: A4; margin: 12mm; }
   body { max-width: none; padding: 0; font-size: 10pt; }
-  h2 { break-before: page; margin-top: 0; }
+  .paper.run h2 { break-before: page; margin-top: 0; }
   h2, h3, .links, .status { break-after: avoid; }
-  table, tr, figure, pre, .missing { break-inside: avoid; }
+  table, tr, figure, pre, .missing-run { break-inside: avoid; }
   table { font-size: 9pt; } pre, code { font-size: 8pt; }
   pre { white-space: pre-wrap; }
   a { color: inherit; }
@@ -165,9 +168,24 @@ def summaries(tr: R.TargetRuns) -> str:
     return "".join(parts)
 
 
-def figure(root: Path, path: str, caption: str) -> str:
+def tables(tr: R.TargetRuns) -> str:
+    """The number tables the main run saved (``scalars["tables"]``)."""
+    parts = []
+    for name, data in sorted((tr.main.scalars.get("tables") or {}).items()):
+        if not isinstance(data, Mapping):
+            continue
+        head = "".join(f"<th>{escape(str(c))}</th>" for c in data.get("columns", []))
+        body = "".join("<tr>" + "".join(f"<td>{escape(md.value_text(v))}</td>" for v in row) + "</tr>"
+                       for row in data.get("rows", []))
+        parts.append(f'<table class="numbers" data-table="{escape(name)}"><caption>{escape(name)} '
+                     f'({escape(tr.main.preset)})</caption><thead><tr>{head}</tr></thead>'
+                     f'<tbody>{body}</tbody></table>')
+    return "".join(parts)
+
+
+def figure(root: Path, path: str, caption: str, allow_wide: bool = True) -> str:
     size = png_size(Path(root) / path)
-    wide = size is not None and size[0] > 2.3 * size[1]
+    wide = allow_wide and size is not None and size[0] > 2.3 * size[1]
     dims = f' width="{size[0]}" height="{size[1]}"' if size else ""
     pdf = Path(path).with_suffix(".pdf").as_posix()
     pdf_link = (f' · <a href="{escape(R.relpath(pdf, BASE))}">PDF</a>'
@@ -191,7 +209,7 @@ def figures(root: Path, tr: R.TargetRuns) -> str:
     for name in names:
         for run in tr.runs[:cols]:
             path = per_run[run.preset].get(name)
-            cells.append(figure(root, path, f"{Path(name).stem} · {run.preset}") if path else
+            cells.append(figure(root, path, f"{Path(name).stem} · {run.preset}", False) if path else
                          f'<figure class="none">{escape(Path(name).stem)}: not drawn at {escape(run.preset)}</figure>')
     return f'<div class="figs cols{cols}">' + "".join(cells) + "</div>"
 
@@ -207,15 +225,16 @@ def target_article(root: Path, tr: R.TargetRuns) -> str:
              f'<h3>{escape(t.name)} <span class="desc">— {escape(t.description)}</span></h3>',
              f'<p class="links">{" · ".join(links)}</p>']
     if not tr.runs:
-        parts.append(f'<p class="missing">missing — run <code>{escape(R.make_command(t))}</code></p>')
+        parts.append(f'<p class="missing-run">missing — run <code>{escape(R.make_command(t))}</code></p>')
     else:
         parts += [f'<p class="status">{status_html(tr)}</p>', claims_table(tr), runs_table(tr),
-                  summaries(tr), figures(root, tr)]
+                  summaries(tr), tables(tr), figures(root, tr)]
     return "".join(parts) + "</article>"
 
 
 def paper_section(root: Path, paper: Paper, targets: Sequence[R.TargetRuns]) -> str:
-    parts = [f'<section class="paper" id="paper-{escape(paper.key)}"><h2>{escape(paper.title)}</h2>',
+    kind = "paper run" if targets else "paper"
+    parts = [f'<section class="{kind}" id="paper-{escape(paper.key)}"><h2>{escape(paper.title)}</h2>',
              f'<p class="meta">{escape(paper.authors)} ({paper.year}) · '
              f'<a href="https://arxiv.org/abs/{escape(paper.arxiv)}">arXiv:{escape(paper.arxiv)}</a></p>']
     if not targets:
