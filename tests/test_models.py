@@ -57,14 +57,18 @@ def test_bfloat16_compute_stays_close_to_float32(model_and_params):
 
 
 def test_bfloat16_training_matches_float32_within_tolerance():
-    from iclx import rng
+    from iclx import models, problems, rng
     from iclx import train as T
-    from iclx.experiments import linear_regression as LR
+    from iclx.tasks import linear
 
+    task = linear.LinearRegressionTask(n_dims=4, n_points=9)
     losses = {}
     for dtype in ("float32", "bfloat16"):
-        cfg = LR.EXPERIMENT.config("smoke", [("model.dtype", dtype)])
-        _, metrics = jax.jit(T.make_train(LR.build_problem(cfg), 60))(rng.seed_keys(0, [0])[0])
+        model_cfg = models.gpt2.default_config(n_layer=2, n_head=2, n_embd=32, n_positions=18)
+        model_cfg.dtype = dtype
+        problem = problems.prompt_problem(task, model_cfg, problems.training_preset("smoke"),
+                                          problems.curriculum_preset("smoke", 4, 9))
+        _, metrics = jax.jit(T.make_train(problem, 60))(rng.seed_keys(0, [0])[0])
         losses[dtype] = np.asarray(metrics["loss"])
     np.testing.assert_allclose(losses["bfloat16"][-20:].mean(), losses["float32"][-20:].mean(),
                                rtol=0.05)

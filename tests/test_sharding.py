@@ -9,18 +9,17 @@ SCRIPT = textwrap.dedent("""
     import jax, numpy as np
     from iclx import train as T
     from iclx.sharding import LaneLayout
-    from iclx.experiments import linear_regression as LR
+    import engine_problem as EP
     assert jax.device_count() == 4, jax.devices()
-    cfg = LR.EXPERIMENT.config("smoke", [("train.steps", "20"), ("train.chunk_steps", "10"),
-                                                ("model.n_layer", "1"), ("model.n_embd", "16")])
-    problem, lanes = LR.build_problem(cfg), T.sweep_lanes(1, lr=[1e-3, 2e-3, 3e-3])  # 3 lanes -> pad to 4
+    train_cfg = EP.train_config(steps=20, chunk_steps=10, checkpoint_every=10)
+    problem, lanes = EP.problem(train_cfg), T.sweep_lanes(1, lr=[1e-3, 2e-3, 3e-3])  # 3 lanes -> pad to 4
     from iclx import results
-    sharded, _ = T.run_training(problem, cfg.train, lanes, 0, progress=False, workdir="sharded")
+    sharded, _ = T.run_training(problem, train_cfg, lanes, 0, progress=False, workdir="sharded")
     leaf = jax.tree.leaves(sharded.params)[0]
     assert leaf.shape[0] == 3
     layout = LaneLayout.for_lanes(3)
     assert layout.n_padded == 4 and len(layout.sharding.device_set) == 4
-    single, _ = T.run_training(problem, cfg.train, lanes, 0, progress=False, workdir="single",
+    single, _ = T.run_training(problem, train_cfg, lanes, 0, progress=False, workdir="single",
                                layout=LaneLayout.for_lanes(3, devices=jax.devices()[:1]))
     loss_sharded = results.metrics_arrays("sharded/metrics.jsonl")["loss"]
     loss_single = results.metrics_arrays("single/metrics.jsonl")["loss"]
@@ -35,8 +34,10 @@ SCRIPT = textwrap.dedent("""
 
 
 def test_sharded_lanes_equal_single_device(tmp_path):
+    tests_dir = os.path.dirname(os.path.abspath(__file__))
     env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=4",
-           "JAX_PLATFORMS": "cpu"}
+           "JAX_PLATFORMS": "cpu",
+           "PYTHONPATH": os.pathsep.join(filter(None, [tests_dir, os.environ.get("PYTHONPATH")]))}
     result = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True,
                             env=env, timeout=300, cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
