@@ -64,7 +64,9 @@ def test_report_from_a_smoke_run(smoke_root):
         if other.figures != TARGET.figures:
             assert f"missing — run <code>make reproduce-fig-{other.name}</code>" in page
     board = (smoke_root / "experiments" / "README.md").read_text()
-    assert f"### {TARGET.name}" in board and "✓" not in board.split(f"### {TARGET.name}")[0].split("## ")[-1]
+    section = board.split(f"### {TARGET.name}\n")[1].split("\n## ")[0].split("\n### ")[0]
+    table_rows = [line for line in section.splitlines() if line.startswith("| ") and "*not evidence at smoke*" in line]
+    assert len(table_rows) == len(results["claims"])
     assert R.main(["--root", str(smoke_root), "--check"]) == 0
 
 
