@@ -264,5 +264,6 @@ def page(root: Path, all_runs: Sequence[R.TargetRuns]) -> str:
             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
             "<title>iclx: which claims of which paper reproduce</title>"
             f"<style>{CSS}</style></head>\n<body>\n<header><h1>iclx: which claims of which paper reproduce</h1>"
-            f'<p class="lede">{escape(md.GENERATED_NOTE.replace("`", ""))}</p>{legend}</header>\n'
+            f'<p class="lede">{code_spans(md.GENERATED_NOTE)}</p><p class="lede">{code_spans(md.SCALES)}</p>'
+            f'{legend}</header>\n'
             f"<nav>{overview(all_runs)}</nav>\n<main>\n" + "\n".join(sections) + "\n</main>\n</body></html>\n")
