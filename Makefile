@@ -1,28 +1,16 @@
 # iclx — every target installs what it needs (.venv from pyproject.toml) on first use.
+# The figure targets come from the registry (src/iclx/experiments/__init__.py): `make help` lists them.
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
-RUN    := $(PY) -m iclx.experiments
+PRESET ?=
+PRESET_FLAG := $(if $(PRESET),--preset=$(PRESET),)
 
-GVN    := $(RUN).gd_vs_newton --preset=cpu
-GVN_FIGS := experiments/gd_vs_newton
+.PHONY: help install test demo bench report report-check reproduce-all clean-runs
 
-.PHONY: install test demo bench reproduce-all reproduce-fig-linear-regression reproduce-fig-lipschitz \
-	reproduce-fig-gd-vs-newton reproduce-fig-gd-vs-newton-illcond reproduce-fig-gd-vs-newton-noisy \
-	reproduce-fig-gd-vs-newton-width reproduce-fig-gd-vs-newton-all clean-runs help
-
-help:
-	@echo "make demo                              first figure at cpu scale (7-10 min on 2 cores)"
-	@echo "make test                              the test suite (CPU, < 5 min)"
-	@echo "make reproduce-fig-linear-regression   GPT-2 vs least squares / Newton / GD (cpu preset)"
-	@echo "make reproduce-fig-lipschitz           softmax attention: dynamics and the L-threshold sweep"
-	@echo "make reproduce-fig-gd-vs-newton        Fu et al.: probes, SimE/SimW heatmaps, Newton vs GD, Table 1"
-	@echo "make reproduce-fig-gd-vs-newton-illcond  the same on ill-conditioned inputs (kappa = 100)"
-	@echo "make reproduce-fig-gd-vs-newton-noisy    the same with label noise (sigma = 0.1)"
-	@echo "make reproduce-fig-gd-vs-newton-width    Fu et al. Fig 6: 1-head models of growing width"
-	@echo "make reproduce-all                     every experiment's cpu preset"
-	@echo "make bench                             engine throughput, scaling, memory; PyTorch reference"
+help: $(STAMP)
+	@$(PY) -m iclx.experiments help
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -32,34 +20,24 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 test: $(STAMP)
-	$(PY) -m pytest -q -n auto
+	$(PY) -m pytest -q -n auto --dist loadfile
 
-demo: reproduce-fig-linear-regression
+demo: $(STAMP)
+	$(PY) -m iclx.experiments reproduce $$($(PY) -c "import iclx.experiments as X; print(X.DEMO_TARGET)")
 
-reproduce-fig-linear-regression: $(STAMP)
-	$(RUN).linear_regression --preset=cpu --figures=experiments/linear_regression
+# make reproduce-fig-<target> [PRESET=paper]: one registered target (make help lists them)
+reproduce-fig-%: $(STAMP)
+	$(PY) -m iclx.experiments reproduce $* $(PRESET_FLAG)
 
-reproduce-fig-lipschitz: $(STAMP)
-	$(RUN).lipschitz_threshold --preset=cpu --figures=experiments/lipschitz_threshold
+reproduce-all: $(STAMP)
+	$(PY) -m iclx.experiments reproduce-all $(PRESET_FLAG)
 
-reproduce-fig-gd-vs-newton: $(STAMP)
-	$(GVN) --figures=$(GVN_FIGS)
+report: $(STAMP)
+	$(PY) -m iclx.report
 
-reproduce-fig-gd-vs-newton-illcond: $(STAMP)
-	$(GVN) --config.task.covariance=two_level --config.task.kappa=100 --config.lstm.enabled=false \
-	  --config.sim.newton_max=30 --config.sim.gd_lin_step=100 --config.sim.gd_lin_max=4000 \
-	  --config.sim.gd_log2_max=16 --figures=$(GVN_FIGS)/ill_conditioned
-
-reproduce-fig-gd-vs-newton-noisy: $(STAMP)
-	$(GVN) --config.task.noise_std=0.1 --config.lstm.enabled=false --figures=$(GVN_FIGS)/noisy
-
-reproduce-fig-gd-vs-newton-width: $(STAMP)
-	$(RUN).gd_vs_newton_width --preset=cpu --figures=$(GVN_FIGS)/width
-
-reproduce-fig-gd-vs-newton-all: reproduce-fig-gd-vs-newton reproduce-fig-gd-vs-newton-illcond \
-	reproduce-fig-gd-vs-newton-noisy reproduce-fig-gd-vs-newton-width
-
-reproduce-all: reproduce-fig-linear-regression reproduce-fig-lipschitz reproduce-fig-gd-vs-newton-all
+# fails when a generated file is out of date with the committed results
+report-check: $(STAMP)
+	$(PY) -m iclx.report --check
 
 BENCH_STAMP := $(VENV)/.bench-stamp
 $(BENCH_STAMP): $(STAMP)

@@ -47,3 +47,34 @@ def assert_causal():
 @pytest.fixture
 def np_rng():
     return np.random.default_rng(0)
+
+
+@pytest.fixture(scope="session")
+def smoke_run(tmp_path_factory):
+    """``smoke_run(name) -> SmokeRun``: experiment ``name``'s smoke preset run end to end once per
+    test session — shared by every xdist worker through a folder beside their temp roots and a file
+    lock, so the registry test and an experiment's own tests reuse the same run."""
+    import fcntl
+    from types import SimpleNamespace
+
+    from iclx import experiments as X
+
+    base = tmp_path_factory.getbasetemp()
+    shared = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "smoke-runs"
+    shared.mkdir(parents=True, exist_ok=True)
+
+    def run(name: str, variant: str = ""):
+        experiment = X.load(name)
+        tag = f"{name}-{variant}" if variant else name
+        figures = shared / "figures" / tag
+        args = ["--preset=smoke", f"--out={shared / 'runs'}", f"--figures={figures}", "--no-progress"]
+        if variant:
+            args.append(f"--variant={variant}")
+        with open(shared / f"{tag}.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            code = experiment.main(args)
+        cfg = experiment.config("smoke", variant=variant)
+        return SimpleNamespace(code=code, run_dir=experiment.run_dir(cfg, shared / "runs"),
+                               figures=figures, cfg=cfg, experiment=experiment)
+
+    return run

@@ -1,0 +1,88 @@
+"""The registry's command line (the Makefile calls it):
+
+    python -m iclx.experiments list                       # make targets, one per line
+    python -m iclx.experiments help                       # what `make help` prints
+    python -m iclx.experiments reproduce TARGET [--preset=P] [other experiment flags]
+    python -m iclx.experiments reproduce-all [--preset=P]
+
+``reproduce`` runs the target's experiment (its preset and variant unless ``--preset`` is given)
+and writes its figures and results to the target's folder, or to ``<folder>/<preset>`` for
+another preset, so runs at several scales sit side by side.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+from iclx import experiments as X
+
+
+def target_args(target: X.Target, preset: str | None) -> list[str]:
+    """The experiment's command-line flags for ``target`` at ``preset`` (default: the target's)."""
+    preset = preset or target.preset
+    folder = target.figures if preset == target.preset else f"{target.figures}/{preset}"
+    args = [f"--preset={preset}", f"--figures={folder}"]
+    if target.variant:
+        args.append(f"--variant={target.variant}")
+    return args
+
+
+def help_lines() -> list[str]:
+    rows = [("make demo", f"the first figure at cpu scale (= make reproduce-fig-{X.DEMO_TARGET})"),
+            ("make test", "the test suite (CPU, < 5 min)")]
+    for target in X.TARGETS.values():
+        minutes = f" [{target.minutes} min]" if target.minutes else ""
+        rows.append((f"make reproduce-fig-{target.name}", target.description + minutes))
+    rows += [("make reproduce-all", "every target's cpu preset"),
+             ("make report", "experiments/index.html and the generated README tables"),
+             ("make bench", "engine throughput, scaling, memory; PyTorch reference")]
+    width = max(len(command) for command, _ in rows) + 2
+    return [f"{command:<{width}}{text}" for command, text in rows] + [
+        "(PRESET=paper after a reproduce target runs the paper's scale, for a GPU)"]
+
+
+def _split_preset(argv: Sequence[str]) -> tuple[str | None, list[str]]:
+    preset, rest = None, []
+    for arg in argv:
+        if arg.startswith("--preset="):
+            preset = arg.split("=", 1)[1] or None
+        else:
+            rest.append(arg)
+    return preset, rest
+
+
+def reproduce(name: str, argv: Sequence[str]) -> int:
+    if name not in X.TARGETS:
+        print(f"error: unknown target {name!r} (targets: {', '.join(X.TARGETS)})", file=sys.stderr)
+        return 2
+    target = X.TARGETS[name]
+    preset, rest = _split_preset(argv)
+    experiment = X.load(target.experiment)
+    return experiment.main(target_args(target, preset) + rest)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    command, rest = (argv[0], argv[1:]) if argv else ("help", [])
+    if command == "list":
+        print("\n".join(X.TARGETS))
+        return 0
+    if command == "help":
+        print("\n".join(help_lines()))
+        return 0
+    if command == "reproduce" and rest:
+        return reproduce(rest[0], rest[1:])
+    if command == "reproduce-all":
+        for name in X.TARGETS:
+            code = reproduce(name, rest)
+            if code != 0:
+                return code
+        return 0
+    print("error: usage: python -m iclx.experiments list | help | reproduce TARGET [flags] | "
+          "reproduce-all [--preset=P]", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
