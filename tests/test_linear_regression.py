@@ -11,17 +11,13 @@ from iclx.experiments import linear_regression as LR
 
 
 @pytest.fixture(scope="module")
-def smoke_run(tmp_path_factory):
-    out = tmp_path_factory.mktemp("runs")
-    figures = tmp_path_factory.mktemp("figures")
-    code = LR.main(["--preset=smoke", f"--out={out}", f"--figures={figures}", "--no-progress"])
-    cfg = LR.EXPERIMENT.config("smoke")
-    return code, LR.EXPERIMENT.run_dir(cfg, out), figures, cfg
+def run(smoke_run):
+    return smoke_run("linear_regression")
 
 
-def test_run_writes_config_metrics_checkpoint_results_and_figures(smoke_run):
-    code, run_dir, figures, cfg = smoke_run
-    assert code == 0
+def test_run_writes_config_metrics_checkpoint_results_and_figures(run):
+    run_dir, figures, cfg = run.run_dir, run.figures, run.cfg
+    assert run.code == 0
     assert json.loads((run_dir / "config.json").read_text())["train"]["steps"] == cfg.train.steps
     metrics = results.metrics_arrays(run_dir / "metrics.jsonl")
     assert metrics["loss"].shape == (cfg.train.steps // cfg.train.log_every, cfg.seeds)
@@ -35,8 +31,8 @@ def test_run_writes_config_metrics_checkpoint_results_and_figures(smoke_run):
         assert (figures / f"error_vs_examples.{suffix}").exists()
 
 
-def test_baseline_numbers(smoke_run):
-    _, run_dir, _, cfg = smoke_run
+def test_baseline_numbers(run):
+    run_dir, cfg = run.run_dir, run.cfg
     _, arrays = results.load_results(run_dir)
     d = cfg.task.n_dims
     # no examples: every baseline predicts 0, so all share the error E[y²]/d ≈ 1 (up to sampling)
@@ -55,8 +51,8 @@ def test_baseline_numbers(smoke_run):
     assert all(a > b for a, b in zip(gd, gd[1:]))
 
 
-def test_rerun_reuses_results_and_plot_only(smoke_run, capsys):
-    code, run_dir, _, _ = smoke_run
+def test_rerun_reuses_results_and_plot_only(run, capsys):
+    run_dir = run.run_dir
     before = (run_dir / "results.json").stat().st_mtime_ns
     out = run_dir.parent.parent
     assert LR.main(["--preset=smoke", f"--out={out}", "--no-progress"]) == 0
