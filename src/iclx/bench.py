@@ -83,16 +83,29 @@ SWEEP_LANES = (1, 4, 16, 64)                     # lanes of the attention model'
 
 
 def case_config(case: Case, dtype: str = "float32") -> C.ConfigDict:
-    from iclx.experiments import linear_regression as LR
+    """A GPT-2-on-linear-regression-prompts config of ``case``'s sizes (no curriculum)."""
+    from iclx import models, problems
+    from iclx.tasks import linear
 
-    cfg = LR.get_config("smoke")
-    cfg.task.update(n_dims=case.n_dims, n_points=case.n_points)
-    cfg.model.update(n_layer=case.n_layer, n_head=case.n_head, n_embd=case.n_embd,
-                     mlp_width=4 * case.n_embd, n_positions=2 * case.n_points, dtype=dtype)
+    cfg = C.ConfigDict(dict(task=linear.default_config(case.n_dims, case.n_points)))
+    cfg.model = models.gpt2.default_config(n_layer=case.n_layer, n_head=case.n_head,
+                                           n_embd=case.n_embd, n_positions=2 * case.n_points)
+    cfg.model.update(mlp_width=4 * case.n_embd, dtype=dtype)
+    cfg.train = problems.training_preset("smoke")
     cfg.train.update(batch_size=case.batch_size, lr=1e-4)
-    cfg.curriculum.enabled = False
-    LR.validate(cfg)
+    cfg.curriculum = problems.curriculum_preset("smoke", case.n_dims, case.n_points)
+    linear.validate_config(cfg)
+    problems.validate_prompt_training(cfg)
     return cfg
+
+
+def case_problem(case: Case, dtype: str = "float32") -> T.Problem:
+    from iclx import problems
+    from iclx.tasks import linear
+
+    cfg = case_config(case, dtype)
+    return problems.prompt_problem(linear.LinearRegressionTask.from_config(cfg.task), cfg.model,
+                                   cfg.train, cfg.curriculum)
 
 
 def attention_problem(case: AttentionCase) -> tuple[T.Problem, Any]:
@@ -143,13 +156,12 @@ def _memory(compiled) -> dict[str, int | None]:
 def time_engine(case: Case | AttentionCase, n_seeds: int, chunk_steps: int, repeats: int,
                 dtype: str = "float32") -> dict[str, Any]:
     """Compile and time the engine's ``jit(vmap(chunk))`` for ``n_seeds`` lanes."""
-    from iclx.experiments import linear_regression as LR
 
     if isinstance(case, AttentionCase):
         problem, make_lanes = attention_problem(case)
         lanes, flops = make_lanes(n_seeds), None
     else:
-        problem, lanes = LR.build_problem(case_config(case, dtype)), T.seed_lanes(n_seeds)
+        problem, lanes = case_problem(case, dtype), T.seed_lanes(n_seeds)
         flops = flops_per_step(case) * n_seeds
     layout = LaneLayout.for_lanes(n_seeds)
     key_data = layout.put(jax.random.key_data(lanes.keys(0)))
