@@ -77,8 +77,12 @@ def summarise(cfg: C.ConfigDict, curves: dict[str, np.ndarray]) -> dict[str, Any
                          "error ÷ d at n = d"],
              "rows": [[m, f"{v:.4g}", f"{at_d[m]:.4g}" if m in at_d else "—"]
                       for m, v in mean_late.items()]}
-    return {"error_after_d": mean_late, "error_at_d": at_d, "summary": summary,
-            "tables": {"errors": table}}
+    per_position = {"columns": ["examples", *[str(i) for i in range(n)]],
+                    "rows": [[m, *[f"{v:.3f}" for v in curves[m].mean(axis=0)]] for m in curves]}
+    per_seed = {m: [float(v) for v in curves[m][:, late].mean(axis=1)] for m in curves}
+    summary.append("transformer per seed: " + ", ".join(f"{v:.3g}" for v in per_seed["transformer"]))
+    return {"error_after_d": mean_late, "error_at_d": at_d, "error_after_d_per_seed": per_seed,
+            "summary": summary, "tables": {"errors": table, "per_position": per_position}}
 
 
 def run(cfg: C.ConfigDict, ctx: E.RunContext):
