@@ -1,5 +1,10 @@
-"""The gd_vs_newton experiment (Fu et al. 2023) end to end at smoke scale, its config checks, the
-width ablation, and the algorithm-level facts its figures rest on."""
+"""The gd_vs_newton experiment (Fu et al. 2023, arXiv 2310.17086) end to end at smoke scale (one run,
+shared by every check here), its config checks and variants, and the algorithm-level facts its
+figures rest on. The width ablation is in test_gd_vs_newton_width.py, the claims in
+test_gd_vs_newton_claims.py."""
+
+import ast
+import inspect
 
 import numpy as np
 import pytest
@@ -7,7 +12,8 @@ import pytest
 from iclx import config as C
 from iclx import probes, results
 from iclx.experiments import gd_vs_newton as G
-from iclx.experiments import gd_vs_newton_width as W
+from iclx.experiments.gd_vs_newton import config as GC
+from iclx.experiments.gd_vs_newton import plots as GP
 
 
 @pytest.fixture(scope="module")
@@ -16,7 +22,8 @@ def smoke_run(tmp_path_factory):
     figures = tmp_path_factory.mktemp("figures")
     with pytest.MonkeyPatch.context() as patch:      # PNG only: PDFs are tested by the other experiments
         patch.setenv("ICLX_FIGURE_FORMATS", "png")
-        code = G.main(["--preset=smoke", f"--out={out}", f"--figures={figures}", "--no-progress"])
+        code = G.EXPERIMENT.main(["--preset=smoke", f"--out={out}", f"--figures={figures}",
+                                  "--no-progress"])
     cfg = G.EXPERIMENT.config("smoke")
     scalars, arrays = results.load_results(G.EXPERIMENT.run_dir(cfg, out))
     return code, cfg, scalars, arrays, figures, out
@@ -26,7 +33,7 @@ def test_smoke_run_writes_every_array_and_figure(smoke_run):
     code, cfg, scalars, arrays, figures, _ = smoke_run
     assert code == 0
     S, n, L = cfg.seeds, cfg.task.n_points, cfg.model.n_layer
-    grids = G.step_grids(cfg)
+    grids = GC.step_grids(cfg)
     for grid, steps in grids.items():
         assert arrays[f"tf/sime_{grid}"].shape == (S, len(steps), L)
         assert arrays[f"tf/simw_{grid}"].shape == (S, len(steps), L)
@@ -35,18 +42,39 @@ def test_smoke_run_writes_every_array_and_figure(smoke_run):
     assert arrays["tf/error_layers"].shape == (S, L, n)
     assert arrays["alg/error_newton"].shape == (S, cfg.sim.newton_max, n)
     for net in ("tf", "lstm"):
-        assert arrays[f"{net}/table"].shape == (S, len(G.TABLE_COLUMNS))
+        assert arrays[f"{net}/table"].shape == (S, len(GC.TABLE_COLUMNS))
         assert np.all(np.abs(arrays[f"{net}/table"]) <= 1.0 + 1e-6)
-        assert set(scalars["table1"][net]) == set(G.TABLE_COLUMNS)
+        assert set(scalars["table1"][net]) == set(GC.TABLE_COLUMNS)
     for name in ("heatmaps_sime", "heatmaps_simw", "best_match", "error_per_layer",
                  "error_vs_depth", "lstm"):
         assert (figures / f"{name}.png").stat().st_size > 1000
+    assert (figures / "results.json").exists()
     assert any(line.startswith("Table 1 tf") for line in scalars["summary"])
+
+
+def test_lanes_tables_and_claims_are_saved(smoke_run):
+    _, cfg, scalars, arrays, *_ = smoke_run
+    seeds = [{"seed": s} for s in range(cfg.seeds)]
+    assert scalars["lanes"] == {"model": seeds, "lstm": seeds}
+    ordered = GP.by_seed(scalars, arrays)
+    np.testing.assert_array_equal(ordered["tf/table"], arrays["tf/table"])
+    # reversed lane order: plots follow the labels, not the positions
+    flipped = {**scalars, "lanes": {k: v[::-1] for k, v in scalars["lanes"].items()}}
+    np.testing.assert_array_equal(GP.by_seed(flipped, arrays)["tf/table"], arrays["tf/table"][::-1])
+    tables = scalars["tables"]
+    assert len(tables["sime_per_layer"]["rows"]) == cfg.model.n_layer
+    assert [row[0] for row in tables["table1"]["rows"]] == ["transformer", "LSTM"]
+    for table in tables.values():
+        assert all(len(row) == len(table["columns"]) for row in table["rows"])
+    claims = {row["id"]: row for row in scalars["claims"]}
+    assert set(claims) == {c.id for c in G.EXPERIMENT.claims}
+    assert not any(row["applies"] for row in claims.values())    # smoke is never evidence
+    assert all(row["holds"] is not None for row in claims.values())
 
 
 def test_best_match_summary_agrees_with_the_heatmaps(smoke_run):
     _, cfg, scalars, arrays, *_ = smoke_run
-    steps = G.step_grids(cfg)["newton"]
+    steps = GC.step_grids(cfg)["newton"]
     summary = scalars["best_match"]["tf/sime_newton"]
     per_seed = probes.best_steps(arrays["tf/sime_newton"], steps, cfg.sim.decimals)["best"]
     np.testing.assert_allclose(summary["best_mean"], per_seed.mean(axis=0))
@@ -65,11 +93,25 @@ def test_baselines_behave(smoke_run):
     assert np.all(np.diff(best_gd, axis=1) >= 0) and best_gd[:, -1].min() >= 4 * best_gd[:, 0].max()
 
 
-@pytest.mark.parametrize("preset", ["cpu", "paper"])
-def test_presets_validate(preset):
+def test_plots_never_import_the_run_code():
+    tree = ast.parse(inspect.getsource(GP))
+    imported = [a.name for node in ast.walk(tree) if isinstance(node, (ast.Import, ast.ImportFrom))
+                for a in node.names] + [node.module or "" for node in ast.walk(tree)
+                                        if isinstance(node, ast.ImportFrom)]
+    assert not any(name.endswith("run") or "gd_vs_newton.run" in name for name in imported)
+
+
+@pytest.mark.parametrize("preset", ["smoke", "cpu", "paper"])
+def test_presets_and_variants_validate(preset):
     cfg = G.EXPERIMENT.config(preset)
-    assert cfg.seeds >= (5 if preset == "paper" else 3)
-    W.EXPERIMENT.config(preset)
+    assert cfg.seeds >= {"smoke": 2, "cpu": 3, "paper": 5}[preset]
+    ill = G.EXPERIMENT.config(preset, variant="ill_conditioned")
+    assert (ill.task.covariance, ill.task.kappa, ill.lstm.enabled) == ("two_level", 100.0, False)
+    assert (ill.sim.newton_max, ill.sim.gd_lin_step, ill.sim.gd_lin_max, ill.sim.gd_log2_max) == \
+        (30, 100, 4000, 16)
+    noisy = G.EXPERIMENT.config(preset, variant="noisy")
+    assert (noisy.task.noise_std, noisy.lstm.enabled, noisy.task.covariance) == (0.1, False, "isotropic")
+    assert C.config_hash(noisy) != C.config_hash(cfg)
 
 
 @pytest.mark.parametrize("field,value", [
@@ -83,12 +125,7 @@ def test_bad_fields_are_named(field, value):
     assert error.value.field == field
 
 
-def test_width_ablation_smoke(tmp_path):
-    assert W.main(["--preset=smoke", f"--out={tmp_path}", "--no-progress"]) == 0
-    cfg = W.EXPERIMENT.config("smoke")
-    scalars, arrays = results.load_results(W.EXPERIMENT.run_dir(cfg, tmp_path))
-    for width in cfg.widths:
-        assert arrays[f"error/width_{width}"].shape == (cfg.seeds, cfg.task.n_points)
-    assert scalars["error_after_d"]["least_squares"] < 1e-6
-    sub = W.width_config(cfg, 3)
-    assert (sub.model.n_embd, sub.model.mlp_width, cfg.model.n_embd) == (3, 12, cfg.widths[-1])
+def test_unknown_variant_is_named():
+    with pytest.raises(C.ConfigError) as error:
+        G.EXPERIMENT.config("smoke", variant="tilted")
+    assert error.value.field == "variant"

@@ -12,6 +12,9 @@
 - **Similarity of induced weights (SimW).** For each prefix, w̃ = least-squares fit of an
   algorithm's predictions on T ≫ d random queries; the cosine of two algorithms' w̃, averaged over
   prefixes and prompts.
+- **Network probes.** ``NetworkProbe`` fits and applies the read-outs of one network (any flax
+  module whose ``apply(..., return_hidden=True)`` returns ``(preds, Hidden)``), compiled once and
+  reused for every seed; it also gives a layer's induced weights on query points (SimW).
 - **Best match.** The column-wise argmax of a heatmap (first maximum) and its tie band: every row
   whose score rounds to the best score at ``decimals`` places.
 
@@ -27,6 +30,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from iclx import rng
 from iclx.models.gpt2 import Hidden
 
 Array = jax.Array
@@ -142,6 +146,14 @@ def induced_weights(queries: Array, preds: Array) -> Array:
     return jnp.einsum("...dt,...t->...d", jnp.linalg.pinv(queries), preds)
 
 
+def fit_on_queries(queries: Array, weights: Array) -> Array:
+    """Induced weights w̃ ``[K, B, n−1, d]`` of linear predictors ``weights [K, B, n, d]`` (an
+    algorithm's weight vector at every prefix 0..n−1, e.g. per step): the least-squares fit on
+    ``queries [B, T, d]`` of their predictions at prefixes 1..n−1 (= the weights, up to rounding)."""
+    preds = jnp.einsum("btd,kbsd->kbst", queries, weights[:, :, 1:])
+    return induced_weights(queries[None, :, None], preds)
+
+
 def similarity_of_weights(weights_a: Array, weights_b: Array) -> Array:
     """SimW heatmap ``[K, L]``: the cosine of induced weights ``[K, B, t, d]`` and ``[L, B, t, d]``,
     averaged over prefixes t and prompts B (pass the prefixes with t ≥ 1 only)."""
@@ -184,3 +196,92 @@ def best_steps(heatmaps: np.ndarray, steps, decimals: int = 3) -> dict[str, np.n
             "low": np.stack([steps[m.low] for m in matches]),
             "high": np.stack([steps[m.high] for m in matches]),
             "score": np.stack([m.score for m in matches])}
+
+
+# --------------------------------------------------------------------------- probing a network
+
+
+class NetworkProbe:
+    """Probe fitting and read-outs of one network, compiled once and reused per seed.
+
+    ``net`` is a flax module with ``apply({"params": p}, xs, ys, return_hidden=True) -> (preds,
+    Hidden)`` and a final ``read_out`` dense layer; ``task`` draws the probes' training prompts
+    (``sample_batch(key, batch_size)``). Probes are fitted on ``n_batches × batch_size`` prompts with
+    ``ridge`` (relative to the mean feature variance) pulling towards the final read-out
+    (``anchor="final"``) or zero; predictions run in chunks of ``predict_batch`` prompts, induced
+    weights in chunks of ``induced_batch`` prompts.
+    """
+
+    def __init__(self, net, task, *, n_batches: int, batch_size: int, ridge: float, anchor: str,
+                 predict_batch: int, induced_batch: int):
+        self.net, self.task = net, task
+        self.n_batches, self.batch_size, self.ridge, self.anchor = n_batches, batch_size, ridge, anchor
+        self.predict_batch, self.induced_batch = predict_batch, induced_batch
+        self._statistics = jax.jit(self._statistics_impl)
+        self._predict = jax.jit(self._predict_impl)
+        self._induced = jax.jit(jax.vmap(self._induced_impl, in_axes=(None, None, None, 0, 0, 0),
+                                         out_axes=1))
+
+    def features(self, params, xs: Array, ys: Array) -> tuple[Array, Array]:
+        """The output ``[B, n]`` and the probe features ``[L, B, n, H]``."""
+        preds, hidden = self.net.apply({"params": params}, xs, ys, return_hidden=True)
+        return preds, layer_features(hidden)
+
+    def _statistics_impl(self, params, key: Array) -> ProbeStats:
+        def chunk(i):
+            prompt = self.task.sample_batch(rng.stream(key, "probe", i), self.batch_size)
+            return probe_stats(self.features(params, prompt.xs, prompt.ys)[1], prompt.ys)
+
+        # one sampling site in the program (an ill-conditioned task draws a QR per prompt, and two
+        # LAPACK call sites in one XLA:CPU program can deadlock on 2 cores): start from empty moments
+        empty = jax.tree.map(lambda s: jnp.zeros(s.shape, s.dtype), jax.eval_shape(chunk, 0))
+        body = lambda acc, i: (merge_stats(acc, chunk(i)), None)
+        stats, _ = jax.lax.scan(body, empty, jnp.arange(self.n_batches))
+        return stats
+
+    def fit(self, params, seed_key: Array) -> tuple[np.ndarray, np.ndarray]:
+        """Per-layer ridge read-outs ``u [L, H]``, ``v [L]`` on fresh prompts (stream "probe"),
+        solved in float64."""
+        stats = jax.device_get(self._statistics(params, seed_key))
+        anchor = np.asarray(params["read_out"]["kernel"])[:, 0] if self.anchor == "final" else None
+        with jax.enable_x64(True):
+            stats64 = jax.tree.map(lambda a: jnp.asarray(a, jnp.float64), stats)
+            u, v = solve_probes(stats64, self.ridge, anchor)
+            return np.asarray(u, np.float32), np.asarray(v, np.float32)
+
+    def _predict_impl(self, params, u, v, xs, ys):
+        def one(chunk):
+            preds, feats = self.features(params, *chunk)
+            return preds, probe_predictions(feats, u, v)
+
+        batch = self.predict_batch
+        chunks = (xs.reshape(-1, batch, *xs.shape[1:]), ys.reshape(-1, batch, ys.shape[-1]))
+        out, layers = jax.lax.map(one, chunks)                    # [c, b, n], [c, L, b, n]
+        layers = jnp.moveaxis(layers, 0, 1)
+        return out.reshape(-1, ys.shape[-1]), layers.reshape(layers.shape[0], -1, ys.shape[-1])
+
+    def predict(self, params, u, v, xs, ys) -> tuple[np.ndarray, np.ndarray]:
+        """The network's output ``[B, n]`` and every layer's probe prediction ``[L, B, n]``."""
+        out, layers = self._predict(params, u, v, xs, ys)
+        return np.asarray(out), np.asarray(layers)
+
+    def _induced_impl(self, params, u, v, x, y, q):
+        n = x.shape[0]
+        prefixes = jnp.arange(1, n)
+        # sequences [n−1, T, n, d]: the prompt with x_t replaced by query k
+        seqs = jax.vmap(lambda t: jax.vmap(lambda qk: x.at[t].set(qk))(q))(prefixes)
+        flat = seqs.reshape(-1, n, x.shape[-1])
+        feats = self.features(params, flat, jnp.broadcast_to(y, flat.shape[:2]))[1]
+        feats = feats.reshape(feats.shape[0], n - 1, q.shape[0], n, -1)      # [L, n−1, T, n, H]
+        at_t = feats[:, jnp.arange(n - 1), :, prefixes]                        # [n−1, L, T, H]
+        preds = jnp.einsum("tlkh,lh->ltk", at_t, u) + v[:, None, None]         # [L, n−1, T]
+        return induced_weights(q, preds)                                       # [L, n−1, d]
+
+    def induced_weights(self, params, u, v, xs, ys, queries) -> np.ndarray:
+        """w̃ ``[L, B, n−1, d]`` of every layer at prefixes t = 1..n−1: the probe's predictions for
+        the queries ``[B, T, d]``, each put in the slot of x_t (one forward pass per query and
+        prefix), fitted linearly on the queries."""
+        batch = self.induced_batch
+        chunks = [self._induced(params, u, v, xs[i:i + batch], ys[i:i + batch],
+                                queries[i:i + batch]) for i in range(0, xs.shape[0], batch)]
+        return np.concatenate([np.asarray(c) for c in chunks], axis=1)

@@ -1,4 +1,4 @@
-"""Figures of ``gd_vs_newton`` (Fu et al. 2023), drawn from saved results only.
+"""Figures of ``gd_vs_newton`` (Fu et al. 2023, arXiv 2310.17086), drawn from saved results only.
 
 - ``heatmaps_sime`` / ``heatmaps_simw``: layer × Newton steps, layer × GD steps (linear grid) and
   layer × GD steps (log₂ grid); seed-mean scores, best match boxed, tie band outlined (Figs 3, 8–10).
@@ -19,8 +19,8 @@ from typing import Any
 import numpy as np
 
 from iclx import config as C
-from iclx import plotting, probes
-from iclx.experiments.gd_vs_newton import TABLE_COLUMNS
+from iclx import plotting, probes, results
+from iclx.experiments.gd_vs_newton.config import TABLE_COLUMNS
 
 GRID_LABELS = {"newton": "Newton iterations", "gd": "GD steps", "gd_log": "GD steps (log₂ grid)"}
 METRIC_LABELS = {"sime": "similarity of errors", "simw": "similarity of induced weights"}
@@ -253,8 +253,24 @@ def plot_lstm(cfg: C.ConfigDict, scalars: dict[str, Any], arrays: dict[str, np.n
         return plotting.save_figure(fig, fig_dir, "lstm")
 
 
-def plot_all(cfg: C.ConfigDict, scalars: dict[str, Any], arrays: dict[str, np.ndarray],
-             fig_dir: Path) -> list[Path]:
+def seed_rows(labels: list[dict[str, Any]]) -> np.ndarray:
+    """Row of every seed (in seed order) among a stage's lanes, picked by label."""
+    seeds = sorted({label["seed"] for label in labels})
+    return np.array([results.select_lanes(labels, seed=seed)[0] for seed in seeds])
+
+
+def by_seed(scalars: dict[str, Any], arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """``arrays`` with their leading axis ordered by seed: ``lstm/`` arrays by the lanes of stage
+    "lstm", every other per-seed array by stage "model" (the baselines share its eval prompts)."""
+    rows = {stage: seed_rows(labels) for stage, labels in scalars["lanes"].items()}
+    return {key: values if key.startswith("grid/")
+            else values[rows["lstm" if key.startswith("lstm/") else "model"]]
+            for key, values in arrays.items()}
+
+
+def plot(cfg: C.ConfigDict, scalars: dict[str, Any], arrays: dict[str, np.ndarray],
+         fig_dir: Path) -> list[Path]:
+    arrays = by_seed(scalars, arrays)
     paths = plot_heatmaps(cfg, arrays, "sime", "tf", fig_dir)
     paths += plot_heatmaps(cfg, arrays, "simw", "tf", fig_dir)
     paths += plot_best_match(cfg, arrays, fig_dir)

@@ -1,0 +1,152 @@
+"""Presets, variants and validation of ``gd_vs_newton`` (Fu et al. 2023, arXiv 2310.17086).
+
+Presets: ``smoke`` (seconds; the tests), ``cpu`` (the committed figures, ≤ 15 min on 2 cores),
+``paper`` (d = 20, 12L/8H/256, 500k steps, 5 seeds; GPU). Variants (``--variant=``):
+``ill_conditioned`` (inputs with κ(Σ) = 100, Figs 4 / 16) and ``noisy`` (labels with σ = 0.1, Fig 19),
+both without the LSTM.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from iclx import config as C
+from iclx import experiment as E
+from iclx import problems, tasks
+from iclx import train as T
+from iclx.models import gpt2, lstm
+from iclx.tasks import linear
+
+NAME = "gd_vs_newton"
+TABLE_COLUMNS = ("newton", "gd", "online_gd")
+ANCHORS = ("final", "zero")
+
+
+def get_config(preset: str = "cpu") -> C.ConfigDict:
+    """Presets: ``smoke`` (seconds; tests), ``cpu`` (≤ 15 min on 2 cores), ``paper`` (Fu et al.)."""
+    cfg = E.common_config(preset, NAME)
+    if preset == "smoke":
+        d, n, layers, heads, width, seeds = 4, 9, 2, 2, 32, 2
+        train, lstm_model, lstm_train = problems.training_preset(preset, steps=20), \
+            lstm.default_config(n_layer=2, hidden=16), problems.training_preset(preset, steps=20)
+        probe = dict(n_batches=2, batch_size=64)
+        sim = dict(n_prompts=64, batch_size=64, newton_max=8, gd_lin_step=10, gd_lin_max=50,
+                   gd_log2_max=6)
+        simw = dict(enabled=True, n_prompts=4, n_queries=2 * d, prompt_batch=4)
+        examples = (2, 4, 8)
+    elif preset == "cpu":
+        # d = 5: Newton still needs ~15 iterations past n = d, so 8 layers can differ in how many
+        # they run; width 32 (6.4 d, above the O(d) the construction needs) trains 2.5× faster on
+        # 2 cores than width 64, which buys the 8000 steps that bring the error near least squares
+        d, n, layers, heads, width, seeds = 5, 11, 8, 4, 32, 3
+        train, lstm_model, lstm_train = problems.training_preset(preset), \
+            lstm.default_config(n_layer=4, hidden=64), problems.training_preset(preset, steps=4000)
+        probe = dict(n_batches=50, batch_size=256)
+        sim = dict(n_prompts=512, batch_size=512, newton_max=20, gd_lin_step=25, gd_lin_max=1000,
+                   gd_log2_max=14)
+        simw = dict(enabled=True, n_prompts=128, n_queries=10 * d, prompt_batch=8)
+        examples = (2, 4, 5, 6, 8, 10)
+    else:  # paper: Fu et al. / Garg et al. scale
+        d, n, layers, heads, width, seeds = 20, 41, 12, 8, 256, 5
+        train, lstm_model, lstm_train = problems.training_preset(preset), \
+            lstm.default_config(n_layer=10, hidden=256), problems.training_preset(preset)
+        probe = dict(n_batches=2000, batch_size=64)
+        sim = dict(n_prompts=2048, batch_size=256, newton_max=23, gd_lin_step=50, gd_lin_max=1300,
+                   gd_log2_max=12)
+        simw = dict(enabled=True, n_prompts=320, n_queries=200, prompt_batch=1)
+        examples = (5, 10, 15, 20, 22, 25, 30, 35)
+    cfg.seeds, cfg.train = seeds, train
+    cfg.curriculum = problems.curriculum_preset(preset, d, n, interval=300)
+    cfg.task = linear.default_config(d, n)
+    cfg.model = gpt2.default_config(n_layer=layers, n_head=heads, n_embd=width, n_positions=2 * n)
+    cfg.lstm = C.ConfigDict(dict(enabled=True, model=lstm_model, train=lstm_train))
+    # probes: ridge = λ relative to the mean feature variance; anchor: "final" read-out or "zero"
+    cfg.probe = C.ConfigDict(dict(ridge=1e-4, anchor="final", **probe))
+    cfg.sim = C.ConfigDict(dict(gd_lr=0.01, first_position=0, decimals=3, newton_fixed=5, **sim))
+    cfg.simw = C.ConfigDict(simw)
+    cfg.errors = C.ConfigDict(dict(examples=examples))
+    return cfg
+
+
+# --------------------------------------------------------------------------- named variants
+
+
+def ill_conditioned(cfg: C.ConfigDict) -> None:
+    """Inputs with κ(Σ) = 100 (eigenvalues 100 and 1, fresh eigenbasis per prompt; Figs 4, 16), no
+    LSTM; longer Newton and GD grids, since both algorithms need more steps on such inputs."""
+    cfg.task.covariance, cfg.task.kappa = "two_level", 100.0
+    cfg.lstm.enabled = False
+    cfg.sim.newton_max, cfg.sim.gd_lin_step, cfg.sim.gd_lin_max, cfg.sim.gd_log2_max = 30, 100, 4000, 16
+
+
+def noisy(cfg: C.ConfigDict) -> None:
+    """Labels y = w*ᵀx + N(0, 0.1²) (Fig 19), no LSTM."""
+    cfg.task.noise_std = 0.1
+    cfg.lstm.enabled = False
+
+
+VARIANTS = {"ill_conditioned": ill_conditioned, "noisy": noisy}
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def validate(cfg: C.ConfigDict) -> None:
+    E.validate_common(cfg)
+    tasks.validate_name(cfg)
+    C.require(cfg.task.name == "linear_regression", "task.name",
+              f"this experiment needs a linear-regression task, got {cfg.task.name!r}")
+    linear.validate_config(cfg)
+    d, n = cfg.task.n_dims, cfg.task.n_points
+    C.require(cfg.model.name == "gpt2", "model.name", "the probes read GPT-2 hidden states ('gpt2')")
+    problems.validate_prompt_training(cfg)
+    if not isinstance(cfg.lstm.enabled, bool):
+        raise C.ConfigError("lstm.enabled", f"must be true or false, got {cfg.lstm.enabled!r}")
+    C.require(cfg.lstm.model.name == "lstm", "lstm.model.name", "must be 'lstm'")
+    lstm.validate_config(cfg, n, prefix="lstm.model")
+    T.validate_config(cfg, prefix="lstm.train")
+    C.positive_int(cfg, "probe.n_batches")
+    C.positive_int(cfg, "probe.batch_size")
+    C.finite_float(cfg, "probe.ridge", low=0.0)
+    C.one_of(cfg, "probe.anchor", ANCHORS)
+    n_prompts = C.positive_int(cfg, "sim.n_prompts")
+    batch = C.positive_int(cfg, "sim.batch_size")
+    C.require(n_prompts % batch == 0, "sim.batch_size", f"{batch} must divide sim.n_prompts={n_prompts}")
+    C.positive_int(cfg, "sim.newton_max")
+    C.positive_int(cfg, "sim.newton_fixed")
+    C.require(cfg.sim.newton_fixed <= cfg.sim.newton_max, "sim.newton_fixed",
+              f"must be <= sim.newton_max={cfg.sim.newton_max}")
+    C.finite_float(cfg, "sim.gd_lr", positive=True)
+    step = C.positive_int(cfg, "sim.gd_lin_step")
+    C.require(C.positive_int(cfg, "sim.gd_lin_max") >= step, "sim.gd_lin_max",
+              f"must be >= sim.gd_lin_step={step}")
+    C.nonnegative_int(cfg, "sim.gd_log2_max")
+    first = C.nonnegative_int(cfg, "sim.first_position")
+    C.require(first < n - 1, "sim.first_position", f"must be < task.n_points - 1 = {n - 1}")
+    C.nonnegative_int(cfg, "sim.decimals")
+    if not isinstance(cfg.simw.enabled, bool):
+        raise C.ConfigError("simw.enabled", f"must be true or false, got {cfg.simw.enabled!r}")
+    simw_prompts = C.positive_int(cfg, "simw.n_prompts")
+    C.require(C.positive_int(cfg, "simw.n_queries") >= d, "simw.n_queries",
+              f"needs at least task.n_dims={d} queries for a least-squares fit")
+    simw_batch = C.positive_int(cfg, "simw.prompt_batch")
+    C.require(simw_prompts % simw_batch == 0, "simw.prompt_batch",
+              f"{simw_batch} must divide simw.n_prompts={simw_prompts}")
+    examples = C.positive_int_list(cfg, "errors.examples", allow_empty=False)
+    C.require(max(examples) < n, "errors.examples", f"every count must be < task.n_points={n}")
+
+
+# --------------------------------------------------------------------------- step grids
+
+
+def step_grids(cfg: C.ConfigDict) -> dict[str, np.ndarray]:
+    """The algorithm step grids: Newton 1..K, GD 1, s, 2s, …, max, GD 2⁰..2^m."""
+    s = cfg.sim
+    return {"newton": np.arange(1, s.newton_max + 1),
+            "gd": np.array([1] + list(range(s.gd_lin_step, s.gd_lin_max + 1, s.gd_lin_step))),
+            "gd_log": 2 ** np.arange(s.gd_log2_max + 1)}
+
+
+def static_grids(cfg: C.ConfigDict) -> dict[str, tuple[int, ...]]:
+    """``step_grids`` as tuples of ints (static arguments of the jitted baselines)."""
+    return {k: tuple(int(s) for s in v) for k, v in step_grids(cfg).items()}
