@@ -151,9 +151,7 @@ def reproduces_table(root: Path, all_runs: Sequence[R.TargetRuns]) -> str:
             rows.append([f"{short_authors(paper)} ({paper.key})", paper.title, "—", "—",
                          "no experiment yet"])
     head = ["paper", "figure set", "make target", "cpu time (2 cores)", "status"]
-    return (table(head, rows) + "\n\nStatus counts the claims each run checks "
-            "([experiments/README.md](experiments/README.md); the page with every figure: "
-            "`experiments/index.html`).")
+    return table(head, rows)
 
 
 def scoreboard_readme(root: Path, all_runs: Sequence[R.TargetRuns]) -> str:
