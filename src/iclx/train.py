@@ -238,9 +238,51 @@ class RunStats:
     wall_s: float
     first_chunk_s: float    # includes compilation
     steps_per_s: float      # after the first chunk
+    analysis: dict[str, Any] | None = None   # compiled_analysis of the chunk (run_training(analyze=True))
 
-    def to_dict(self) -> dict[str, float]:
-        return dataclasses.asdict(self)
+    def to_dict(self) -> dict[str, Any]:
+        out = dataclasses.asdict(self)
+        if out["analysis"] is None:
+            del out["analysis"]
+        return out
+
+
+ANALYZE = False   # the default of run_training(analyze=None); the dry run (python -m iclx.experiments dry-run) sets it
+
+
+def compiled_analysis(compiled, length: int, n_lanes: int, prepare_flops: float = 0.0) -> dict[str, Any]:
+    """XLA's memory and cost analysis of a compiled ``jit(vmap(chunk))`` of ``length`` steps over
+    ``n_lanes`` lanes. XLA counts a ``lax.scan`` body once, so the chunk's FLOPs are one step's plus the
+    once-per-chunk ``prepare`` (``prepare_flops``, subtracted for ``flops_per_step``)."""
+    out: dict[str, Any] = {"chunk_steps": length, "lanes": n_lanes}
+    try:
+        mem = compiled.memory_analysis()
+        sizes = {k: int(getattr(mem, f"{k}_size_in_bytes")) for k in
+                 ("argument", "output", "temp", "alias", "generated_code")}
+        out.update({f"{k}_bytes": v for k, v in sizes.items()})
+        out["peak_bytes"] = sizes["argument"] + sizes["output"] + sizes["temp"] - sizes["alias"]
+    except Exception:  # noqa: BLE001 - not every backend reports it
+        pass
+    try:
+        cost = compiled.cost_analysis()
+        cost = cost[0] if isinstance(cost, (list, tuple)) else cost
+        chunk_flops = float(cost.get("flops", float("nan")))
+        out.update(chunk_flops=chunk_flops, prepare_flops=float(prepare_flops),
+                   flops_per_step=max(chunk_flops - prepare_flops, 0.0),
+                   bytes_accessed=float(cost.get("bytes accessed", float("nan"))))
+    except Exception:  # noqa: BLE001
+        pass
+    return out
+
+
+def _prepare_flops(problem: Problem, key_data, hps) -> float:
+    """FLOPs of the vmapped ``prepare`` (0 without one)."""
+    if problem.prepare is None:
+        return 0.0
+    fn = jax.jit(jax.vmap(lambda kd, hp: problem.fixed_data(jax.random.wrap_key_data(kd), hp)))
+    cost = fn.lower(key_data, hps).compile().cost_analysis()
+    cost = cost[0] if isinstance(cost, (list, tuple)) else cost
+    return float(cost.get("flops", 0.0))
 
 
 def _log_records(metrics: dict[str, np.ndarray], start: int, log_every: int,
@@ -269,13 +311,15 @@ def _first_bad(loss: np.ndarray) -> tuple[int, int] | None:
 def run_training(problem: Problem, train_cfg: C.ConfigDict, lanes: Lanes, seed: int, *,
                  workdir: Path | None = None, name: str = "model", progress: bool = True,
                  stop_after_chunks: int | None = None,
-                 layout: LaneLayout | None = None) -> tuple[TrainState, RunStats]:
+                 layout: LaneLayout | None = None,
+                 analyze: bool | None = None) -> tuple[TrainState, RunStats]:
     """Train every lane for ``train_cfg.steps`` steps; returns the stacked final state ``[L, ...]``.
 
     Lanes are spread over all devices (``iclx.sharding``). With ``workdir``, metrics go to
     ``metrics.jsonl`` (``metrics-<name>.jsonl`` for other names) and checkpoints to ``ckpt/``
     (``ckpt-<name>/``); an existing checkpoint is resumed. ``stop_after_chunks`` stops early (tests use
-    it to simulate an interruption).
+    it to simulate an interruption). ``analyze`` (default ``ANALYZE``) records XLA's memory and cost
+    analysis of the first chunk's program in ``RunStats.analysis`` (``compiled_analysis``).
     """
     from iclx import results  # local: keeps the engine importable without orbax for pure use
 
@@ -299,6 +343,7 @@ def run_training(problem: Problem, train_cfg: C.ConfigDict, lanes: Lanes, seed: 
         results.truncate_jsonl(metrics_path, max_step=start)
 
     chunks: dict[int, Callable] = {}
+    analysis: dict[str, Any] | None = None
     bar = _progress_bar(total, start, name, progress and is_main_process())
     t0 = time.perf_counter()
     first_chunk_s, steady_steps, steady_s = 0.0, 0, 0.0
@@ -311,6 +356,10 @@ def run_training(problem: Problem, train_cfg: C.ConfigDict, lanes: Lanes, seed: 
                 chunks[length] = jax.jit(jax.vmap(
                     lambda st, kd, hp, chunk=chunk: chunk(st, jax.random.wrap_key_data(kd), hp)),
                     donate_argnums=0)
+                if (ANALYZE if analyze is None else analyze) and analysis is None:
+                    chunks[length] = chunks[length].lower(state, key_data, hps).compile()
+                    analysis = compiled_analysis(chunks[length], length, layout.n_padded,
+                                                 _prepare_flops(problem, key_data, hps))
             tc = time.perf_counter()
             new_state, metrics = chunks[length](state, key_data, hps)
             metrics = {k: np.asarray(v, dtype=np.float64) for k, v in layout.to_host(metrics).items()}
@@ -342,7 +391,7 @@ def run_training(problem: Problem, train_cfg: C.ConfigDict, lanes: Lanes, seed: 
     wall = time.perf_counter() - t0
     rate = steady_steps / steady_s if steady_s > 0 else (
         (step - start) / first_chunk_s if first_chunk_s > 0 else math.nan)
-    return layout.unpad(state), RunStats(start, step, wall, first_chunk_s, rate)
+    return layout.unpad(state), RunStats(start, step, wall, first_chunk_s, rate, analysis)
 
 
 def _progress_bar(total: int, start: int, name: str, enabled: bool):
