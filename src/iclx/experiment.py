@@ -166,8 +166,20 @@ def _parser(experiment: Experiment) -> argparse.ArgumentParser:
                         help="only re-plot saved results (error if there are none)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
     parser.add_argument("--distributed", action="store_true",
-                        help="join a multi-host run (jax.distributed.initialize from the environment); "
-                             "seeds and sweep points are sharded over every device of every host")
+                        help="join a multi-process run (several hosts, or several processes on one "
+                             "machine): seeds and sweep points are sharded over every device of every "
+                             "process; only process 0 writes. The cluster comes from the three flags "
+                             "below, else from JAX_COORDINATOR_ADDRESS / JAX_NUM_PROCESSES / "
+                             "JAX_PROCESS_ID, else from SLURM, Open MPI or a TPU pod")
+    parser.add_argument("--coordinator", default=None, metavar="HOST:PORT",
+                        help="address of process 0's coordination service (implies --distributed)")
+    parser.add_argument("--num-processes", default=None, metavar="N",
+                        help="number of processes (implies --distributed)")
+    parser.add_argument("--process-id", default=None, metavar="I",
+                        help="this process's id, 0..N-1; process 0 is the coordinator (implies --distributed)")
+    parser.add_argument("--distributed-timeout", default=None, metavar="SECONDS",
+                        help="how long to wait for every process to join (default 300), and "
+                             "for a silent process (at most 100) before the others stop")
     parser.add_argument("--show-config", action="store_true",
                         help="print the resolved config and its run folder, then exit")
     return parser
@@ -229,8 +241,18 @@ def run_command_line(experiment: Experiment, argv: Sequence[str]) -> int:
     if args.plot_only and not results.has_results(run_dir):
         return fail(f"no saved results in {run_dir}; run without --plot-only first", 2)
     enable_compilation_cache()
-    if args.distributed:
-        initialize_distributed()
+    if args.distributed or any(v is not None for v in (args.coordinator, args.num_processes,
+                                                        args.process_id)):
+        from iclx import sharding
+
+        try:
+            initialize_distributed(sharding.cluster_settings(
+                args.coordinator, args.num_processes, args.process_id, args.distributed_timeout))
+        except sharding.ClusterError as error:
+            return fail(str(error), error.exit_code)
+        if args.fresh and is_main_process():
+            results.remove_run(run_dir)
+        sharding.sync_processes("start")   # no process looks into the run folder before that
     if args.fresh and is_main_process():
         results.remove_run(run_dir)
     resumed = results.has_results(run_dir)

@@ -24,6 +24,8 @@ from typing import Any
 import jax
 import numpy as np
 
+from iclx.sharding import sync_processes
+
 MAIN_STAGE = "model"
 
 
@@ -161,7 +163,8 @@ def environment() -> dict[str, Any]:
     return {"jax": jax.__version__, "flax": flax.__version__, "optax": optax.__version__,
             "numpy": np.__version__, "python": platform.python_version(),
             "platform": device.platform, "device": getattr(device, "device_kind", str(device)),
-            "device_count": jax.device_count(), "host": platform.machine()}
+            "device_count": jax.device_count(), "process_count": jax.process_count(),
+            "host": platform.machine()}
 
 
 # --------------------------------------------------------------------------- checkpoints
@@ -186,7 +189,9 @@ class Checkpoints:
 
     def save(self, step: int, state: Any) -> None:
         if self._manager is None:
-            self.directory.mkdir(parents=True, exist_ok=True)
+            if jax.process_index() == 0:   # across processes, process 0 writes (host arrays)
+                self.directory.mkdir(parents=True, exist_ok=True)
+            sync_processes("checkpoint-directory")
             self._manager = self._ocp.CheckpointManager(self.directory, options=self._options)
         self._manager.save(step, args=self._ocp.args.StandardSave(state))
         self._manager.wait_until_finished()

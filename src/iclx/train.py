@@ -315,7 +315,8 @@ def run_training(problem: Problem, train_cfg: C.ConfigDict, lanes: Lanes, seed: 
                  analyze: bool | None = None) -> tuple[TrainState, RunStats]:
     """Train every lane for ``train_cfg.steps`` steps; returns the stacked final state ``[L, ...]``.
 
-    Lanes are spread over all devices (``iclx.sharding``). With ``workdir``, metrics go to
+    Lanes are spread over all devices (``iclx.sharding``); across processes, the returned state is
+    gathered so that every process holds every lane. With ``workdir``, metrics go to
     ``metrics.jsonl`` (``metrics-<name>.jsonl`` for other names) and checkpoints to ``ckpt/``
     (``ckpt-<name>/``); an existing checkpoint is resumed. ``stop_after_chunks`` stops early (tests use
     it to simulate an interruption). ``analyze`` (default ``ANALYZE``) records XLA's memory and cost
@@ -327,7 +328,11 @@ def run_training(problem: Problem, train_cfg: C.ConfigDict, lanes: Lanes, seed: 
     writer = workdir is not None and is_main_process()
     key_data = layout.put(jax.random.key_data(lanes.keys(seed)))
     hps = layout.put(lanes.device_hparams())
-    init = jax.jit(jax.vmap(lambda kd, hp: make_init(problem)(jax.random.wrap_key_data(kd), hp)))
+    # every output lane-sharded: else XLA may replicate the lane-independent leaves of the initial
+    # state (zeros of Adam, the step) and the chunk program compiles twice (replicated, then sharded)
+    placed = {} if layout.sharding is None else {"out_shardings": layout.sharding}
+    init = jax.jit(jax.vmap(lambda kd, hp: make_init(problem)(jax.random.wrap_key_data(kd), hp)),
+                   **placed)
     total, chunk_steps = train_cfg.steps, train_cfg.chunk_steps
     if writer:
         Path(workdir).mkdir(parents=True, exist_ok=True)
@@ -338,7 +343,7 @@ def run_training(problem: Problem, train_cfg: C.ConfigDict, lanes: Lanes, seed: 
     start = 0
     if ckpt is not None and ckpt.latest_step() is not None:
         start = ckpt.latest_step()
-        state = layout.put(ckpt.restore(start, layout.unpad(state)))
+        state = layout.put(ckpt.restore(start, layout.gather(state)))
     if metrics_path is not None:
         results.truncate_jsonl(metrics_path, max_step=start)
 
@@ -355,7 +360,7 @@ def run_training(problem: Problem, train_cfg: C.ConfigDict, lanes: Lanes, seed: 
                 chunk = make_chunk(problem, length)
                 chunks[length] = jax.jit(jax.vmap(
                     lambda st, kd, hp, chunk=chunk: chunk(st, jax.random.wrap_key_data(kd), hp)),
-                    donate_argnums=0)
+                    donate_argnums=0, **placed)
                 if (ANALYZE if analyze is None else analyze) and analysis is None:
                     chunks[length] = chunks[length].lower(state, key_data, hps).compile()
                     analysis = compiled_analysis(chunks[length], length, layout.n_padded,
@@ -378,7 +383,7 @@ def run_training(problem: Problem, train_cfg: C.ConfigDict, lanes: Lanes, seed: 
                 results.append_jsonl(metrics_path, _log_records(
                     metrics, step - length, train_cfg.log_every, time.perf_counter() - t0))
             if ckpt is not None and (step % train_cfg.checkpoint_every == 0 or step == total):
-                ckpt.save(step, layout.unpad(state))
+                ckpt.save(step, layout.gather(state))   # across processes: process 0 writes
                 last_saved = step
             bar.update(length)
             bar.set_postfix(loss=f"{float(np.mean(metrics['loss'][:, -1])):.4g}")
@@ -391,7 +396,10 @@ def run_training(problem: Problem, train_cfg: C.ConfigDict, lanes: Lanes, seed: 
     wall = time.perf_counter() - t0
     rate = steady_steps / steady_s if steady_s > 0 else (
         (step - start) / first_chunk_s if first_chunk_s > 0 else math.nan)
-    return layout.unpad(state), RunStats(start, step, wall, first_chunk_s, rate, analysis)
+    final = layout.gather(state)
+    if jax.process_count() > 1:   # every process evaluates every lane on its own device
+        final = jax.device_put(final, jax.local_devices()[0])
+    return final, RunStats(start, step, wall, first_chunk_s, rate, analysis)
 
 
 def _progress_bar(total: int, start: int, name: str, enabled: bool):
