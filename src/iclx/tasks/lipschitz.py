@@ -33,6 +33,9 @@ from iclx import rng
 FAMILIES = ("linear", "sine", "relu")
 FEATURES = ("orthonormal", "equicorrelated", "random")
 SCALINGS = {"amplitude": 1.0, "dilation": 0.0}   # name -> exponent α of f_L = L^α g(L^(1-α) x)
+# functions per Monte-Carlo block of label_covariance: its memory per call (per training lane) is
+# O(block), whatever n_functions; the cpu preset's 2^14 functions are one block
+MC_BLOCK = 1 << 14
 
 
 class Function(NamedTuple):
@@ -179,16 +182,29 @@ class LipschitzTask:
         return jnp.sum(jax.nn.one_hot(ids, self.n_features), axis=1)
 
     def label_covariance(self, key: jax.Array, n_functions: int, lipschitz=None, alpha=None,
-                         rho=None) -> jax.Array:
+                         rho=None, block: int = MC_BLOCK) -> jax.Array:
         """C_kj = E_f[f(v_k) f(v_j)] ``[K, K]``: closed form (L²/d) VVᵀ for the linear family,
-        otherwise a Monte-Carlo mean over ``n_functions`` functions."""
+        otherwise a Monte-Carlo mean over ``n_functions`` functions, drawn and summed ``block`` at a
+        time (a ``lax.scan``; block i from stream "block" i) so that memory does not grow with
+        ``n_functions``. Up to ``block`` functions are one draw from ``key``."""
         V = self.feature_matrix(rho)
         L = self.lipschitz if lipschitz is None else lipschitz
         if self.family == "linear":
             return (L ** 2 / self.n_dims) * V @ V.T
-        fns = self.sample_function(key, (n_functions,))
-        values = jax.vmap(lambda fn: self.evaluate(fn, V, lipschitz, alpha))(fns)   # [F, K]
-        return values.T @ values / n_functions
+
+        def gram(k: jax.Array, count: int) -> jax.Array:
+            fns = self.sample_function(k, (count,))
+            values = jax.vmap(lambda fn: self.evaluate(fn, V, lipschitz, alpha))(fns)   # [F, K]
+            return values.T @ values
+
+        if n_functions <= block:
+            return gram(key, n_functions) / n_functions
+        n_blocks, rest = divmod(n_functions, block)
+        total, _ = jax.lax.scan(lambda acc, i: (acc + gram(rng.stream(key, "block", i), block), None),
+                                jnp.zeros((V.shape[0],) * 2), jnp.arange(n_blocks))
+        if rest:
+            total = total + gram(rng.stream(key, "block", n_blocks), rest)
+        return total / n_functions
 
 
 def missing_feature_probability(n_features: int, n_points: int) -> float:
