@@ -17,20 +17,15 @@ from iclx.experiments.gd_vs_newton import plots as GP
 
 
 @pytest.fixture(scope="module")
-def smoke_run(tmp_path_factory):
-    out = tmp_path_factory.mktemp("runs")
-    figures = tmp_path_factory.mktemp("figures")
-    with pytest.MonkeyPatch.context() as patch:      # PNG only: PDFs are tested by the other experiments
-        patch.setenv("ICLX_FIGURE_FORMATS", "png")
-        code = G.EXPERIMENT.main(["--preset=smoke", f"--out={out}", f"--figures={figures}",
-                                  "--no-progress"])
-    cfg = G.EXPERIMENT.config("smoke")
-    scalars, arrays = results.load_results(G.EXPERIMENT.run_dir(cfg, out))
-    return code, cfg, scalars, arrays, figures, out
+def gvn_run(smoke_run):
+    """The session's shared smoke run of gd_vs_newton (the registry test reuses it)."""
+    run = smoke_run("gd_vs_newton")
+    scalars, arrays = results.load_results(run.run_dir)
+    return run.code, run.cfg, scalars, arrays, run.figures, run.run_dir.parent.parent
 
 
-def test_smoke_run_writes_every_array_and_figure(smoke_run):
-    code, cfg, scalars, arrays, figures, _ = smoke_run
+def test_smoke_run_writes_every_array_and_figure(gvn_run):
+    code, cfg, scalars, arrays, figures, _ = gvn_run
     assert code == 0
     S, n, L = cfg.seeds, cfg.task.n_points, cfg.model.n_layer
     grids = GC.step_grids(cfg)
@@ -52,8 +47,8 @@ def test_smoke_run_writes_every_array_and_figure(smoke_run):
     assert any(line.startswith("Table 1 tf") for line in scalars["summary"])
 
 
-def test_lanes_tables_and_claims_are_saved(smoke_run):
-    _, cfg, scalars, arrays, *_ = smoke_run
+def test_lanes_tables_and_claims_are_saved(gvn_run):
+    _, cfg, scalars, arrays, *_ = gvn_run
     seeds = [{"seed": s} for s in range(cfg.seeds)]
     assert scalars["lanes"] == {"model": seeds, "lstm": seeds}
     ordered = GP.by_seed(scalars, arrays)
@@ -72,8 +67,8 @@ def test_lanes_tables_and_claims_are_saved(smoke_run):
     assert all(row["holds"] is not None for row in claims.values())
 
 
-def test_best_match_summary_agrees_with_the_heatmaps(smoke_run):
-    _, cfg, scalars, arrays, *_ = smoke_run
+def test_best_match_summary_agrees_with_the_heatmaps(gvn_run):
+    _, cfg, scalars, arrays, *_ = gvn_run
     steps = GC.step_grids(cfg)["newton"]
     summary = scalars["best_match"]["tf/sime_newton"]
     per_seed = probes.best_steps(arrays["tf/sime_newton"], steps, cfg.sim.decimals)["best"]
@@ -82,8 +77,8 @@ def test_best_match_summary_agrees_with_the_heatmaps(smoke_run):
     assert np.all(np.array(summary["best_of_mean"]) <= np.array(summary["tie_high"]))
 
 
-def test_baselines_behave(smoke_run):
-    _, cfg, _, arrays, *_ = smoke_run
+def test_baselines_behave(gvn_run):
+    _, cfg, _, arrays, *_ = gvn_run
     d = cfg.task.n_dims
     assert arrays["alg/error_least_squares"][:, d:].max() < 1e-8          # float64, noiseless
     newton_late = arrays["alg/error_newton"][:, :, d + 1:].mean(axis=(0, 2))

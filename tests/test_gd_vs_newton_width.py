@@ -10,11 +10,10 @@ from iclx.experiments.gd_vs_newton_width import config as WC
 from iclx.experiments.gd_vs_newton_width import plots as WP
 
 
-def test_width_ablation_smoke(tmp_path, monkeypatch):
-    monkeypatch.setenv("ICLX_FIGURE_FORMATS", "png")
-    assert W.EXPERIMENT.main(["--preset=smoke", f"--out={tmp_path}", "--no-progress"]) == 0
-    cfg = W.EXPERIMENT.config("smoke")
-    run_dir = W.EXPERIMENT.run_dir(cfg, tmp_path)
+def test_width_ablation_smoke(smoke_run):
+    run = smoke_run("gd_vs_newton_width")     # the session's shared smoke run
+    assert run.code == 0
+    cfg, run_dir = run.cfg, run.run_dir
     scalars, arrays = results.load_results(run_dir)
     for width in cfg.widths:
         assert arrays[f"error/width_{width}"].shape == (cfg.seeds, cfg.task.n_points)

@@ -137,10 +137,10 @@ def test_time_above_counts_steps_exactly_whatever_the_logging():
         assert XR.time_above(metrics, "above")[0] == 4                     # first step ≤ 1.5 is 5th
 
 
-def test_smoke_run_results(cfg, tmp_path_factory):
-    run_dir = tmp_path_factory.mktemp("lipschitz") / "run"
-    EXPERIMENT.execute(cfg, run_dir, progress=False)
-    scalars, arrays = results.load_results(run_dir)
+def test_smoke_run_results(cfg, smoke_run):
+    run = smoke_run("lipschitz_threshold")      # the session's shared smoke run
+    assert run.code == 0
+    scalars, arrays = results.load_results(run.run_dir)
     tag = XC.table_tag("equicorrelated", "amplitude", 0.0)
     L_star = scalars["theory"][tag]["L_star"]
     assert 1 < L_star < 100 and any("L* =" in line for line in scalars["summary"])
