@@ -62,7 +62,7 @@ table.overview td.status { width: 40%; }
 table.overview .what { color: var(--muted); font-size: 13px; }
 table.numbers { width: auto; min-width: 40%; font-variant-numeric: tabular-nums; }
 table.numbers caption { text-align: left; color: var(--muted); font-size: 13px; padding-bottom: 2px; }
-.figs { display: grid; gap: 14px; margin: 12px 0; }
+.figs { display: grid; gap: 14px; margin: 12px 0; align-items: start; }
 .figs.cols1 { grid-template-columns: repeat(2, minmax(0, 1fr)); }
 .figs.cols2 { grid-template-columns: repeat(2, minmax(0, 1fr)); }
 .figs.cols3 { grid-template-columns: repeat(3, minmax(0, 1fr)); }
@@ -72,18 +72,26 @@ figure { margin: 0; border: 1px solid var(--line); border-radius: 6px; padding: 
 figure img { display: block; width: 100%; height: auto; }
 figcaption { font-size: 12.5px; color: var(--muted); margin-top: 4px; }
 figure.none { color: var(--off); font-style: italic; }
-.summary summary { cursor: pointer; color: var(--muted); }
+details.numbers { margin: 10px 0 4px; }
+details.numbers > summary { cursor: pointer; color: #0969da; font-size: 14px; }
+.caption { color: var(--muted); font-size: 13px; margin: 10px 0 2px; }
+table.numbers { font-size: 13px; } table.numbers th, table.numbers td { padding: 3px 7px; }
 @media print {
   @page { size: A4; margin: 12mm; }
-  body { max-width: none; padding: 0; font-size: 10pt; }
+  body { max-width: none; padding: 0 2px; font-size: 10pt; }
   .paper.run h2 { break-before: page; margin-top: 0; }
-  h2, h3, .links, .status { break-after: avoid; }
+  h2, h3, .links, .status, .caption, caption { break-after: avoid; }
   table, tr, figure, pre, .missing-run { break-inside: avoid; }
+  table.claims, table.numbers { break-inside: auto; }      /* long ones: whole rows, header repeated */
+  thead { display: table-header-group; }
+  .res .detail, .res .note, table.claims td.test { font-size: 8pt; }
   table { font-size: 9pt; } pre, code { font-size: 8pt; }
   pre { white-space: pre-wrap; }
   a { color: inherit; }
   .figs.cols1 { grid-template-columns: repeat(2, minmax(0, 1fr)); }
   figure img { max-height: 120mm; object-fit: contain; }
+  details.numbers::details-content { content-visibility: visible; display: block; }
+  details.numbers > summary { list-style: none; color: var(--text); font-weight: 600; }
   * { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
 }
 """
@@ -163,9 +171,19 @@ def summaries(tr: R.TargetRuns) -> str:
         lines = [str(line) for line in run.scalars.get("summary") or []]
         if lines:
             label = f" ({escape(run.preset)})" if len(tr.runs) > 1 else ""
-            parts.append(f'<details class="summary" open><summary>summary printed by the run{label}'
-                         f'</summary><pre>{escape(chr(10).join(lines))}</pre></details>')
+            parts.append(f'<p class="caption">summary printed by the run{label}</p>'
+                         f'<pre>{escape(chr(10).join(lines))}</pre>')
     return "".join(parts)
+
+
+def numbers(tr: R.TargetRuns) -> str:
+    """The run's printed summary and number tables, folded (open on paper)."""
+    inside = summaries(tr) + tables(tr)
+    if not inside:
+        return ""
+    count = len([t for t in (tr.main.scalars.get("tables") or {}).values() if isinstance(t, Mapping)])
+    what = "the summary printed by the run" + (f" and {count} number table{'s' * (count != 1)}" if count else "")
+    return f'<details class="numbers"><summary>Numbers: {what}</summary>{inside}</details>'
 
 
 def tables(tr: R.TargetRuns) -> str:
@@ -177,7 +195,7 @@ def tables(tr: R.TargetRuns) -> str:
         head = "".join(f"<th>{escape(str(c))}</th>" for c in data.get("columns", []))
         body = "".join("<tr>" + "".join(f"<td>{escape(md.value_text(v))}</td>" for v in row) + "</tr>"
                        for row in data.get("rows", []))
-        parts.append(f'<table class="numbers" data-table="{escape(name)}"><caption>{escape(name)} '
+        parts.append(f'<table class="numbers" data-table="{escape(name)}"><caption>table {escape(name)} '
                      f'({escape(tr.main.preset)})</caption><thead><tr>{head}</tr></thead>'
                      f'<tbody>{body}</tbody></table>')
     return "".join(parts)
@@ -228,7 +246,7 @@ def target_article(root: Path, tr: R.TargetRuns) -> str:
         parts.append(f'<p class="missing-run">missing — run <code>{escape(R.make_command(t))}</code></p>')
     else:
         parts += [f'<p class="status">{status_html(tr)}</p>', claims_table(tr), runs_table(tr),
-                  summaries(tr), tables(tr), figures(root, tr)]
+                  figures(root, tr), numbers(tr)]
     return "".join(parts) + "</article>"
 
 
