@@ -4,6 +4,7 @@
     python -m iclx.experiments help                       # what `make help` prints
     python -m iclx.experiments reproduce TARGET [--preset=P] [other experiment flags]
     python -m iclx.experiments reproduce-all [--preset=P]
+    python -m iclx.experiments dry-run [--preset=paper] [--steps=2] [--json=PATH] [NAME ...]
 
 ``reproduce`` runs the target's experiment (its preset and variant unless ``--preset`` is given)
 and writes its figures and results to the target's folder, or to ``<folder>/<preset>`` for
@@ -73,6 +74,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if command == "reproduce" and rest:
         return reproduce(rest[0], rest[1:])
+    if command == "dry-run":   # every experiment's preset with training cut to a few steps (iclx.dryrun)
+        from iclx import dryrun
+
+        return dryrun.main(rest)
     if command == "reproduce-all":
         for name in X.TARGETS:
             code = reproduce(name, rest)
@@ -80,7 +85,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return code
         return 0
     print("error: usage: python -m iclx.experiments list | help | reproduce TARGET [flags] | "
-          "reproduce-all [--preset=P]", file=sys.stderr)
+          "reproduce-all [--preset=P] | dry-run [--preset=P] [NAME ...]", file=sys.stderr)
     return 2
 
 

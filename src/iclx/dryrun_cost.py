@@ -1,0 +1,99 @@
+"""Predicted cost of a full preset on one GPU from a dry run's measurements (``iclx.dryrun``).
+
+Per training stage: XLA's FLOPs per step of the compiled chunk program (every lane together, net of
+the once-per-chunk ``prepare``) and its bytes accessed, times the preset's steps; the time of a step
+is a roofline, max(FLOPs / (peak × u), bytes / (bandwidth × u)), at the stated utilisation u of one
+H100 SXM's dense peak (the H200 has the same compute, more memory and bandwidth). Evaluation outside
+training is not in the prediction (its CPU time is recorded beside it). Kernel-launch overhead is not
+modelled either; it matters for the small per-step programs (see benchmarks/README.md).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+GPU = "H100 SXM 80GB"
+PEAK_FLOPS = {"float32": 67e12, "bfloat16": 989e12}   # dense, no sparsity (fp32 without TF32)
+BANDWIDTH = 3.35e12                                     # bytes/s of HBM3
+UTILISATION = 0.4
+MEMORY_BYTES = 80 * 2 ** 30
+ASSUMPTIONS = {"gpu": GPU, "peak_flops": PEAK_FLOPS, "hbm_bytes_per_s": BANDWIDTH,
+               "utilisation": UTILISATION, "memory_bytes": MEMORY_BYTES,
+               "model": "per stage: steps × max(FLOPs/step ÷ (peak × u), bytes/step ÷ (HBM × u)); "
+                        "FLOPs and bytes from XLA's cost analysis of the CPU-compiled chunk program "
+                        "(all lanes); evaluation and kernel launches not included"}
+
+
+def stage_cost(stage: Mapping[str, Any], dtype: str) -> dict[str, Any]:
+    """Predicted hours and memory of one training stage of a dry-run record."""
+    a = stage.get("analysis") or {}
+    steps, flops = stage.get("planned_steps"), a.get("flops_per_step")
+    out = {"steps": steps, "lanes": stage.get("lanes"), "flops_per_step": flops,
+           "peak_gib": a["peak_bytes"] / 2 ** 30 if "peak_bytes" in a else None,
+           "mib_per_lane": a["peak_bytes"] / 2 ** 20 / max(stage.get("lanes") or 1, 1)
+           if "peak_bytes" in a else None, "gpu_hours": None, "bound": None}
+    if not steps or flops is None:
+        return out
+    bytes_step = a.get("bytes_accessed") or 0.0
+    if not math.isfinite(bytes_step):
+        bytes_step = 0.0
+    t_flops = flops / (PEAK_FLOPS[dtype] * UTILISATION)
+    t_bytes = bytes_step / (BANDWIDTH * UTILISATION)
+    out["gpu_hours"] = steps * max(t_flops, t_bytes) / 3600.0
+    out["bound"] = "compute" if t_flops >= t_bytes else "memory"
+    return out
+
+
+def predict(records: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """``{experiment: {stage: cost, "total_hours_<dtype>": …}}`` and the grand totals per dtype."""
+    out: dict[str, Any] = {}
+    totals = {dtype: 0.0 for dtype in PEAK_FLOPS}
+    for r in records:
+        stages = r.get("stages") or {}
+        entry: dict[str, Any] = {"stages": {}}
+        for dtype in PEAK_FLOPS:
+            hours = 0.0
+            for name, stage in stages.items():
+                cost = stage_cost(stage, dtype)
+                entry["stages"].setdefault(name, {k: v for k, v in cost.items()
+                                                  if k not in ("gpu_hours", "bound")})
+                entry["stages"][name][f"gpu_hours_{dtype}"] = cost["gpu_hours"]
+                entry["stages"][name]["bound"] = cost["bound"]
+                hours += cost["gpu_hours"] or 0.0
+            entry[f"total_hours_{dtype}"] = hours
+            totals[dtype] += hours
+        peaks = [s.get("peak_gib") for s in entry["stages"].values() if s.get("peak_gib") is not None]
+        entry["peak_gib"] = max(peaks) if peaks else None
+        out[r["experiment"]] = entry
+    return {"experiments": out, **{f"total_hours_{d}": h for d, h in totals.items()}}
+
+
+def markdown_table(report: Mapping[str, Any]) -> str:
+    """The benchmarks/README.md table of a dry-run report (``dryrun.write_report``'s JSON)."""
+    pred = report["predicted"]
+    rows = ["| experiment | stage | lanes | steps | GFLOP/step (all lanes) | compiled peak GiB | MiB/lane "
+            "| GPU-h fp32 | GPU-h bf16 | bound |", "|---|---|---|---|---|---|---|---|---|---|"]
+    for name, entry in pred["experiments"].items():
+        for stage, s in entry["stages"].items():
+            rows.append(f"| {name} | {stage} | {s['lanes']} | {_n(s['steps'])} | "
+                        f"{_f(s['flops_per_step'], 1e9)} | {_f(s['peak_gib'])} | {_f(s['mib_per_lane'])} | "
+                        f"{_f(s.get('gpu_hours_float32'))} | {_f(s.get('gpu_hours_bfloat16'))} | "
+                        f"{s.get('bound') or '—'} |")
+        rows.append(f"| **{name}** | all | | | | {_f(entry['peak_gib'])} | | "
+                    f"**{_f(entry['total_hours_float32'])}** | **{_f(entry['total_hours_bfloat16'])}** | |")
+    rows.append(f"| **all** | | | | | | | **{_f(pred['total_hours_float32'])}** | "
+                f"**{_f(pred['total_hours_bfloat16'])}** | |")
+    return "\n".join(rows)
+
+
+def _f(x: float | None, scale: float = 1.0) -> str:
+    if x is None or not math.isfinite(x):
+        return "—"
+    v = x / scale
+    return f"{v:.3g}" if abs(v) < 1000 else f"{v:,.0f}"
+
+
+def _n(x: int | None) -> str:
+    return "—" if x is None else f"{x:,}"
