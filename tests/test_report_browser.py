@@ -21,8 +21,7 @@ import pytest
 
 from iclx import report as R
 from iclx.claims import fmt
-from iclx.experiment import run_command_line
-from iclx.experiments import TARGETS, load
+from iclx.experiments import TARGETS
 
 REPO = Path(__file__).resolve().parents[1]
 TARGET = TARGETS["lipschitz"]       # the quickest smoke run of the suite
@@ -30,18 +29,22 @@ WIDTH = 1280                         # laptop width, CSS pixels
 
 
 @pytest.fixture(scope="module")
-def smoke_root(tmp_path_factory):
-    """A repository root holding the real READMEs (text only) and one smoke run of TARGET, with
-    the report built by ``python -m iclx.report --root``."""
+def smoke_root(tmp_path_factory, smoke_run):
+    """A repository root holding the real READMEs (text only) and TARGET's smoke run (the session's
+    shared one: figures, results.json, arrays.npz), with the report built by ``python -m iclx.report
+    --root``."""
     root = tmp_path_factory.mktemp("repo")
     shutil.copy(REPO / "README.md", root / "README.md")
     for readme in (REPO / "experiments").rglob("README.md"):
         dest = root / readme.relative_to(REPO)
         dest.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(readme, dest)
-    code = run_command_line(load(TARGET.experiment), [
-        "--preset=smoke", "--no-progress", f"--out={root / 'runs'}", f"--figures={root / TARGET.figures}"])
-    assert code == 0
+    run = smoke_run(TARGET.experiment, TARGET.variant)
+    assert run.code == 0
+    (root / TARGET.figures).mkdir(parents=True, exist_ok=True)
+    for path in run.figures.iterdir():
+        if path.is_file():
+            shutil.copy(path, root / TARGET.figures / path.name)
     assert R.main(["--root", str(root)]) == 0
     return root
 
