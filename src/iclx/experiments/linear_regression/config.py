@@ -29,8 +29,10 @@ def get_config(preset: str = "cpu") -> C.ConfigDict:
     cfg.task = linear.default_config(d, n)
     cfg.model = models.gpt2.default_config(n_layer=layers, n_head=heads, n_embd=width,
                                            n_positions=2 * n)
+    # GD's step size must keep η·λ_max(XᵀX) < 2 on the preset's prompts (tests/test_dry_run.py): λ_max ≈ 48
+    # at d ≤ 5 (0.02 is stable), ≈ 165 at d = 20, n = 41 (0.02 diverges; Fu et al.'s code uses 0.01)
     cfg.eval = C.ConfigDict(dict(n_prompts=n_eval, newton_steps=(1, 3, 5, 10), gd_steps=(1, 10, 100),
-                                 gd_lr=0.02, knn_k=3))
+                                 gd_lr=0.01 if preset == "paper" else 0.02, knn_k=3))
     return cfg
 
 
