@@ -176,7 +176,8 @@ def _parser(experiment: Experiment) -> argparse.ArgumentParser:
     parser.add_argument("--num-processes", default=None, metavar="N",
                         help="number of processes (implies --distributed)")
     parser.add_argument("--process-id", default=None, metavar="I",
-                        help="this process's id, 0..N-1; process 0 is the coordinator (implies --distributed)")
+                        help="this process's id, 0..N-1; process 0 is the coordinator "
+                             "(implies --distributed)")
     parser.add_argument("--distributed-timeout", default=None, metavar="SECONDS",
                         help="how long to wait for every process to join (default 300), and "
                              "for a silent process (at most 100) before the others stop")
