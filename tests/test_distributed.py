@@ -5,10 +5,10 @@ The scenario runs ``python -m iclx.experiments.linear_regression --preset=smoke`
 one per process) three times with the same config: once as one process (the reference), then as two
 processes of which process 1 is killed after the first checkpoint (process 0 must stop with a clear
 error, in bounded time), then as two processes again (it must resume from that checkpoint). The
-resumed two-process run must equal the reference: every metric of metrics.jsonl and every array of
-arrays.npz within rtol 1e-5 / atol 1e-7 (float32 training; measured: ≤ 1.2e-7 relative; one lane per device vs both lanes on one
-device changes XLA's vectorisation, which moves the last bits), the numbers of results.json within
-rtol 1e-5, and only process 0 writes into the run folder.
+resumed two-process run must equal the reference: every metric of metrics.jsonl, every array of
+arrays.npz and every number of results.json within rtol 1e-5 / atol 1e-7 (float32 training; one lane
+per device vs both lanes on one device changes XLA's vectorisation, which moves the last bits:
+measured ≤ 1.2e-7 relative), and only process 0 writes into the run folder.
 
 The processes compile the training and evaluation programs (the disk compilation cache is shared, so
 the rerun mostly loads them), which dominates this file's time. ``ICLX_SKIP_DISTRIBUTED=1`` skips the
