@@ -264,7 +264,8 @@ def paper_section(root: Path, paper: Paper, targets: Sequence[R.TargetRuns]) -> 
 def overview(all_runs: Sequence[R.TargetRuns]) -> str:
     rows = "".join(
         f'<tr><td>{escape(md.short_authors(tr.paper))}</td>'
-        f'<td><a href="#{escape(tr.target.name)}">{escape(tr.target.name)}</a></td>'
+        f'<td><a href="#{escape(tr.target.name)}">{escape(tr.target.name)}</a>'
+        f'<div class="what">{escape(tr.target.description)}</div></td>'
         f'<td class="status">{status_html(tr)}</td></tr>' for tr in all_runs)
     return ('<table class="overview"><thead><tr><th>paper</th><th>figure set</th><th>claims</th></tr>'
             f'</thead><tbody>{rows}</tbody></table>')
