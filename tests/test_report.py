@@ -113,6 +113,7 @@ def test_runs_are_found_per_preset(synthetic_root):
     assert tr.claim_ids() == ["holds", "fails", "broken", "paper-only"]
     assert R.preset_status(tr.runs[0]) == f"1/3 claims hold at {target.preset}"   # paper-only does not count
     assert R.preset_status(tr.runs[1]) == "2/2 claims hold at paper"
+    assert R.status_parts(tr) == [("part", f"1/3 claims hold at {target.preset}"), ("ok", "2/2 claims hold at paper")]
     others = [R.load_target(root, t) for t in TARGETS.values() if t.figures != target.figures
               and not t.figures.startswith(target.figures + "/")]
     assert others and all(not tr.runs for tr in others)

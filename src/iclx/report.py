@@ -161,16 +161,17 @@ def make_command(target: Target) -> str:
 
 
 def status_parts(tr: TargetRuns) -> list[tuple[str, str]]:
-    """(kind, text) for each preset: kind ``ok`` (every applying claim holds), ``bad`` (some fail or
-    cannot be evaluated), ``off`` (not evidence at that scale), ``none`` (no claims), ``missing``,
+    """(kind, text) for each preset: kind ``ok`` (every applying claim holds), ``part`` (some do),
+    ``bad`` (none does), ``off`` (not evidence at that scale), ``none`` (no claims), ``missing``,
     ``notrun``."""
     if not tr.runs:
         return [("missing", f"missing — run `{make_command(tr.target)}`")]
     parts = []
     for run in tr.runs:
         applying = [r for r in run.claims if r.get("applies")]
+        held = sum(1 for r in applying if r.get("holds") is True)
         kind = ("none" if not run.claims else "off" if not applying
-                else "ok" if all(r.get("holds") is True for r in applying) else "bad")
+                else "ok" if held == len(applying) else "part" if held else "bad")
         parts.append((kind, preset_status(run)))
     presets = {run.preset for run in tr.runs}
     for preset in dict.fromkeys((tr.target.preset, "paper")):
