@@ -60,6 +60,8 @@ EXPERIMENTS = {
     "gd_vs_newton": "fu-newton",
     "gd_vs_newton_width": "fu-newton",
     "lipschitz_threshold": "lipschitz",
+    "data_mixing": "mlp-mixing",
+    "deep_optimizers": "deep-opt",
 }
 
 TARGETS = {t.name: t for t in (
@@ -79,6 +81,16 @@ TARGETS = {t.name: t for t in (
     Target("lipschitz", "lipschitz_threshold", "experiments/lipschitz_threshold",
            "attention dynamics (Fig 1a/1b), steps-to-ε vs L across the threshold, attention maps",
            minutes="2"),
+    Target("mixing", "data_mixing", "experiments/data_mixing",
+           "Demir & Doğan: one-step-GD MLP head vs Hermite equivalent vs linear attention; n, ℓ, k "
+           "sweeps, mixing ratio ρ, step size η, per-source errors (Figs 1–6)", minutes=""),
+    Target("multilingual", "data_mixing", "experiments/data_mixing/multilingual",
+           "Demir & Doğan Fig 3c offline: German vs English review embeddings as two sources",
+           variant="multilingual", minutes=""),
+    Target("deep-opt", "deep_optimizers", "experiments/deep_optimizers",
+           "Wu et al.: softmax / ReLU-attention GPT-2 learning deep ReLU nets in context: R² vs examples "
+           "under input-mixture and parameter shifts, N-layer NN baseline, depth sweep",
+           minutes=""),
 )}
 
 DEMO_TARGET = "linear-regression"
