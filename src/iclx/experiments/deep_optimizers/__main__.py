@@ -1,0 +1,3 @@
+from iclx.experiments.deep_optimizers import EXPERIMENT
+
+raise SystemExit(EXPERIMENT.main())

@@ -1,0 +1,101 @@
+"""Presets of the deep-optimizers experiment (Wu, Su, Hu, Song, Liu 2024, arXiv 2411.16549).
+
+Groups: ``task`` (the training prompts: a fresh N-layer ReLU net per prompt), ``model`` (GPT-2; its
+``attention`` is set per training stage from ``study.attentions``), ``train``, ``curriculum``,
+``study`` (which models to train), ``eval`` (test prompts, mixtures, parameter shifts) and
+``baseline`` (the directly trained N-layer network).
+"""
+
+from __future__ import annotations
+
+from iclx import config as C
+from iclx import experiment as E
+from iclx import models, problems
+from iclx.tasks import relu_net
+
+NAME = "deep_optimizers"
+
+
+def get_config(preset: str = "cpu") -> C.ConfigDict:
+    """``smoke`` (seconds; the tests), ``cpu`` (the committed figures), ``paper`` (the paper's scale)."""
+    cfg = E.common_config(preset, NAME)
+    if preset == "smoke":
+        d, n_train, n_test, layers, heads, width, target_width = 3, 9, 12, 2, 2, 16, 8
+        targets, sweep, sweep_target, ks = (3,), (1, 2), 3, (2, 4, 8)
+        n_eval, n_base, base_width, epochs, stride, seeds = 32, 8, 8, 5, 3, 2
+    elif preset == "cpu":
+        # shrunk to fit 2 CPU cores: 6-layer targets only, depths 1/2, 800 steps of batch 32
+        d, n_train, n_test, layers, heads, width, target_width = 5, 26, 38, 2, 4, 48, 32
+        targets, sweep, sweep_target, ks = (6,), (1, 2), 6, (5, 10, 15)
+        n_eval, n_base, base_width, epochs, stride, seeds = 640, 64, 32, 100, 3, 2
+    else:  # paper: 12L/8H/256 GPT-2, d = 20, 51 training / 76 test points, 500k steps
+        d, n_train, n_test, layers, heads, width, target_width = 20, 51, 76, 12, 8, 256, 100
+        targets, sweep, sweep_target, ks = (3, 4, 6), (4, 6, 8, 10), 4, (15, 30, 45)
+        n_eval, n_base, base_width, epochs, stride, seeds = 6400, 6400, 200, 100, 1, 1
+    cfg.seeds = seeds
+    cfg.task = relu_net.default_config(d, n_train, depth=targets[0], width=target_width)
+    cfg.model = models.gpt2.default_config(n_layer=layers, n_head=heads, n_embd=width,
+                                           n_positions=2 * n_test, attention="softmax")
+    cfg.train = problems.training_preset(preset)
+    if preset == "cpu":
+        cfg.train.update(steps=800, batch_size=32, chunk_steps=200, log_every=50,
+                         checkpoint_every=400, warmup_steps=100)
+    # [OPEN] the paper mentions no curriculum: none (its prompts are short and d is fixed)
+    cfg.curriculum = problems.curriculum_preset("smoke", d, n_train)
+    cfg.study = C.ConfigDict(dict(
+        attentions=("softmax", "relu"),   # the paper's Softmax- and ReLU-Transformer
+        target_depths=targets,            # N of the target networks (Figs 2–4)
+        sweep_depths=sweep,               # transformer depths of the depth sweep (Fig 7)
+        sweep_target_depth=sweep_target,  # [OPEN] target depth of Fig 7 and of Figs 5–6
+    ))
+    cfg.eval = C.ConfigDict(dict(
+        n_points=n_test,                  # test prompts are longer than training ones (76 vs 51)
+        n_prompts=n_eval,
+        mixtures=(1.0, 0.9, 0.7, 0.5),    # ω₁ of ω₁N(−2, I) + (1 − ω₁)N(2, I)
+        param_means=(0.0, -0.5, 0.5),     # mean of the targets' raw weights (Figs 5–6)
+        depth_ks=ks,                      # in-context examples reported in the depth sweep
+    ))
+    cfg.baseline = C.ConfigDict(dict(
+        width=base_width,                 # hidden width of the trained N-layer net (paper: 200)
+        epochs=epochs,                    # full-batch steps (paper: 100 epochs)
+        lr=5e-3, optimizer="adam",        # [OPEN] not stated; the dtsip GD baseline's Adam 5e-3
+        n_prompts=n_base,                 # the first n_prompts of the in-distribution eval prompts
+        position_stride=stride,           # fit every stride-th number of examples
+    ))
+    return cfg
+
+
+def validate(cfg: C.ConfigDict) -> None:
+    E.validate_common(cfg)
+    C.require(cfg.task.name == "relu_net", "task.name",
+              f"this experiment needs the relu_net task, got {cfg.task.name!r}")
+    relu_net.validate_config(cfg)
+    problems.validate_prompt_training(cfg)
+    n_test = C.positive_int(cfg, "eval.n_points")
+    C.require(n_test >= cfg.task.n_points, "eval.n_points",
+              f"{n_test} is shorter than the training prompts task.n_points={cfg.task.n_points}")
+    C.require(2 * n_test <= cfg.model.n_positions, "model.n_positions",
+              f"test prompts of eval.n_points={n_test} need {2 * n_test} positions")
+    attentions = C.get_field(cfg, "study.attentions")
+    C.require(len(attentions) > 0 and all(a in models.gpt2.ATTENTIONS for a in attentions),
+              "study.attentions", f"must be a non-empty list from {models.gpt2.ATTENTIONS}, got {attentions}")
+    targets = C.positive_int_list(cfg, "study.target_depths", allow_empty=False)
+    C.require(min(targets) >= 2, "study.target_depths", f"depths must be ≥ 2, got {targets}")
+    C.positive_int_list(cfg, "study.sweep_depths")
+    sweep_target = C.positive_int(cfg, "study.sweep_target_depth")
+    C.require(sweep_target in targets, "study.sweep_target_depth",
+              f"{sweep_target} must be one of study.target_depths={targets}")
+    C.positive_int(cfg, "eval.n_prompts")
+    mixtures = C.finite_float_list(cfg, "eval.mixtures", allow_empty=False)
+    C.require(all(0.0 <= w <= 1.0 for w in mixtures), "eval.mixtures", f"weights must be in [0, 1]: {mixtures}")
+    C.finite_float_list(cfg, "eval.param_means")
+    ks = C.positive_int_list(cfg, "eval.depth_ks")
+    C.require(all(k < n_test for k in ks), "eval.depth_ks", f"must be < eval.n_points={n_test}: {ks}")
+    C.positive_int(cfg, "baseline.width")
+    C.positive_int(cfg, "baseline.epochs")
+    C.finite_float(cfg, "baseline.lr", positive=True)
+    C.one_of(cfg, "baseline.optimizer", ("adam", "sgd"))
+    n_base = C.positive_int(cfg, "baseline.n_prompts")
+    C.require(n_base <= cfg.eval.n_prompts, "baseline.n_prompts",
+              f"{n_base} exceeds eval.n_prompts={cfg.eval.n_prompts}")
+    C.positive_int(cfg, "baseline.position_stride")
