@@ -1,0 +1,3 @@
+from iclx.experiments.gmm_classification import EXPERIMENT
+
+raise SystemExit(EXPERIMENT.main())

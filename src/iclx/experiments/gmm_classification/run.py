@@ -1,0 +1,255 @@
+"""Train the one-layer linear-attention classifier by full-batch GD (engine, sgd) on fixed banks of
+prompts for several (d, c, N); solve W*_N independently (float64 Newton); evaluate the inference
+error against M, N and c; train the 3-layer GPT-2 contrast (engine, ``problems.prompt_problem``) and
+compare it, the one-layer model and the baselines on token-level prompts, also under shifts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from iclx import config as C
+from iclx import experiment as E
+from iclx import problems, results, rng
+from iclx import train as T
+from iclx.experiments.gmm_classification import evaluate as EV
+from iclx.models import linear_attention as LA
+from iclx.tasks.gmm import GMMTask
+from iclx.theory import gmm as TH
+
+
+def task_of(cfg: C.ConfigDict, d: int | None = None, c: int | None = None) -> GMMTask:
+    t = GMMTask.from_config(cfg.task)
+    return GMMTask(d or t.n_dims, t.n_points, c or t.n_classes, t.radius, t.cov_min, t.cov_max)
+
+
+def bank_problem(cfg: C.ConfigDict, task: GMMTask, n_max: int) -> T.Problem:
+    """GD on W (zero init) on a fixed bank of ``loss.bank`` statistic prompts of N = hp["N"] examples
+    and ``loss.queries`` queries each; ``prepare`` also solves the bank's W* (float32 Newton) so that
+    the metric ``dist`` = ‖W_t − W*‖_F / ‖W*‖_F is logged at every step."""
+    d, soft = task.n_dims, cfg.loss.target == "soft"
+
+    def prepare(key, hp):
+        b = task.statistics_batch(key, cfg.loss.bank, hp["N"], cfg.loss.queries, n_max=n_max)
+        targets = b.probs if soft else jax.nn.one_hot(b.labels, task.n_classes)
+        gh = lambda W: LA.grad_and_hessian(W, b.stat, b.xq, targets)
+        W_star, _ = TH.newton_minimizer(gh, jnp.zeros((d, d)), cfg.loss.newton_steps)
+        return {"stat": b.stat, "xq": b.xq, "targets": targets, "W_star": W_star}
+
+    def loss(params, key, step, hp, fixed):
+        W = params["W"]
+        value = LA.cross_entropy(W, fixed["stat"], fixed["xq"], fixed["targets"])
+        dist = jnp.linalg.norm(W - fixed["W_star"]) / jnp.linalg.norm(fixed["W_star"])
+        return value, {"dist": dist}
+
+    return T.Problem(lambda key, hp: {"W": jnp.zeros((d, d))}, loss,
+                     T.optimizer_from_config(cfg.train), prepare)
+
+
+def _float64(tree):
+    return jax.tree.map(lambda a: jnp.asarray(np.asarray(a, np.float64)), tree)
+
+
+@jax.jit
+def _newton64(stat, xq, targets, W0):
+    return TH.newton_minimizer(lambda W: LA.grad_and_hessian(W, stat, xq, targets), W0)[0]
+
+
+@jax.jit
+def _extremes64(stat, xq, targets, W):
+    return TH.hessian_extremes(LA.grad_and_hessian(W, stat, xq, targets)[1])
+
+
+def reference(problem: T.Problem, seed_key, hp) -> dict[str, float | np.ndarray]:
+    """The lane's bank (as the engine draws it), its float64 W*, the Hessian's extremes at W* (μ, L)
+    and the largest curvature at W = 0 (L₀)."""
+    fixed = jax.jit(problem.fixed_data)(seed_key, {k: jnp.float32(v) for k, v in hp.items()})
+    with jax.enable_x64(True):
+        s, x, t = _float64((fixed["stat"], fixed["xq"], fixed["targets"]))
+        W0 = jnp.zeros((s.shape[-1],) * 2)
+        W = _newton64(s, x, t, W0)
+        mu, L = (float(v) for v in _extremes64(s, x, t, W))
+        L0 = float(_extremes64(s, x, t, W0)[1])
+        return {"W": np.asarray(W), "mu": mu, "L": L, "L0": L0}
+
+
+def convergence_stage(cfg, ctx: E.RunContext, d: int, c: int) -> tuple[dict, dict, np.ndarray]:
+    """One (d, c): lanes N × seeds with η = step_scale / max(L₀, L(W*)); returns the per-lane theory,
+    the logged ``dist`` curve and the final W [lanes, d, d]."""
+    task, N_values = task_of(cfg, d, c), cfg.convergence.N_values
+    problem = bank_problem(cfg, task, max(N_values))
+    labels, refs = [], []
+    for N in N_values:
+        for seed in range(cfg.seeds):
+            key = rng.seed_keys(cfg.seed, np.array([seed]))[0]
+            ref = reference(problem, key, {"N": float(N)})
+            lr = cfg.convergence.step_scale / max(ref["L0"], ref["L"])
+            labels.append({"N": N, "lr": lr, "seed": seed, "d": d, "c": c})
+            refs.append(ref)
+    lanes = T.Lanes(np.array([lab["seed"] for lab in labels], np.uint32),
+                    {k: np.array([float(lab[k]) for lab in labels], np.float32) for k in ("N", "lr")},
+                    tuple(labels))
+    name = f"gd_d{d}_c{c}"
+    ctx.log(f"GD on the bank loss, d={d}, c={c}: {len(lanes)} lanes …")
+    state = ctx.train(problem, cfg.train, lanes, name=name)
+    metrics = results.metrics_arrays(results.metrics_path(ctx.run_dir, name))
+    theory = {"rate": np.array([TH.gd_contraction(lab["lr"], r["mu"], r["L"])
+                                for lab, r in zip(labels, refs)]),
+              "mu": np.array([r["mu"] for r in refs]), "L": np.array([r["L"] for r in refs]),
+              "L0": np.array([r["L0"] for r in refs]), "W64": np.stack([r["W"] for r in refs])}
+    return theory, metrics, np.asarray(state.params["W"])
+
+
+def measured_rate(dist: np.ndarray, hi: float = 1e-1, lo: float = 1e-4) -> tuple[float, float]:
+    """Per-step contraction and R² of a line through log dist where lo < dist < hi."""
+    t = np.arange(1, len(dist) + 1)
+    sel = (dist < hi) & (dist > lo)
+    if sel.sum() < 3:
+        return float("nan"), float("nan")
+    from iclx.claims import linear_fit
+    slope, _, r2 = linear_fit(t[sel], np.log(dist[sel]))
+    return float(np.exp(slope)), r2
+
+
+def minimizer_sweep(cfg) -> dict[str, np.ndarray]:
+    """‖W*_N/c − Λ⁻¹‖_max for every N and c (float64 Newton; the same bank draws for every N)."""
+    out = {}
+    Ns = cfg.minimizer.N_values
+    for c in cfg.minimizer.classes:
+        task = task_of(cfg, None, c)
+        draw = jax.jit(lambda key, N, task=task: task.statistics_batch(
+            key, cfg.minimizer.bank, N, cfg.loss.queries, n_max=max(Ns)))
+        G = np.zeros((cfg.seeds, len(Ns)))
+        for seed in range(cfg.seeds):
+            key = rng.stream(rng.seed_keys(cfg.seed, np.array([seed]))[0], "minimizer")
+            for j, N in enumerate(Ns):
+                b = draw(key, jnp.float32(N))
+                with jax.enable_x64(True):
+                    s, x, t = _float64((b.stat, b.xq, b.probs))
+                    W = _newton64(s, x, t, jnp.zeros((task.n_dims,) * 2))
+                    G[seed, j] = float(TH.correction_max(W, jnp.asarray(np.asarray(
+                        task.cov_diag(), np.float64)), c))
+        out[f"minimizer/G_c{c}"] = G
+    return out
+
+
+def error_vs_M(cfg, Ws: np.ndarray, labels: list[dict]) -> dict[str, np.ndarray]:
+    """TV to p* and misclassification vs M (and at M = ∞) of the binary trained lanes."""
+    task, Ms, Ns = task_of(cfg), cfg.eval.M_values, cfg.convergence.N_values
+    S = cfg.seeds
+    tv, cls = np.zeros((len(Ns), S, len(Ms))), np.zeros((len(Ns), S, len(Ms)))
+    tv_inf, bayes = np.zeros((len(Ns), S)), np.zeros((S, len(Ms)))
+    kw = dict(n_prompts=cfg.eval.n_prompts, queries=cfg.eval.queries, n_max=max(Ms))
+    for seed in range(S):
+        lanes = [i for i, lab in enumerate(labels) if lab["seed"] == seed]
+        order = [Ns.index(labels[i]["N"]) for i in lanes]
+        W = jnp.asarray(Ws[lanes])
+        key = rng.stream(rng.seed_keys(cfg.seed, np.array([seed]))[0], "eval")
+        for j, M in enumerate(Ms):
+            a, b, bay = EV.stat_errors(task, W, key, jnp.float32(M), **kw)
+            tv[order, seed, j], cls[order, seed, j], bayes[seed, j] = a, b, bay
+        tv_inf[order, seed] = EV.stat_errors(task, W, key, jnp.float32(1), **kw, limit=True)[0]
+    return {"error_M/tv": tv, "error_M/cls": cls, "error_M/tv_inf": tv_inf,
+            "error_M/bayes_cls": bayes}
+
+
+def error_vs_classes(cfg) -> dict[str, np.ndarray]:
+    """Error of W*_N (float64 Newton on a bank, N = eval.class_N) at M = eval.class_M for each c."""
+    cs, S = cfg.eval.classes, cfg.seeds
+    tv, cls, bayes = (np.zeros((S, len(cs))) for _ in range(3))
+    N, M = cfg.eval.class_N, cfg.eval.class_M
+    for j, c in enumerate(cs):
+        task = task_of(cfg, None, c)
+        draw = jax.jit(lambda k, task=task: task.statistics_batch(k, cfg.eval.class_bank, N,
+                                                                  cfg.eval.queries))
+        for seed in range(S):
+            skey = rng.seed_keys(cfg.seed, np.array([seed]))[0]
+            b = draw(rng.stream(skey, "classes"))
+            with jax.enable_x64(True):
+                W = _newton64(*_float64((b.stat, b.xq, b.probs)), jnp.zeros((task.n_dims,) * 2))
+            W = jnp.asarray(np.asarray(W, np.float32))[None]
+            a, e, bay = EV.stat_errors(task, W, rng.stream(skey, "eval"), jnp.float32(M),
+                                       n_prompts=cfg.eval.n_prompts, queries=cfg.eval.queries,
+                                       n_max=M)
+            tv[seed, j], cls[seed, j], bayes[seed, j] = float(a[0]), float(e[0]), float(bay)
+    return {"classes/tv": tv, "classes/cls": cls, "classes/bayes_cls": bayes}
+
+
+def gpt2_contrast(cfg, ctx, W_la: dict[int, np.ndarray]) -> dict[str, np.ndarray]:
+    """Train GPT-2 on token prompts of N = task.n_points examples (+ the query); evaluate it, the
+    one-layer model trained at the same N and the baselines at the prefixes gpt2.M_values, and GPT-2
+    and the one-layer model under mean and covariance shifts at M = N."""
+    task = task_of(cfg)
+    N, Ms, S = task.n_points, list(cfg.gpt2.M_values), cfg.seeds
+    train_task = GMMTask(task.n_dims, N + 1, 2, task.radius, task.cov_min, task.cov_max)
+    problem = problems.prompt_problem(train_task, cfg.model, cfg.gpt2_train, cfg.curriculum,
+                                      loss="logistic")
+    lanes = T.seed_lanes(S)
+    ctx.log(f"GPT-2 ({cfg.model.n_layer} layers) on prompts of N={N} …")
+    params = ctx.train(problem, cfg.gpt2_train, lanes, name="gpt2").params
+    probs = EV.model_probs(cfg.model, task.n_dims)
+    out: dict[str, list] = {}
+    n = max(Ms) + 1
+    for seed in range(S):
+        skey = rng.seed_keys(cfg.seed, np.array([seed]))[0]
+        gp = T.lane_slice(params, seed)
+        prompt = EV.token_prompts(task, rng.stream(skey, "tokens"), cfg.gpt2.n_prompts, n)
+        res = EV.token_errors(task, prompt, Ms, gpt_probs=probs, gpt_params=gp,
+                              W=jnp.asarray(W_la[seed]))
+        res.update(EV.baseline_errors(task, prompt, Ms, cfg.baselines))
+        for name, (tv, acc) in res.items():
+            out.setdefault(f"tokens/tv/{name}", []).append(tv)
+            out.setdefault(f"tokens/acc/{name}", []).append(acc)
+        for kind in ("mean", "cov"):
+            for s in cfg.gpt2[f"{kind}_scales"]:
+                shift = {"mean_scale": s} if kind == "mean" else {"cov_scale": s}
+                p = EV.token_prompts(task, rng.stream(skey, f"shift_{kind}_{s}"),
+                                     cfg.gpt2.n_prompts, N + 1, **shift)
+                r = EV.token_errors(task, p, [N], gpt_probs=probs, gpt_params=gp,
+                                    W=jnp.asarray(W_la[seed]))
+                for name, (tv, acc) in r.items():
+                    out.setdefault(f"shift_{kind}/tv/{name}/{seed}", []).append(float(tv[0]))
+                    out.setdefault(f"shift_{kind}/acc/{name}/{seed}", []).append(float(acc[0]))
+    arrays = {k: np.asarray(v) for k, v in out.items() if k.startswith("tokens/")}
+    for kind in ("mean", "cov"):
+        for metric in ("tv", "acc"):
+            for name in ("gpt2", "linear", "bayes"):
+                arrays[f"shift_{kind}/{metric}/{name}"] = np.array(
+                    [out[f"shift_{kind}/{metric}/{name}/{seed}"] for seed in range(S)])
+    return arrays
+
+
+def run(cfg: C.ConfigDict, ctx: E.RunContext) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    if ctx.run_dir is None:
+        raise ValueError("this experiment reads its training metrics back: it needs a run folder")
+    arrays: dict[str, np.ndarray] = {}
+    scalars: dict[str, Any] = {"stages": [], "config": C.to_jsonable(cfg)}
+    W_binary, labels_binary = None, None
+    for d, c in zip(cfg.convergence.dims, cfg.convergence.classes):
+        theory, metrics, W = convergence_stage(cfg, ctx, d, c)
+        stage = f"gd_d{d}_c{c}"
+        scalars["stages"].append(stage)
+        dist = metrics["dist"]                                  # [T, lanes]
+        rates = np.array([measured_rate(dist[:, i]) for i in range(dist.shape[1])])
+        arrays.update({f"conv/{stage}/dist": dist, f"conv/{stage}/rate_theory": theory["rate"],
+                       f"conv/{stage}/rate_measured": rates[:, 0], f"conv/{stage}/r2": rates[:, 1],
+                       f"conv/{stage}/mu": theory["mu"], f"conv/{stage}/L": theory["L"],
+                       f"conv/{stage}/final_vs_W64": np.linalg.norm(W - theory["W64"], axis=(1, 2))
+                       / np.linalg.norm(theory["W64"], axis=(1, 2))})
+        if W_binary is None:
+            W_binary, labels_binary = W, ctx.lanes[stage]
+    ctx.log("W*_N against N (float64 Newton) …")
+    arrays.update(minimizer_sweep(cfg))
+    ctx.log("error against M and against c …")
+    arrays.update(error_vs_M(cfg, W_binary, labels_binary))
+    arrays.update(error_vs_classes(cfg))
+    N = cfg.task.n_points
+    W_la = {lab["seed"]: W_binary[i] for i, lab in enumerate(labels_binary) if lab["N"] == N}
+    if cfg.gpt2.enabled:
+        arrays.update(gpt2_contrast(cfg, ctx, W_la))
+    from iclx.experiments.gmm_classification.summary import summarise
+    scalars.update(summarise(cfg, arrays))
+    return scalars, arrays

@@ -1,0 +1,82 @@
+"""Numbers derived from saved arrays, shared by ``run`` (summary lines, tables) and ``claims``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from iclx.claims import fmt
+from iclx.theory import gmm as TH
+
+
+def stage_names(arrays) -> list[str]:
+    return sorted({k.split("/")[1] for k in arrays if k.startswith("conv/")})
+
+
+def minimizer_slope(cfg, arrays, c: int) -> float:
+    Ns = np.asarray(cfg.minimizer.N_values, float)
+    G = np.asarray(arrays[f"minimizer/G_c{c}"]).mean(0)
+    sel = Ns >= cfg.minimizer.fit_from
+    return TH.loglog_slope(Ns[sel], G[sel])
+
+
+def M_slope(cfg, arrays) -> tuple[float, int]:
+    """Slope of log TV vs log M for the largest training N, over M ≤ N/4 (the M^{-1/2} regime)."""
+    Ns, Ms = list(cfg.convergence.N_values), np.asarray(cfg.eval.M_values, float)
+    i = int(np.argmax(Ns))
+    tv = np.asarray(arrays["error_M/tv"])[i].mean(0)
+    sel = Ms <= Ns[i] / 4
+    return TH.loglog_slope(Ms[sel], tv[sel]), int(sel.sum())
+
+
+def floor_slope(cfg, arrays) -> float:
+    """Slope of log TV(M = ∞) vs log N."""
+    return TH.loglog_slope(np.asarray(cfg.convergence.N_values, float),
+                           np.asarray(arrays["error_M/tv_inf"]).mean(1))
+
+
+def summarise(cfg, arrays) -> dict[str, Any]:
+    lines, rows = [], []
+    for stage in stage_names(arrays):
+        meas = np.asarray(arrays[f"conv/{stage}/rate_measured"])
+        theo = np.asarray(arrays[f"conv/{stage}/rate_theory"])
+        r2 = np.asarray(arrays[f"conv/{stage}/r2"])
+        final = np.asarray(arrays[f"conv/{stage}/dist"])[-1]
+        rows.append([stage, fmt(float(np.min(r2)), 4), fmt(float(np.median(meas)), 5),
+                     fmt(float(np.median(theo)), 5), fmt(float(np.max(final)), 2)])
+        lines.append(f"{stage}: GD contraction per step measured {np.median(meas):.5f} vs predicted "
+                     f"{np.median(theo):.5f} (min R² of log-distance line {np.min(r2):.4f})")
+    tables = {"convergence": {"columns": ["stage", "min R²", "median measured rate",
+                                          "median predicted rate", "max final ‖W−W*‖/‖W*‖"],
+                              "rows": rows}}
+    for c in cfg.minimizer.classes:
+        lines.append(f"‖W*_N/c − Λ⁻¹‖_max vs N, c={c}: log-log slope {minimizer_slope(cfg, arrays, c):.3f}"
+                     " (theory −1)")
+    slope, k = M_slope(cfg, arrays)
+    lines.append(f"TV error vs M at N={max(cfg.convergence.N_values)}: slope {slope:.3f} over {k} "
+                 "values of M (theory −0.5)")
+    lines.append(f"TV error at M=∞ vs N: slope {floor_slope(cfg, arrays):.3f} (theory −1)")
+    tv_c = np.asarray(arrays["classes/tv"]).mean(0)
+    lines.append("TV error vs c (N=M=%d): " % cfg.eval.class_N
+                 + ", ".join(f"c={c}: {v:.4f}" for c, v in zip(cfg.eval.classes, tv_c)))
+    if "tokens/tv/gpt2" in arrays:
+        Ms, N = list(cfg.gpt2.M_values), cfg.task.n_points
+        methods = [m for m in ("bayes", "linear", "gpt2", "lda_known", "lda_estimated", "logistic",
+                               "knn") if f"tokens/acc/{m}" in arrays]
+        tables["accuracy_vs_M"] = {"columns": ["method"] + [f"M={m}" for m in Ms], "rows": [
+            [m] + [fmt(v, 3) for v in np.asarray(arrays[f"tokens/acc/{m}"]).mean(0)]
+            for m in methods]}
+        tables["tv_vs_M"] = {"columns": ["method"] + [f"M={m}" for m in Ms], "rows": [
+            [m] + [fmt(v, 3) for v in np.asarray(arrays[f"tokens/tv/{m}"]).mean(0)]
+            for m in methods if m != "bayes"]}
+        for m in ("linear", "gpt2"):
+            tv = np.asarray(arrays[f"tokens/tv/{m}"]).mean(0)
+            lines.append(f"{m}: TV error at M=N={N}: {tv[Ms.index(N)]:.4f}, at M={Ms[-1]}: {tv[-1]:.4f}")
+        for kind in ("mean", "cov"):
+            scales = list(cfg.gpt2[f"{kind}_scales"])
+            rows = [[m] + [fmt(v, 3) for v in np.asarray(arrays[f"shift_{kind}/tv/{m}"]).mean(0)]
+                    for m in ("linear", "gpt2")]
+            tables[f"shift_{kind}"] = {"columns": [f"TV error at M=N, {kind} scale"]
+                                       + [f"{s:g}" for s in scales], "rows": rows}
+    return {"summary": lines, "tables": tables}

@@ -1,0 +1,164 @@
+"""In-context classification of Gaussian mixtures (Shen, Zhou, Yang, Shen 2024, arXiv 2410.11778).
+
+Each prompt is one task τ: c class means μ_{τ,k} = r Λ^{1/2} u_{τ,k} with u_{τ,k} i.i.d. uniform on the
+unit sphere (so every mean has the same Λ⁻¹-norm r and the Bayes rule has no intercept), uniform
+labels k_i and inputs x_i | k_i ~ N(μ_{k_i}, Λ). Λ = diag(linspace(cov_min, cov_max, d)) is shared by
+every task. Binary prompts (c = 2) carry labels y = ±1 (class 1 is +1).
+
+Two samplers of the same law:
+
+- ``sample_tokens`` / ``sample_batch``: the examples themselves, ``xs [n, d]`` and labels ``[n]``
+  (what GPT-2 and the baselines read);
+- ``sample_statistics``: the only statistic the one-layer linear-attention model reads,
+  S = (1/N) Σ_i e_{k_i} x_iᵀ ∈ R^{c×d}, drawn exactly in O(N c + c d): with
+  label counts n_k of N uniform labels, row k is (n_k/N) μ_kᵀ + (√n_k / N) (Λ^{1/2} z_k)ᵀ, z_k ~ N(0, I).
+
+``mean_scale`` and ``cov_scale`` shift the test distribution (means r → mean_scale·r, covariance
+Λ → cov_scale·Λ); they are 1 in training. ``posterior`` is the Bayes label law p*(x) of a task.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+
+from iclx import config as C
+
+
+class Prompt(NamedTuple):
+    """Token-level prompts: ``xs [..., n, d]``, ``ys [..., n]`` (±1 for c = 2, else the class index as
+    a float), ``labels [..., n]`` int, ``probs [..., n, c]`` = p*(x_i), ``means [..., c, d]``."""
+
+    xs: jax.Array
+    ys: jax.Array
+    labels: jax.Array
+    probs: jax.Array
+    means: jax.Array
+
+
+class Statistics(NamedTuple):
+    """Statistic prompts: ``stat [..., c, d]`` = (1/N) Σ e_{k_i} x_iᵀ, queries ``xq [..., Q, d]`` with
+    ``labels [..., Q]`` and ``probs [..., Q, c]`` = p*(x_q), and the task's ``means [..., c, d]``."""
+
+    stat: jax.Array
+    xq: jax.Array
+    labels: jax.Array
+    probs: jax.Array
+    means: jax.Array
+
+
+@dataclasses.dataclass(frozen=True)
+class GMMTask:
+    n_dims: int
+    n_points: int               # examples per token-level prompt (the GPT-2 interface)
+    n_classes: int = 2
+    radius: float = 1.5         # Λ⁻¹-norm r of every class mean
+    cov_min: float = 0.5        # Λ's smallest eigenvalue
+    cov_max: float = 2.0        # Λ's largest eigenvalue
+    mean_scale: float = 1.0     # test shift: means scaled by this
+    cov_scale: float = 1.0      # test shift: true covariance cov_scale · Λ
+
+    @classmethod
+    def from_config(cls, task: C.ConfigDict) -> "GMMTask":
+        return cls(n_dims=task.n_dims, n_points=task.n_points, n_classes=task.n_classes,
+                   radius=float(task.radius), cov_min=float(task.cov_min),
+                   cov_max=float(task.cov_max))
+
+    # ----------------------------------------------------------------------- the law
+
+    def cov_diag(self) -> jax.Array:
+        """Λ's diagonal ``[d]`` (the covariance the model is trained with; no shift)."""
+        return jnp.linspace(self.cov_min, self.cov_max, self.n_dims)
+
+    def true_cov_diag(self) -> jax.Array:
+        return self.cov_scale * self.cov_diag()
+
+    def sample_means(self, key: jax.Array) -> jax.Array:
+        """``[c, d]``: μ_k = mean_scale · r Λ^{1/2} u_k, u_k uniform on the sphere."""
+        u = jax.random.normal(key, (self.n_classes, self.n_dims))
+        u = u / jnp.linalg.norm(u, axis=-1, keepdims=True)
+        return self.mean_scale * self.radius * jnp.sqrt(self.cov_diag()) * u
+
+    def posterior(self, x: jax.Array, means: jax.Array) -> jax.Array:
+        """p*(x) ``[..., c]`` for ``x [..., d]`` and ``means [c, d]``: softmax_k(μ_kᵀΛ⁻¹x − ½μ_kᵀΛ⁻¹μ_k)
+        with the true (possibly shifted) Λ."""
+        prec = 1.0 / self.true_cov_diag()
+        logits = jnp.einsum("kd,...d->...k", means * prec, x) - 0.5 * jnp.sum(means ** 2 * prec, -1)
+        return jax.nn.softmax(logits, axis=-1)
+
+    def _inputs(self, key: jax.Array, labels: jax.Array, means: jax.Array) -> jax.Array:
+        noise = jax.random.normal(key, labels.shape + (self.n_dims,))
+        return means[labels] + jnp.sqrt(self.true_cov_diag()) * noise
+
+    # ----------------------------------------------------------------------- token-level prompts
+
+    def sample_tokens(self, key: jax.Array, n: int) -> Prompt:
+        """One prompt of ``n`` examples."""
+        k_mean, k_lab, k_x = jax.random.split(key, 3)
+        means = self.sample_means(k_mean)
+        labels = jax.random.randint(k_lab, (n,), 0, self.n_classes)
+        xs = self._inputs(k_x, labels, means)
+        ys = (2 * labels - 1).astype(xs.dtype) if self.n_classes == 2 else labels.astype(xs.dtype)
+        return Prompt(xs, ys, labels, self.posterior(xs, means), means)
+
+    def sample_batch(self, key: jax.Array, batch_size: int, d_active=None,
+                     n: int | None = None) -> Prompt:
+        """``batch_size`` prompts of ``n`` (default ``n_points``) examples. ``d_active`` zeroes the
+        trailing input coordinates (a curriculum's truncation), as the linear-regression task does."""
+        n = self.n_points if n is None else n
+        prompt = jax.vmap(lambda k: self.sample_tokens(k, n))(jax.random.split(key, batch_size))
+        if d_active is not None:
+            mask = jnp.arange(self.n_dims) < d_active
+            prompt = prompt._replace(xs=prompt.xs * mask)
+        return prompt
+
+    # ----------------------------------------------------------------------- statistic prompts
+
+    def sample_statistic(self, key: jax.Array, n_examples, means: jax.Array,
+                         n_max: int | None = None) -> jax.Array:
+        """S = (1/N) Σ_i e_{k_i} x_iᵀ ``[c, d]`` of N = ``n_examples`` examples, exact: the labels are
+        drawn (``n_max`` ≥ N of them, the first N used, so N may be traced), the inputs' noise is
+        summed in law, √n_k Λ^{1/2} z_k."""
+        n_max = int(n_examples) if n_max is None else n_max
+        k_lab, k_noise = jax.random.split(key)
+        labels = jax.random.randint(k_lab, (n_max,), 0, self.n_classes)
+        used = (jnp.arange(n_max) < n_examples).astype(means.dtype)
+        counts = jnp.sum(jax.nn.one_hot(labels, self.n_classes, dtype=means.dtype) * used[:, None],
+                         axis=0)[:, None]
+        noise = jax.random.normal(k_noise, means.shape, means.dtype) * jnp.sqrt(self.true_cov_diag())
+        n = jnp.asarray(n_examples, means.dtype)
+        return (counts * means + jnp.sqrt(counts) * noise) / n
+
+    def sample_statistics(self, key: jax.Array, n_examples, n_queries: int,
+                          n_max: int | None = None) -> Statistics:
+        """One task's statistic of N = ``n_examples`` examples and ``n_queries`` fresh queries."""
+        k_mean, k_stat, k_lab, k_x = jax.random.split(key, 4)
+        means = self.sample_means(k_mean)
+        stat = self.sample_statistic(k_stat, n_examples, means, n_max)
+        labels = jax.random.randint(k_lab, (n_queries,), 0, self.n_classes)
+        xq = self._inputs(k_x, labels, means)
+        return Statistics(stat, xq, labels, self.posterior(xq, means), means)
+
+    def statistics_batch(self, key: jax.Array, batch_size: int, n_examples, n_queries: int,
+                         n_max: int | None = None) -> Statistics:
+        return jax.vmap(lambda k: self.sample_statistics(k, n_examples, n_queries, n_max))(
+            jax.random.split(key, batch_size))
+
+
+def default_config(n_dims: int, n_points: int, n_classes: int = 2) -> C.ConfigDict:
+    return C.ConfigDict(dict(name="gmm_classification", n_dims=n_dims, n_points=n_points,
+                             n_classes=n_classes, radius=1.5, cov_min=0.5, cov_max=2.0))
+
+
+def validate_config(cfg: C.ConfigDict, prefix: str = "task") -> None:
+    C.positive_int(cfg, f"{prefix}.n_dims")
+    C.positive_int(cfg, f"{prefix}.n_points")
+    C.require(C.positive_int(cfg, f"{prefix}.n_classes") >= 2, f"{prefix}.n_classes",
+              "needs at least 2 classes")
+    C.finite_float(cfg, f"{prefix}.radius", positive=True)
+    lo = C.finite_float(cfg, f"{prefix}.cov_min", positive=True)
+    hi = C.finite_float(cfg, f"{prefix}.cov_max", positive=True)
+    C.require(hi >= lo, f"{prefix}.cov_max", f"must be >= {prefix}.cov_min={lo}, got {hi}")

@@ -1,0 +1,161 @@
+"""Gaussian-mixture in-context classification (arXiv 2410.11778): the one-layer model's gradient and
+Hessian, the embedding identity, the generator's statistics, W* → cΛ⁻¹, GD's linear rate, baselines,
+and the paper preset for two training steps."""
+
+import dataclasses
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+
+from iclx import problems
+from iclx import train as T
+from iclx.algorithms import classification as CL
+from iclx.experiments.gmm_classification import config as gcfg
+from iclx.experiments.gmm_classification import run as grun
+from iclx.models import linear_attention as LA
+from iclx.tasks.gmm import GMMTask
+from iclx.theory import gmm as TH
+
+TASK = GMMTask(n_dims=3, n_points=20, n_classes=3)
+
+
+def _bank(task, N, B=256, Q=4, seed=0):
+    return task.statistics_batch(jax.random.key(seed), B, N, Q)
+
+
+def test_gradient_hessian_match_autodiff_and_finite_differences(x64):
+    b = jax.tree.map(lambda a: jnp.asarray(a, jnp.float64) if a.dtype == jnp.float32 else a,
+                     _bank(TASK, 10, B=64))
+    W = jax.random.normal(jax.random.key(1), (3, 3), jnp.float64) * 0.5
+    loss = lambda w: LA.cross_entropy(w.reshape(3, 3), b.stat, b.xq, b.probs)
+    g, H = LA.grad_and_hessian(W, b.stat, b.xq, b.probs, chunk=16)
+    np.testing.assert_allclose(g.reshape(-1), jax.grad(loss)(W.reshape(-1)), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(H, jax.hessian(loss)(W.reshape(-1)), rtol=1e-9, atol=1e-12)
+    eps, E = 1e-6, jnp.zeros(9).at[4].set(1.0)
+    fd = (loss(W.reshape(-1) + eps * E) - loss(W.reshape(-1) - eps * E)) / (2 * eps)
+    np.testing.assert_allclose(fd, g.reshape(-1)[4], rtol=1e-6)
+
+
+def test_literal_layer_equals_statistic_form_and_binary_is_sigmoid(x64):
+    p = TASK.sample_tokens(jax.random.key(2), 7)
+    onehot = jax.nn.one_hot(p.labels, 3, dtype=jnp.float64)
+    xs, xq = p.xs[:6].astype(jnp.float64), p.xs[6].astype(jnp.float64)
+    W = jax.random.normal(jax.random.key(3), (3, 3), jnp.float64)
+    out = LA.layer(W, LA.embedding(xs, onehot[:6], xq), 3)[3:, -1]
+    np.testing.assert_allclose(out, LA.logits(W, LA.statistic(xs, onehot[:6]), xq[None])[0],
+                               rtol=1e-12)
+    pre = LA.prefix_logits(W, p.xs.astype(jnp.float64), onehot)
+    np.testing.assert_allclose(pre[6], out, rtol=1e-12)
+    # c = 2: softmax of the two logits is σ(b̄ᵀ W x_q) with ±1 labels
+    two = GMMTask(3, 7, 2).sample_tokens(jax.random.key(4), 7)
+    oh = jax.nn.one_hot(two.labels, 2, dtype=jnp.float64)
+    xs2 = two.xs.astype(jnp.float64)
+    soft = jax.nn.softmax(LA.logits(W, LA.statistic(xs2[:6], oh[:6]), xs2[6][None])[0])[1]
+    bbar = jnp.mean(two.ys[:6, None] * xs2[:6], axis=0)
+    np.testing.assert_allclose(soft, jax.nn.sigmoid(bbar @ W @ xs2[6]), rtol=1e-12)
+
+
+def test_generator_class_statistics():
+    task = GMMTask(n_dims=4, n_points=4000, n_classes=2)
+    p = task.sample_tokens(jax.random.key(5), 4000)
+    assert abs(float(jnp.mean(p.labels)) - 0.5) < 0.03
+    assert set(np.unique(np.asarray(p.ys))) == {-1.0, 1.0}
+    lam = np.asarray(task.cov_diag())
+    for k in range(2):
+        xk = np.asarray(p.xs)[np.asarray(p.labels) == k]
+        np.testing.assert_allclose(xk.mean(0), np.asarray(p.means[k]), atol=0.12)
+        np.testing.assert_allclose(xk.var(0), lam, rtol=0.12)
+    # equal Λ⁻¹-norms: r for every mean
+    np.testing.assert_allclose(np.sum(np.asarray(p.means) ** 2 / lam, -1), task.radius ** 2, rtol=1e-5)
+    # the exact statistic sampler has the token-level statistic's law (mean and variance, fixed means)
+    means = p.means
+    N, B = 12, 20000
+    keys = jax.random.split(jax.random.key(6), B)
+    fast = jax.vmap(lambda k: task.sample_statistic(k, N, means))(keys)
+    def slow(k):
+        k1, k2 = jax.random.split(k)
+        lab = jax.random.randint(k1, (N,), 0, 2)
+        xs = means[lab] + jnp.sqrt(task.cov_diag()) * jax.random.normal(k2, (N, 4))
+        return LA.statistic(xs, jax.nn.one_hot(lab, 2))
+    ref = jax.vmap(slow)(jax.random.split(jax.random.key(7), B))
+    np.testing.assert_allclose(fast.mean(0), ref.mean(0), atol=0.03)
+    np.testing.assert_allclose(fast.var(0), ref.var(0), rtol=0.1, atol=2e-3)
+
+
+@pytest.fixture(scope="module")
+def minimizers():
+    """W*_N (float64 Newton) for binary d = 3 at N ∈ {10, 160} and at N = ∞ (S = rows μ_k/2)."""
+    task = GMMTask(n_dims=3, n_points=10, n_classes=2)
+    with jax.enable_x64(True):
+        out = {}
+        for N in (10, 160, None):
+            b = _bank(task, N or 1, B=2048, Q=8, seed=8)
+            stat = b.means / 2 if N is None else b.stat
+            s, x, t = (jnp.asarray(np.asarray(a, np.float64)) for a in (stat, b.xq, b.probs))
+            out[N] = np.asarray(grun._newton64(s, x, t, jnp.zeros((3, 3))))
+    return task, out
+
+
+def test_minimizer_tends_to_2_inverse_lambda(minimizers):
+    task, W = minimizers
+    inv = np.diag(1.0 / np.asarray(task.cov_diag(), np.float64))
+    np.testing.assert_allclose(W[None], 2 * inv, atol=1e-8)        # N = ∞: exactly 2Λ⁻¹
+    g10, g160 = (float(TH.correction_max(jnp.asarray(W[N]), task.cov_diag(), 2)) for N in (10, 160))
+    assert g160 < g10 / 8          # O(1/N): a factor 16 in N gives ≥ 8 here
+
+
+def test_gd_converges_linearly_to_W_star(x64):
+    cfg = gcfg.get_config("smoke")
+    cfg.loss.bank, cfg.train.batch_size = 256, 256
+    task = GMMTask(n_dims=3, n_points=20, n_classes=2)
+    problem = grun.bank_problem(cfg, task, 20)
+    key = jax.random.key(0)
+    ref = grun.reference(problem, key, {"N": 20.0})
+    lr = 1.0 / max(ref["L0"], ref["L"])
+    problem = dataclasses.replace(problem, optimizer=lambda hp: optax.sgd(lr))
+    state, metrics = jax.jit(T.make_train(problem, 400))(key, {"N": jnp.float64(20.0)})
+    dist = np.asarray(metrics["dist"])
+    assert dist[-1] < 1e-6
+    rate, r2 = grun.measured_rate(dist, 1e-1, 1e-8)
+    assert r2 > 0.995
+    predicted = TH.gd_contraction(lr, ref["mu"], ref["L"])
+    assert abs(np.log(rate) / np.log(predicted) - 1) < 0.25
+    np.testing.assert_allclose(state.params["W"], ref["W"], rtol=1e-5, atol=1e-6)
+
+
+def test_baselines_bayes_limit_and_masks():
+    task = GMMTask(n_dims=3, n_points=401, n_classes=2)
+    p = task.sample_batch(jax.random.key(9), 64)
+    oh = jax.nn.one_hot(p.labels, 2)
+    xq = p.xs[:, -1]
+    prec = jnp.diag(1.0 / task.cov_diag())
+    lda = CL.batched(CL.lda_known, prec)(p.xs[:, :400], oh[:, :400], xq)
+    assert float(CL.total_variation(lda, p.probs[:, -1]).mean()) < 0.05
+    np.testing.assert_allclose(jax.vmap(lambda x, m: CL.bayes(x, m, task.cov_diag()))(xq, p.means),
+                               p.probs[:, -1], rtol=1e-5)
+    mask = (jnp.arange(400) < 30).astype(jnp.float32)
+    for fn in (CL.batched(CL.lda_known, prec), CL.batched(CL.lda_estimated, 0.1),
+               CL.batched(CL.logistic, 20, 0.5, 0.01), CL.batched(CL.knn, 5)):
+        np.testing.assert_allclose(fn(p.xs[:, :400], oh[:, :400], xq, mask),
+                                   fn(p.xs[:, :30], oh[:, :30], xq), rtol=1e-4, atol=1e-5)
+
+
+def test_paper_preset_validates_and_trains_two_steps():
+    """The paper preset (bank shrunk to 256 prompts and GPT-2 batch to 4 to fit a CPU test)."""
+    cfg = gcfg.get_config("paper")
+    cfg.preset = "paper"
+    gcfg.validate(cfg)
+    cfg.loss.bank = cfg.train.batch_size = 256
+    task = grun.task_of(cfg)
+    problem = grun.bank_problem(cfg, task, 100)
+    _, metrics = jax.jit(T.make_train(problem, 2))(jax.random.key(0), {"N": jnp.float32(100.0),
+                                                                        "lr": jnp.float32(1.0)})
+    assert np.all(np.isfinite(metrics["loss"])) and metrics["loss"][1] < metrics["loss"][0]
+    cfg.gpt2_train.batch_size = 4
+    tok = GMMTask(task.n_dims, task.n_points + 1, 2)
+    gp = problems.prompt_problem(tok, cfg.model, cfg.gpt2_train, cfg.curriculum, loss="logistic")
+    _, m = jax.jit(T.make_train(gp, 2))(jax.random.key(0), {})
+    assert np.all(np.isfinite(m["loss"]))
