@@ -62,6 +62,7 @@ EXPERIMENTS = {
     "lipschitz_threshold": "lipschitz",
     "data_mixing": "mlp-mixing",
     "deep_optimizers": "deep-opt",
+    "gmm_classification": "gmm",
 }
 
 TARGETS = {t.name: t for t in (
@@ -91,6 +92,9 @@ TARGETS = {t.name: t for t in (
            "Wu et al.: softmax / ReLU-attention GPT-2 learning deep ReLU nets in context: R² vs examples "
            "under input-mixture and parameter shifts, N-layer NN baseline, depth sweep",
            minutes=""),
+    Target("gmm", "gmm_classification", "experiments/gmm_classification",
+           "Shen et al.: 1-layer linear attention on Gaussian mixtures: GD's linear rate, W* vs N, "
+           "error vs M / N / c, 3-layer GPT-2 contrast and shifts, baselines", minutes=""),
 )}
 
 DEMO_TARGET = "linear-regression"
