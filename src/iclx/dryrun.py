@@ -37,7 +37,35 @@ from iclx import experiments as X
 
 # experiment -> ((config path, value), ...), reason: what the dry run must shrink to fit 24 GiB of host
 # memory. Only evaluation / simulation sizes, never training shapes; empty where everything fits.
-SHRINK: dict[str, tuple[tuple[tuple[str, str], ...], str]] = {}
+SHRINK: dict[str, tuple[tuple[tuple[str, str], ...], str]] = {
+    "lipschitz_threshold": (
+        (("sweep.L_values", "1.0,5.656854249492381,32.0,128.0,512.0,2896.309375740099"),),
+        "the sweep at 6 of its 24 L values (2^(k/2), k = 0, 5, 10, 14, 18, 23): every (L, scaling, ρ, "
+        "rule, seed) is a lane of one program, ~18 MiB each at the paper's bank of 4096 prompts, and all "
+        "24 (≈ 1000 lanes, ≈ 18 GiB) do not fit beside other work in 24 GiB; the prediction scales the "
+        "sweep's lanes, FLOPs and memory back by 4"),
+}
+# stage -> factor by which SHRINK cut its lanes (the prediction multiplies them back)
+LANE_FACTOR: dict[str, dict[str, float]] = {"lipschitz_threshold": {"sweep": 4.0}}
+
+# --fast: counts (not shapes) of evaluation / simulation repetitions cut so that a whole paper dry run
+# fits in well under an hour of a shared 2-core CPU; prompt shapes, model sizes, batch sizes and the
+# training lanes stay the preset's. Without --fast only SHRINK applies.
+FAST: dict[str, tuple[tuple[tuple[str, str], ...], str]] = {
+    "gd_vs_newton": ((("probe.n_batches", "4"), ("sim.n_prompts", "256"), ("simw.n_prompts", "4")),
+                     "probe fit on 4 × 64 prompts (not 2000 × 64), 256 simulation prompts (not 2048), "
+                     "SimW on 4 prompts (not 320): CPU time"),
+    "deep_optimizers": ((("eval.n_prompts", "256"), ("baseline.n_prompts", "8")),
+                        "256 evaluation prompts (not 6400), the trained-network baseline on 8 (not "
+                        "6400): CPU time"),
+    "data_mixing": ((("seeds", "1"), ("dimensions.activations", "relu"), ("dimensions.n_ratios", "0.5"),
+                     ("dimensions.ell_ratios", "1.0"), ("dimensions.k_ratios", "1.0"),
+                     ("mixing.rhos", "0.0,1.0"), ("mixing.x_theta_over_sqrt_d", "4.0"),
+                     ("mixing.xi_theta_over_d", "10.0"), ("mixing.noise1", "0.2"),
+                     ("eta.rhos", "0.0,1.0"), ("eta.eta_cs", "0.0,1.0")),
+                    "one seed and one or two points per curve at the paper's d = 80 (each lane solves "
+                    "a 6480 × 6480 system in float64): CPU time"),
+}
 
 # experiment -> ((pattern of a results.json path, reason), ...): numbers that are NaN by definition
 ALLOWED_NON_FINITE: dict[str, tuple[tuple[str, str], ...]] = {
@@ -111,7 +139,7 @@ def figure_problems(paths: Sequence[Path]) -> list[str]:
 # --------------------------------------------------------------------------- one experiment (child)
 
 
-def run_one(name: str, preset: str, steps: int, out: Path) -> dict[str, Any]:
+def run_one(name: str, preset: str, steps: int, out: Path, fast: bool = False) -> dict[str, Any]:
     """Dry-run ``name`` in this process; returns its record (see the module doc)."""
     from iclx import config as C
     from iclx import results
@@ -122,8 +150,12 @@ def run_one(name: str, preset: str, steps: int, out: Path) -> dict[str, Any]:
     record: dict[str, Any] = {"experiment": name, "preset": preset, "steps": steps, "ok": False}
     groups = training_groups(experiment.config(preset))
     shrink, reason = SHRINK.get(name, ((), ""))
+    if fast and name in FAST:
+        shrink, reason = shrink + FAST[name][0], "; ".join(r for r in (reason, FAST[name][1]) if r)
     overrides = shorten(groups, steps) + list(shrink)
     record["shrunk"] = {"fields": dict(shrink), "reason": reason} if shrink else {}
+    record["fast"] = fast
+    record["lane_factor"] = LANE_FACTOR.get(name, {}) if name in SHRINK else {}
     cfg = experiment.config(preset, overrides)
     short = training_groups(cfg)
     seen: dict[str, dict[str, Any]] = {}
@@ -177,13 +209,13 @@ def run_one(name: str, preset: str, steps: int, out: Path) -> dict[str, Any]:
 
 
 def run_all(names: Sequence[str], preset: str, steps: int, out: Path, timeout: float,
-            json_path: Path | None, log=print) -> list[dict[str, Any]]:
+            json_path: Path | None, log=print, fast: bool = False) -> list[dict[str, Any]]:
     records: list[dict[str, Any]] = []
     for name in names:
         log(f"dry run: {name} --preset={preset}, {steps} training steps per stage …")
         result = out / f"{name}.json"
         cmd = [sys.executable, "-m", "iclx.dryrun", "--child", name, f"--preset={preset}",
-               f"--steps={steps}", f"--out={out}"]
+               f"--steps={steps}", f"--out={out}"] + (["--fast"] if fast else [])
         t0 = time.perf_counter()
         try:
             proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
@@ -224,6 +256,11 @@ def write_report(path: Path, records: list[dict[str, Any]], preset: str, steps: 
     from iclx import dryrun_cost, results
 
     path.parent.mkdir(parents=True, exist_ok=True)
+    if path.exists():   # keep the records of experiments this run did not redo
+        old = json.loads(path.read_text())
+        if old.get("preset") == preset:
+            names = {r["experiment"] for r in records}
+            records = [r for r in old.get("experiments", []) if r["experiment"] not in names] + records
     results.write_json(path, {"preset": preset, "steps": steps, "environment": results.environment(),
                               "assumptions": dryrun_cost.ASSUMPTIONS, "experiments": records,
                               "predicted": dryrun_cost.predict(records)})
@@ -237,13 +274,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--out", default=None, help="run folders (default: a temporary folder)")
     parser.add_argument("--json", default=None, help="write the records here (e.g. benchmarks/dry-run-paper.json)")
     parser.add_argument("--timeout", type=float, default=3600.0, help="seconds per experiment")
+    parser.add_argument("--fast", action="store_true",
+                        help="also cut the evaluation counts of FAST (CPU time; shapes unchanged)")
     parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.steps < 1:
         print("error: --steps must be >= 1", file=sys.stderr)
         return 2
     if args.child:
-        record = run_one(args.child, args.preset, args.steps, Path(args.out))
+        record = run_one(args.child, args.preset, args.steps, Path(args.out), args.fast)
         (Path(args.out) / f"{args.child}.json").write_text(json.dumps(record, indent=1, default=float))
         return 0
     names = args.names or list(X.EXPERIMENTS)
@@ -256,7 +295,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         out = Path(args.out) if args.out else Path(tmp)
         out.mkdir(parents=True, exist_ok=True)
         records = run_all(names, args.preset, args.steps, out, args.timeout,
-                          Path(args.json) if args.json else None)
+                          Path(args.json) if args.json else None, fast=args.fast)
     if args.json:
         print(f"records: {args.json}")
     return 0 if all(r["ok"] for r in records) else 1

@@ -26,17 +26,22 @@ ASSUMPTIONS = {"gpu": GPU, "peak_flops": PEAK_FLOPS, "hbm_bytes_per_s": BANDWIDT
                         "(all lanes); evaluation and kernel launches not included"}
 
 
-def stage_cost(stage: Mapping[str, Any], dtype: str) -> dict[str, Any]:
-    """Predicted hours and memory of one training stage of a dry-run record."""
+def stage_cost(stage: Mapping[str, Any], dtype: str, factor: float = 1.0) -> dict[str, Any]:
+    """Predicted hours and memory of one training stage of a dry-run record; ``factor``: how many
+    times more lanes the full preset has than the dry run trained (lanes, FLOPs, bytes and memory
+    scale with it)."""
     a = stage.get("analysis") or {}
     steps, flops = stage.get("planned_steps"), a.get("flops_per_step")
-    out = {"steps": steps, "lanes": stage.get("lanes"), "flops_per_step": flops,
-           "peak_gib": a["peak_bytes"] / 2 ** 30 if "peak_bytes" in a else None,
-           "mib_per_lane": a["peak_bytes"] / 2 ** 20 / max(stage.get("lanes") or 1, 1)
-           if "peak_bytes" in a else None, "gpu_hours": None, "bound": None}
+    lanes = stage.get("lanes") or 0
+    out = {"steps": steps, "lanes": round(lanes * factor), "lane_factor": factor,
+           "flops_per_step": None if flops is None else flops * factor,
+           "peak_gib": a["peak_bytes"] * factor / 2 ** 30 if "peak_bytes" in a else None,
+           "mib_per_lane": a["peak_bytes"] / 2 ** 20 / max(lanes, 1) if "peak_bytes" in a else None,
+           "gpu_hours": None, "bound": None}
     if not steps or flops is None:
         return out
-    bytes_step = a.get("bytes_accessed") or 0.0
+    flops = flops * factor
+    bytes_step = (a.get("bytes_accessed") or 0.0) * factor
     if not math.isfinite(bytes_step):
         bytes_step = 0.0
     t_flops = flops / (PEAK_FLOPS[dtype] * UTILISATION)
@@ -56,7 +61,7 @@ def predict(records: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         for dtype in PEAK_FLOPS:
             hours = 0.0
             for name, stage in stages.items():
-                cost = stage_cost(stage, dtype)
+                cost = stage_cost(stage, dtype, (r.get("lane_factor") or {}).get(name, 1.0))
                 entry["stages"].setdefault(name, {k: v for k, v in cost.items()
                                                   if k not in ("gpu_hours", "bound")})
                 entry["stages"][name][f"gpu_hours_{dtype}"] = cost["gpu_hours"]
@@ -97,3 +102,31 @@ def _f(x: float | None, scale: float = 1.0) -> str:
 
 def _n(x: int | None) -> str:
     return "—" if x is None else f"{x:,}"
+
+
+def checks_table(report: Mapping[str, Any]) -> str:
+    """One row per experiment of a dry-run report: status, times, memory, figures, what was cut."""
+    rows = ["| experiment | result | wall s (CPU) | outside training s | max RSS GiB | figures | shrunk |",
+            "|---|---|---|---|---|---|---|"]
+    for r in report["experiments"]:
+        if "error" in r:
+            last = (r["error"] or "?").strip().splitlines()[-1][:160].replace("|", "\\|")
+            rows.append(f"| {r['experiment']} | **failed**: {last} | {r.get('wall_s', 0):.0f} | | | | |")
+            continue
+        problems = [*r["non_finite_scalars"][:3], *list(r["non_finite_arrays"])[:3], *r["figure_problems"][:3]]
+        state = "ok" if r["ok"] else "**non-finite / bad figure**: " + ", ".join(map(str, problems))
+        if r.get("allowed_non_finite"):
+            state += f" (NaN by definition: {', '.join(r['allowed_non_finite'])})"
+        shrunk = r.get("shrunk") or {}
+        fields = ", ".join(f"{k}={v}" for k, v in (shrunk.get("fields") or {}).items())
+        rows.append(f"| {r['experiment']} | {state} | {r['wall_s']:.0f} | {r['outside_training_s']:.0f} | "
+                    f"{r['max_rss_gib']:.1f} | {len(r['figures'])} | {fields or '—'} |")
+    return "\n".join(rows)
+
+
+if __name__ == "__main__":
+    import json
+    import sys
+
+    report = json.loads(open(sys.argv[1] if len(sys.argv) > 1 else "benchmarks/dry-run-paper.json").read())
+    print(checks_table(report) + "\n\n" + markdown_table(report))
