@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed-stamp
 PRESET ?=
 PRESET_FLAG := $(if $(PRESET),--preset=$(PRESET),)
 
-.PHONY: help install test demo bench report report-check reproduce-all clean-runs
+.PHONY: help install test demo bench report report-check reproduce-all dry-run-paper clean-runs
 
 help: $(STAMP)
 	@$(PY) -m iclx.experiments help
@@ -31,6 +31,13 @@ reproduce-fig-%: $(STAMP)
 
 reproduce-all: $(STAMP)
 	$(PY) -m iclx.experiments reproduce-all $(PRESET_FLAG)
+
+# every registered experiment's paper preset end to end on this machine (a CPU is enough), training cut
+# to 2 steps per stage: finite results, drawn figures, compiled memory and FLOPs per step, predicted GPU
+# hours -> benchmarks/dry-run-paper.json. DRY_RUN_FLAGS=--fast also cuts evaluation counts (CPU time).
+DRY_RUN_FLAGS ?=
+dry-run-paper: $(STAMP)
+	$(PY) -m iclx.experiments dry-run --preset=paper --json=benchmarks/dry-run-paper.json $(DRY_RUN_FLAGS)
 
 report: $(STAMP)
 	$(PY) -m iclx.report

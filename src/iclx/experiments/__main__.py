@@ -37,6 +37,8 @@ def help_lines() -> list[str]:
         rows.append((f"make reproduce-fig-{target.name}", target.description + minutes))
     rows += [("make reproduce-all", "every target's cpu preset"),
              ("make report", "experiments/index.html and the generated README tables"),
+             ("make dry-run-paper", "every paper preset with 2 training steps: finite numbers, figures, "
+                                    "GPU-hour estimate"),
              ("make bench", "engine throughput, scaling, memory; PyTorch reference")]
     width = max(len(command) for command, _ in rows) + 2
     return [f"{command:<{width}}{text}" for command, text in rows] + [
