@@ -267,14 +267,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default=None, help="JSON output (default benchmarks/results-<device>.json)")
     parser.add_argument("--processes", default=None, metavar="1,2",
                         help="instead of the cases: lane-steps per second of the engine across that "
-                             "many local CPU processes joined as one cluster (iclx.bench_processes; "
-                             "JSON default benchmarks/results-processes.json)")
+                             "many local CPU processes joined as one cluster, for the mode's first GPT-2 "
+                             "case (iclx.bench_processes; JSON default "
+                             "benchmarks/results-processes-<case>.json)")
     args = parser.parse_args(argv)
     if args.processes:
         from iclx import bench_processes
 
-        return bench_processes.run_command(args.processes, "gpt2-cpu", lanes=4, chunk_steps=50,
-                                           chunks=6, out=args.out)
+        return bench_processes.run_command(args.processes, CASES[args.mode][0].name, lanes=4,
+                                           chunk_steps=50, chunks=6, out=args.out)
     dtypes = tuple(d for d in args.dtypes.split(",") if d)
     bad = [d for d in dtypes if d not in ("float32", "bfloat16")]
     if args.repeats < 1 or bad:

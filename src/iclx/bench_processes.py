@@ -84,7 +84,7 @@ def measure(n_processes: int, case: str, lanes: int, chunk_steps: int, chunks: i
 
 
 def run(counts: list[int], case: str, lanes: int, chunk_steps: int, chunks: int,
-        timeout_s: float = 900, log=print) -> dict[str, Any]:
+        timeout_s: float = 1800, log=print) -> dict[str, Any]:
     records = []
     for n in counts:
         record = measure(n, case, lanes, chunk_steps, chunks, timeout_s)
@@ -95,7 +95,7 @@ def run(counts: list[int], case: str, lanes: int, chunk_steps: int, chunks: int,
     base = records[0]["lane_steps_per_s"]
     for record in records:
         record["vs_first"] = record["lane_steps_per_s"] / base if base else None
-    return {"records": records, "cpu_count": os.cpu_count()}
+    return {"records": records, "cpu_count": os.cpu_count(), "load_average": os.getloadavg()}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -107,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--chunk-steps", type=int, default=50)
     parser.add_argument("--chunks", type=int, default=6, help="chunks per run; the first compiles")
     parser.add_argument("--out", default=None,
-                        help="JSON output (default benchmarks/results-processes.json)")
+                        help="JSON output (default benchmarks/results-processes-<case>.json)")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--coordinator", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--num-processes", default=None, help=argparse.SUPPRESS)
@@ -146,7 +146,7 @@ def run_command(processes: str, case: str, lanes: int, chunk_steps: int, chunks:
     report = run(counts, case, lanes, chunk_steps, chunks)
     from iclx import results
 
-    path = Path(out or "benchmarks/results-processes.json")
+    path = Path(out or f"benchmarks/results-processes-{case}.json")
     results.atomic_write_bytes(path, (json.dumps(report, indent=2) + "\n").encode())
     print(f"wrote {path}")
     return 0
