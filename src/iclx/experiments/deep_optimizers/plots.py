@@ -14,6 +14,7 @@ from iclx import plotting
 # the paper's legend: red N(−2, I), blue 0.9/0.1, orange 0.7/0.3, green 0.5/0.5, gray the N-layer NN
 MIX_COLORS = {1.0: "#D55E00", 0.9: "#0072B2", 0.7: "#E69F00", 0.5: "#009E73"}
 TITLES = {"softmax": "Softmax-Transformer", "relu": "ReLU-Transformer"}
+SHORT = {"softmax": "Softmax", "relu": "ReLU"}
 
 
 def _key(attention: str, target: int, layers: int, w: float = 1.0, mean: float = 0.0) -> str:
@@ -27,10 +28,10 @@ def _baseline(ax, arrays, target: int, mean: float) -> None:
     ax.plot(pos, per_epoch[-1], color="0.65", linestyle=":", label="N-layer NN (last epoch)")
 
 
-def _axes_style(ax, cfg: C.ConfigDict, title: str) -> None:
+def _axes_style(ax, cfg: C.ConfigDict, title: str, low: float = -0.5) -> None:
     ax.axvline(cfg.task.n_points - 1, color="0.5", linewidth=0.8, linestyle="--")
     ax.set_xlim(0, cfg.eval.n_points - 1)
-    ax.set_ylim(-0.5, 1.02)
+    ax.set_ylim(low, 1.02)
     ax.set_xlabel("in-context examples")
     ax.set_title(title)
 
@@ -69,10 +70,12 @@ def plot_param_shift(cfg, arrays, fig_dir) -> list[Path]:
         for r, attention in enumerate(attentions):
             for c, mean in enumerate(means):
                 ax = axes[r][c]
-                plotting.band_plot(ax, x, arrays[_key(attention, target, cfg.model.n_layer, 1.0, mean)],
-                                   color=MIX_COLORS[1.0], label="ICL (transformer)")
+                values = arrays[_key(attention, target, cfg.model.n_layer, 1.0, mean)]
+                plotting.band_plot(ax, x, values, color=MIX_COLORS[1.0], label="ICL (transformer)")
                 _baseline(ax, arrays, target, mean)
-                _axes_style(ax, cfg, f"{TITLES[attention]}, weights ~ N({mean:g}, 1)")
+                # R² far below 0 (a label scale the model never saw) widens the axis, down to −30
+                low = max(min(-0.5, float(np.min(values.mean(0)[1:])) - 0.5), -30.0)
+                _axes_style(ax, cfg, f"{SHORT[attention]}, weights ~ N({mean:g}, 1)", low)
                 if c == 0:
                     ax.set_ylabel("R²")
         axes[0][-1].legend(loc="center left", bbox_to_anchor=(1.02, 0.5))

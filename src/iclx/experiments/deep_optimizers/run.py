@@ -5,6 +5,7 @@ baseline; the transformer-depth sweep."""
 from __future__ import annotations
 
 import dataclasses
+import functools
 from typing import Any
 
 import jax
@@ -66,20 +67,25 @@ def test_prompts(cfg: C.ConfigDict, target: int, w: float = 1.0, mean: float = 0
 
 def transformer_r2(model, params, prompt: relu_net.Prompt) -> np.ndarray:
     """Pooled R² per position ``[S, n]`` for stacked ``params [S, ...]`` on ``prompt``."""
-
     n = prompt.xs.shape[0]
     chunk = EVAL_CHUNK if n % EVAL_CHUNK == 0 else n
+    return np.asarray(_r2_program(model, chunk)(params, prompt.xs, prompt.ys))
+
+
+@functools.lru_cache(maxsize=None)
+def _r2_program(model, chunk: int):
+    """One jitted program per (model, chunk): every test distribution reuses it."""
 
     @jax.jit
-    def r2(params):
-        xs = prompt.xs.reshape((-1, chunk) + prompt.xs.shape[1:])
-        ys = prompt.ys.reshape((-1, chunk) + prompt.ys.shape[1:])
+    def r2(params, xs_all, ys_all):
+        xs = xs_all.reshape((-1, chunk) + xs_all.shape[1:])
+        ys = ys_all.reshape((-1, chunk) + ys_all.shape[1:])
         preds = jax.lax.map(lambda a: jax.vmap(lambda p: model.apply({"params": p}, a[0], a[1]))(params),
                             (xs, ys))                                     # [chunks, S, c, n]
         preds = jnp.moveaxis(preds, 1, 0).reshape((preds.shape[1], -1, preds.shape[-1]))
-        return relu_gd.r_squared(preds, prompt.ys)
+        return relu_gd.r_squared(preds, ys_all)
 
-    return np.asarray(r2(params))
+    return r2
 
 
 def baseline_r2(cfg: C.ConfigDict, target: int, prompt: relu_net.Prompt) -> tuple[np.ndarray, np.ndarray]:
