@@ -3,6 +3,7 @@ Hessian, the embedding identity, the generator's statistics, W* → cΛ⁻¹, GD
 and the paper preset for two training steps."""
 
 import dataclasses
+import importlib
 
 import jax
 import jax.numpy as jnp
@@ -14,11 +15,12 @@ from iclx import problems
 from iclx import train as T
 from iclx.algorithms import classification as CL
 from iclx.experiments.gmm_classification import config as gcfg
-from iclx.experiments.gmm_classification import run as grun
 from iclx.models import linear_attention as LA
 from iclx.tasks.gmm import GMMTask
 from iclx.theory import gmm as TH
 
+# the package exports the function ``run``, which shadows the module of that name
+grun = importlib.import_module("iclx.experiments.gmm_classification.run")
 TASK = GMMTask(n_dims=3, n_points=20, n_classes=3)
 
 
@@ -87,11 +89,11 @@ def test_generator_class_statistics():
 
 @pytest.fixture(scope="module")
 def minimizers():
-    """W*_N (float64 Newton) for binary d = 3 at N ∈ {10, 160} and at N = ∞ (S = rows μ_k/2)."""
+    """W*_N (float64 Newton) for binary d = 3 at N ∈ {40, 640} and at N = ∞ (S = rows μ_k/2)."""
     task = GMMTask(n_dims=3, n_points=10, n_classes=2)
     with jax.enable_x64(True):
         out = {}
-        for N in (10, 160, None):
+        for N in (40, 640, None):
             b = _bank(task, N or 1, B=2048, Q=8, seed=8)
             stat = b.means / 2 if N is None else b.stat
             s, x, t = (jnp.asarray(np.asarray(a, np.float64)) for a in (stat, b.xq, b.probs))
@@ -103,8 +105,8 @@ def test_minimizer_tends_to_2_inverse_lambda(minimizers):
     task, W = minimizers
     inv = np.diag(1.0 / np.asarray(task.cov_diag(), np.float64))
     np.testing.assert_allclose(W[None], 2 * inv, atol=1e-8)        # N = ∞: exactly 2Λ⁻¹
-    g10, g160 = (float(TH.correction_max(jnp.asarray(W[N]), task.cov_diag(), 2)) for N in (10, 160))
-    assert g160 < g10 / 8          # O(1/N): a factor 16 in N gives ≥ 8 here
+    g40, g640 = (float(TH.correction_max(jnp.asarray(W[N]), task.cov_diag(), 2)) for N in (40, 640))
+    assert g640 < g40 / 16 ** 0.8          # O(1/N): log-log slope ≤ −0.8 over a factor 16 in N
 
 
 def test_gd_converges_linearly_to_W_star(x64):
@@ -115,13 +117,15 @@ def test_gd_converges_linearly_to_W_star(x64):
     key = jax.random.key(0)
     ref = grun.reference(problem, key, {"N": 20.0})
     lr = 1.0 / max(ref["L0"], ref["L"])
+    predicted = TH.gd_contraction(lr, ref["mu"], ref["L"])
+    steps = int(np.log(1e-7) / np.log(predicted)) + 1          # the theory's steps to 1e-7
+    assert steps < 3000
     problem = dataclasses.replace(problem, optimizer=lambda hp: optax.sgd(lr))
-    state, metrics = jax.jit(T.make_train(problem, 400))(key, {"N": jnp.float64(20.0)})
+    state, metrics = jax.jit(T.make_train(problem, steps))(key, {"N": jnp.float64(20.0)})
     dist = np.asarray(metrics["dist"])
     assert dist[-1] < 1e-6
     rate, r2 = grun.measured_rate(dist, 1e-1, 1e-8)
     assert r2 > 0.995
-    predicted = TH.gd_contraction(lr, ref["mu"], ref["L"])
     assert abs(np.log(rate) / np.log(predicted) - 1) < 0.25
     np.testing.assert_allclose(state.params["W"], ref["W"], rtol=1e-5, atol=1e-6)
 

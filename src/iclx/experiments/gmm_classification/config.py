@@ -16,12 +16,14 @@ TARGETS = ("soft", "sampled")
 
 def _scale(preset: str) -> dict:
     if preset == "smoke":
-        return dict(d=3, seeds=2, N=(10, 20), dims=(3, 3), classes=(2, 3), bank=256, queries=4,
+        return dict(d=3, seeds=2, gseeds=1, N=(10, 20), dims=(3, 3), classes=(2, 3), bank=256,
+                    queries=4,
                     steps=60, chunk=60, minN=(10, 40, 160), min_bank=256, M=(4, 16, 64),
                     eval_prompts=512, cs=(2, 3), cN=40, gN=20, gM=(2, 5, 10, 20, 40),
                     gpt=(1, 1, 16), gsteps=20, tok_prompts=64, shift=(0.5, 2.0))
     if preset == "paper":
-        return dict(d=20, seeds=5, N=(25, 100, 400, 1600), dims=(20, 20, 10), classes=(2, 3, 2),
+        return dict(d=20, seeds=5, gseeds=3, N=(25, 100, 400, 1600), dims=(20, 20, 10),
+                    classes=(2, 3, 2),
                     bank=1 << 15, queries=8, steps=10_000, chunk=1000,
                     minN=(10, 20, 40, 80, 160, 320, 640, 1280, 2560, 5120, 10240),
                     min_bank=1 << 15, M=(5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000),
@@ -29,11 +31,12 @@ def _scale(preset: str) -> dict:
                     gM=(5, 10, 20, 50, 100, 150, 200, 300, 400),
                     gpt=(3, 8, 256), gsteps=50_000, tok_prompts=1 << 14,
                     shift=(0.5, 0.75, 1.0, 1.5, 2.0, 3.0))
-    return dict(d=8, seeds=3, N=(25, 100, 400), dims=(8, 8, 4), classes=(2, 3, 2), bank=1 << 12,
-                queries=8, steps=1500, chunk=500, minN=(10, 20, 40, 80, 160, 320, 640),
+    return dict(d=8, seeds=3, gseeds=2, N=(10, 40, 160), dims=(8, 8, 4), classes=(2, 3, 2),
+                bank=1 << 12,
+                queries=8, steps=1500, chunk=1500, minN=(10, 20, 40, 80, 160, 320, 640),
                 min_bank=1 << 12, M=(5, 10, 20, 50, 100, 200, 500, 1000, 3000),
-                eval_prompts=1 << 14, cs=(2, 3, 5, 8, 10), cN=200, gN=100,
-                gM=(5, 10, 20, 50, 100, 150, 200), gpt=(3, 2, 32), gsteps=1500, tok_prompts=2048,
+                eval_prompts=1 << 14, cs=(2, 3, 5, 8, 10), cN=200, gN=40,
+                gM=(5, 10, 20, 40, 60, 80), gpt=(3, 2, 32), gsteps=1000, tok_prompts=2048,
                 shift=(0.5, 1.0, 1.5, 2.0, 3.0))
 
 
@@ -59,15 +62,16 @@ def get_config(preset: str = "cpu") -> C.ConfigDict:
     # the 3-layer softmax GPT-2 contrast, trained on token-level prompts of N = task.n_points
     layers, heads, width = s["gpt"]
     m_max = max(s["gM"])
-    cfg.gpt2 = C.ConfigDict(dict(enabled=True, M_values=s["gM"], n_prompts=s["tok_prompts"],
+    cfg.gpt2 = C.ConfigDict(dict(enabled=True, seeds=s["gseeds"], M_values=s["gM"],
+                                 n_prompts=s["tok_prompts"],
                                  mean_scales=s["shift"], cov_scales=s["shift"]))
     cfg.model = models.gpt2.default_config(n_layer=layers, n_head=heads, n_embd=width,
                                            n_positions=2 * (m_max + 1))
     cfg.gpt2_train = problems.training_preset(preset, steps=s["gsteps"])
     if preset == "cpu":
-        cfg.gpt2_train.update(batch_size=32, lr=1e-3, chunk_steps=250, log_every=50,
-                              checkpoint_every=500)
-    cfg.curriculum = problems.curriculum_preset(preset, s["d"], s["gN"] + 1, interval=100)
+        cfg.gpt2_train.update(batch_size=16, lr=1e-3, chunk_steps=250, log_every=50,
+                              checkpoint_every=500, warmup_steps=100)
+    cfg.curriculum = problems.curriculum_preset(preset, s["d"], s["gN"] + 1, interval=50)
     cfg.curriculum.dims_start = s["d"]       # no dimension curriculum: Λ is fixed
     cfg.baselines = C.ConfigDict(dict(knn_k=5, logistic_steps=100, logistic_lr=0.5,
                                       logistic_l2=1e-2, lda_ridge=0.1))
@@ -117,6 +121,8 @@ def validate(cfg: C.ConfigDict) -> None:
     C.positive_int(cfg, "eval.class_bank")
     gM = C.positive_int_list(cfg, "gpt2.M_values", allow_empty=False)
     C.positive_int(cfg, "gpt2.n_prompts")
+    C.require(C.positive_int(cfg, "gpt2.seeds") <= cfg.seeds, "gpt2.seeds",
+              f"at most seeds={cfg.seeds} (the 1-layer model of each GPT-2 seed is compared)")
     C.finite_float_list(cfg, "gpt2.mean_scales", positive=True, allow_empty=False)
     C.finite_float_list(cfg, "gpt2.cov_scales", positive=True, allow_empty=False)
     C.require(cfg.task.n_points in gM, "gpt2.M_values", f"must contain N = task.n_points")

@@ -183,7 +183,7 @@ def gpt2_contrast(cfg, ctx, W_la: dict[int, np.ndarray]) -> dict[str, np.ndarray
     one-layer model trained at the same N and the baselines at the prefixes gpt2.M_values, and GPT-2
     and the one-layer model under mean and covariance shifts at M = N."""
     task = task_of(cfg)
-    N, Ms, S = task.n_points, list(cfg.gpt2.M_values), cfg.seeds
+    N, Ms, S = task.n_points, list(cfg.gpt2.M_values), cfg.gpt2.seeds
     train_task = GMMTask(task.n_dims, N + 1, 2, task.radius, task.cov_min, task.cov_max)
     problem = problems.prompt_problem(train_task, cfg.model, cfg.gpt2_train, cfg.curriculum,
                                       loss="logistic")
