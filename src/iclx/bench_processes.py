@@ -30,7 +30,7 @@ def worker(case_name: str, n_lanes: int, chunk_steps: int, chunks: int) -> dict[
     process, which has joined the cluster if there is one; process 0's view of the timings."""
     import jax
 
-    from iclx import bench
+    from iclx import bench_cases as bench
     from iclx import train as T
 
     case = next(c for cases in bench.CASES.values() for c in cases if c.name == case_name)
