@@ -1,0 +1,3 @@
+from iclx.experiments.data_mixing import EXPERIMENT
+
+raise SystemExit(EXPERIMENT.main())
