@@ -52,6 +52,12 @@ LANE_FACTOR: dict[str, dict[str, float]] = {"lipschitz_threshold": {"sweep": 4.0
 # fits in well under an hour of a shared 2-core CPU; prompt shapes, model sizes, batch sizes and the
 # training lanes stay the preset's. Without --fast only SHRINK applies.
 FAST: dict[str, tuple[tuple[tuple[str, str], ...], str]] = {
+    "gmm_classification": ((("eval.n_prompts", "4096"), ("gpt2.n_prompts", "1024")),
+                           "4096 evaluation prompts (not 131072) and 1024 token prompts for the "
+                           "GPT-2 contrast (not 16384): CPU time"),
+    "lipschitz_threshold": ((("theory.n_grid", "25"), ("theory.n_z", "17")),
+                            "the theory tables on 25 L grid points (not 97) and 17 path points (not "
+                            "65): CPU time (they took > 7 CPU minutes before the first training step)"),
     "gd_vs_newton": ((("probe.n_batches", "4"), ("sim.n_prompts", "256"), ("simw.n_prompts", "4")),
                      "probe fit on 4 × 64 prompts (not 2000 × 64), 256 simulation prompts (not 2048), "
                      "SimW on 4 prompts (not 320): CPU time"),
