@@ -1,5 +1,6 @@
-"""Figures from saved results: markers = MLP transformer (mean ± 95% band over Monte Carlo runs),
-lines = equivalent polynomial model, dashed = linear transformer (as in the paper's figures)."""
+"""Figures from saved results: markers = MLP transformer (geometric mean ± 95% band over Monte Carlo
+runs), lines = equivalent polynomial model (geometric mean), dashed = linear transformer (as in the paper's
+figures); log error axes."""
 
 from __future__ import annotations
 
@@ -17,11 +18,15 @@ AXIS_LABEL = {"n_ratio": "n / d²", "ell_ratio": "ℓ / d", "k_ratio": "k / n", 
 
 def draw(ax, x, err, color, label, source=None, linear=False):
     plotting.band_plot(ax, x, icl(err, "mlp", source), label=f"MLP {label}", color=color,
-                       linestyle="none", marker="D")
-    ax.plot(x, np.nanmean(icl(err, "equivalent", source), axis=0), color=color, linewidth=1.2)
+                       linestyle="none", marker="D", log=True)
+    ax.plot(x, geomean(icl(err, "equivalent", source)), color=color, linewidth=1.2)
     if linear:
-        ax.plot(x, np.nanmean(icl(err, "linear", source), axis=0), color=color, linestyle="--",
+        ax.plot(x, geomean(icl(err, "linear", source)), color=color, linestyle="--",
                 linewidth=1.0, label=f"linear {label}")
+
+
+def geomean(values: np.ndarray) -> np.ndarray:
+    return np.exp(np.nanmean(np.log(np.maximum(values, 1e-300)), axis=0))
 
 
 def fig_dimensions(scalars, arrays, fig_dir):
@@ -55,6 +60,7 @@ def fig_rho(scalars, arrays, fig_dir, panels, stem, legend_name, source=None):
         ax.set_xlabel(AXIS_LABEL["rho"])
         ax.set_ylabel("ICL error" if source is None else f"error on source {source}")
         ax.set_title(f"({'abcd'[c]}) {panels[stage]}")
+        ax.set_yscale("log")
         ax.legend()
     return plotting.save_figure(fig, fig_dir, stem)
 
