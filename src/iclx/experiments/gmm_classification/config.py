@@ -31,12 +31,12 @@ def _scale(preset: str) -> dict:
                     gM=(5, 10, 20, 50, 100, 150, 200, 300, 400),
                     gpt=(3, 8, 256), gsteps=50_000, tok_prompts=1 << 14,
                     shift=(0.5, 0.75, 1.0, 1.5, 2.0, 3.0))
-    return dict(d=8, seeds=3, gseeds=2, N=(10, 40, 160), dims=(8, 8, 4), classes=(2, 3, 2),
-                bank=1 << 12,
-                queries=8, steps=1500, chunk=1500, minN=(10, 20, 40, 80, 160, 320, 640),
-                min_bank=1 << 12, M=(5, 10, 20, 50, 100, 200, 500, 1000, 3000),
+    return dict(d=8, seeds=2, gseeds=2, N=(10, 40, 160), dims=(8, 8, 4), classes=(2, 3, 2),
+                bank=1 << 11, queries=4, steps=1500, chunk=1500, minN=(10, 20, 40, 80, 160, 320, 640),
+                min_bank=1 << 11, M=(5, 10, 20, 50, 100, 200, 500, 1000, 3000),
                 eval_prompts=1 << 14, cs=(2, 3, 5, 8, 10), cN=200, gN=40,
-                gM=(5, 10, 20, 40, 60, 80), gpt=(3, 2, 32), gsteps=1000, tok_prompts=2048,
+                gM=(5, 10, 20, 40, 60, 80), gpt=(3, 2, 32), gsteps=800, tok_prompts=2048,
+                newton=8,
                 shift=(0.5, 1.0, 1.5, 2.0, 3.0))
 
 
@@ -48,7 +48,7 @@ def get_config(preset: str = "cpu") -> C.ConfigDict:
     cfg.task = gmm.default_config(s["d"], s["gN"], 2)
     # the one-layer model: full-batch GD on a fixed bank of prompts (the population loss's estimate)
     cfg.loss = C.ConfigDict(dict(bank=s["bank"], queries=s["queries"], target="soft",
-                                 newton_steps=12))
+                                 newton_steps=s.get("newton", 12)))
     cfg.train = T.default_config(steps=s["steps"], batch_size=s["bank"], lr=1.0,
                                  chunk_steps=s["chunk"], log_every=1, checkpoint_every=s["steps"])
     cfg.train.optimizer = "sgd"
