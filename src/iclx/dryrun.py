@@ -190,10 +190,7 @@ def run_one(name: str, preset: str, steps: int, out: Path, fast: bool = False) -
     record.update(wall_s=time.perf_counter() - t0, run_s=t_run,
                   max_rss_gib=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2 ** 20)
     claims = scalars.pop("claims", [])
-    allowed = [pattern for pattern, _ in ALLOWED_NON_FINITE.get(name, ())]
-    found = non_finite({k: v for k, v in scalars.items() if k != "training"})
-    record["non_finite_scalars"] = [p for p in found if not any(fnmatch.fnmatch(p, a) for a in allowed)]
-    record["allowed_non_finite"] = [p for p in found if p not in record["non_finite_scalars"]]
+    record["non_finite_scalars"] = non_finite({k: v for k, v in scalars.items() if k != "training"})
     record["non_finite_claims"] = [c.get("id") for c in claims if non_finite(c.get("value"))]
     record["non_finite_arrays"] = bad_arrays(arrays)
     record["figures"] = sorted(p.name for p in figures)
@@ -210,6 +207,15 @@ def run_one(name: str, preset: str, steps: int, out: Path, fast: bool = False) -
     record["stages"] = stages
     train_s = sum(s["wall_s"] or 0.0 for s in stages.values())
     record["outside_training_s"] = t_run - train_s
+    return classify(record)
+
+
+def classify(record: dict[str, Any]) -> dict[str, Any]:
+    """Move the NaNs that ``ALLOWED_NON_FINITE`` documents into ``allowed_non_finite``; set ``ok``."""
+    allowed = [pattern for pattern, _ in ALLOWED_NON_FINITE.get(record["experiment"], ())]
+    found = record.get("non_finite_scalars", []) + record.get("allowed_non_finite", [])
+    record["non_finite_scalars"] = [p for p in found if not any(fnmatch.fnmatch(p, a) for a in allowed)]
+    record["allowed_non_finite"] = [p for p in found if p not in record["non_finite_scalars"]]
     record["ok"] = not (record["non_finite_scalars"] or record["non_finite_arrays"]
                         or record["figure_problems"])
     return record
