@@ -94,7 +94,7 @@ TARGETS = {t.name: t for t in (
            minutes="31 (shared cores, load 15)"),
     Target("gmm", "gmm_classification", "experiments/gmm_classification",
            "Shen et al.: 1-layer linear attention on Gaussian mixtures: GD's linear rate, W* vs N, "
-           "error vs M / N / c, 3-layer GPT-2 contrast and shifts, baselines", minutes=""),
+           "error vs M / N / c, 3-layer GPT-2 contrast and shifts, baselines", minutes="13½"),
 )}
 
 DEMO_TARGET = "linear-regression"
