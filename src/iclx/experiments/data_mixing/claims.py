@@ -13,7 +13,10 @@ GAIN_NONE = 0.05       # "does not reduce": < 5% lower
 
 
 def _dims(scalars, arrays):
-    return [s for s in arrays if s.startswith("dims_")]
+    stages = [s for s in arrays if s.startswith("dims_")]
+    if not stages:
+        raise KeyError("this run has no Fig 1 stages")
+    return stages
 
 
 def mlp_beats_linear(scalars, arrays):
@@ -30,7 +33,10 @@ def mlp_beats_linear(scalars, arrays):
 
 def equivalence(stages_fn):
     def check(scalars, arrays):
-        gaps = relative_gaps(scalars["lanes"], arrays, stages_fn(arrays))
+        stages = stages_fn(arrays)
+        if not all(s in arrays for s in stages) or not stages:
+            raise KeyError("this run has none of these stages")
+        gaps = relative_gaps(scalars["lanes"], arrays, stages)
         q90 = float(np.percentile(gaps, 90))
         return Measured(q90, q90 <= EQUIV_TOL, f"90th percentile over {len(gaps)} sweep points of "
                         f"|mean MLP − mean equivalent| / mean MLP (median {np.median(gaps):.3g})")
