@@ -56,8 +56,9 @@ def test_smoke_run_end_to_end(smoke_run, name):
     rows = scalars["claims"]
     assert [r["id"] for r in rows] == [c.id for c in run.experiment.claims]
     assert len(run.experiment.claims) >= 1
-    for row in rows:
-        assert row["applies"] is False and row["holds"] in (True, False)
+    for row in rows:   # a check may decline ("not evaluable"), but never break
+        assert row["applies"] is False
+        assert row["holds"] in (True, False) or row["detail"].startswith("not evaluable:"), row
     # lane labels of every training stage
     for stage, labels in scalars["lanes"].items():
         assert labels and all("seed" in label for label in labels), stage

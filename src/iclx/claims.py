@@ -23,6 +23,11 @@ Scalars = Mapping[str, Any]
 Arrays = Mapping[str, np.ndarray]
 
 
+class NotEvaluable(Exception):
+    """Raised by a check whose run cannot speak to the claim (e.g. a contrast model that learned
+    nothing): the row is then "not evaluable" (``holds: null``), never a pass or a fail."""
+
+
 @dataclasses.dataclass(frozen=True)
 class Measured:
     """What a check found: ``value`` (a number, or a short text such as a list of steps), whether
@@ -48,13 +53,16 @@ class Claim:
 
 def evaluate(claims: Sequence[Claim], scalars: Scalars, arrays: Arrays,
              preset: str) -> list[dict[str, Any]]:
-    """One JSON row per claim. A check that raises (a missing array, say) gives ``holds: null``
-    with the error as detail, never a pass."""
+    """One JSON row per claim. A check that raises gives ``holds: null``, never a pass: with
+    ``NotEvaluable`` the detail starts "not evaluable:" (the run cannot speak to the claim); any other
+    error (a missing array, say) "could not evaluate:"."""
     rows = []
     for claim in claims:
         try:
             measured = claim.check(scalars, arrays)
             value, holds, detail = _jsonable_value(measured.value), bool(measured.holds), measured.detail
+        except NotEvaluable as reason:
+            value, holds, detail = None, None, f"not evaluable: {reason}"
         except Exception as error:  # noqa: BLE001 — a broken check is reported, not fatal
             value, holds, detail = None, None, f"could not evaluate: {type(error).__name__}: {error}"
         rows.append({"id": claim.id, "statement": claim.statement, "source": claim.source,

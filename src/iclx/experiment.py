@@ -116,6 +116,14 @@ class Experiment:
             results.save_results(run_dir, scalars, arrays)
         return run_dir
 
+    def refresh_claims(self, cfg: C.ConfigDict, run_dir: Path) -> None:
+        """Re-evaluate the claims on ``run_dir``'s saved results (they are a pure function of them)
+        and rewrite results.json if a check changed since the run."""
+        scalars, arrays = results.load_results(run_dir)
+        fresh = self.evaluate_claims(cfg, scalars, arrays)
+        if fresh != scalars.get("claims"):
+            results.write_json(results.results_path(run_dir), {**scalars, "claims": fresh})
+
     def make_figures(self, cfg: C.ConfigDict, run_dir: Path, copy_to: Path | None = None) -> list[Path]:
         """Figures from ``run_dir``'s saved results, copied to ``copy_to`` if given."""
         scalars, arrays = results.load_results(run_dir)
@@ -267,6 +275,8 @@ def run_command_line(experiment: Experiment, argv: Sequence[str]) -> int:
         return 130
     if not is_main_process():
         return 0
+    if resumed:
+        experiment.refresh_claims(cfg, run_dir)
     figures = experiment.make_figures(cfg, run_dir, Path(args.figures) if args.figures else None)
     scalars, _ = results.load_results(run_dir)
     if resumed:

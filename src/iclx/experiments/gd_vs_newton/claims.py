@@ -18,7 +18,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from iclx.claims import Arrays, Claim, Measured, Scalars, linear_fit
+from iclx.claims import Arrays, Claim, Measured, NotEvaluable, Scalars, linear_fit
 
 MIN_R2 = 0.9
 NEWTON_MIN_SLOPE = 1.0       # iterations per layer (paper ≈ 3)
@@ -84,7 +84,7 @@ def gd_exponential(scalars: Scalars, arrays: Arrays) -> Measured:
 def _table(arrays: Arrays, net: str) -> np.ndarray:
     key = f"{net}/table"
     if key not in arrays:
-        raise ValueError(f"no {key} in this run (the LSTM is off: lstm.enabled=false)")
+        raise NotEvaluable(f"no {key} in this run (the LSTM is off: lstm.enabled=false)")
     return np.asarray(arrays[key], dtype=float)           # [seeds, (newton, gd, online_gd)]
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from iclx.claims import Arrays, Claim, Measured, Scalars
+from iclx.claims import Arrays, Claim, Measured, NotEvaluable, Scalars
 
 NARROW_BELOW = 1.0       # hidden/d below this: the paper's failing widths (0.4d, 0.8d)
 WIDE_FROM = 1.6          # hidden/d from this: the paper's matching widths (1.6d, 3.2d)
@@ -33,7 +33,7 @@ def _describe(rows) -> str:
 def narrow_fail(scalars: Scalars, arrays: Arrays) -> Measured:
     rows = [row for row in _widths(scalars) if row[1] < NARROW_BELOW]
     if not rows:
-        raise ValueError(f"no width below {NARROW_BELOW:g}d in this run")
+        raise NotEvaluable(f"no width below {NARROW_BELOW:g}d in this run")
     lowest = min(e for _, _, e in rows)
     return Measured(lowest, lowest >= FAIL_ERROR, "error/d with ≥ d examples: " + _describe(rows))
 
@@ -41,7 +41,7 @@ def narrow_fail(scalars: Scalars, arrays: Arrays) -> Measured:
 def wide_match(scalars: Scalars, arrays: Arrays) -> Measured:
     rows = [row for row in _widths(scalars) if row[1] >= WIDE_FROM]
     if not rows:
-        raise ValueError(f"no width of at least {WIDE_FROM:g}d in this run")
+        raise NotEvaluable(f"no width of at least {WIDE_FROM:g}d in this run")
     highest = max(e for _, _, e in rows)
     return Measured(highest, highest <= MATCH_ERROR, "error/d with ≥ d examples: " + _describe(rows))
 
@@ -49,7 +49,7 @@ def wide_match(scalars: Scalars, arrays: Arrays) -> Measured:
 def error_falls_with_width(scalars: Scalars, arrays: Arrays) -> Measured:
     rows = _widths(scalars)
     if len(rows) < 2:
-        raise ValueError("needs at least two widths")
+        raise NotEvaluable("needs at least two widths")
     errors = np.array([e for _, _, e in rows])
     steps = np.diff(errors)
     return Measured(float(steps.max()), bool(np.all(steps < 0)),

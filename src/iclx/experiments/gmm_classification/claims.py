@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from iclx import config as C
-from iclx.claims import Claim, Measured
+from iclx.claims import Claim, Measured, NotEvaluable
 from iclx.experiments.gmm_classification import summary as SM
 
 
@@ -59,7 +59,22 @@ def classes_grow(scalars, arrays) -> Measured:
                     "TV error at N = M for increasing c must increase monotonically")
 
 
+GPT2_LEARNED_MARGIN = 0.05   # a GPT-2 comparison is evidence only if its accuracy beats chance by this
+
+
+def require_gpt2_learned(scalars, arrays) -> None:
+    """Raise (the claim is then "not evaluable") unless the trained GPT-2's in-distribution accuracy,
+    averaged over test lengths M, beats chance (1/c) by ``GPT2_LEARNED_MARGIN``: a model that learned
+    nothing cannot show how a trained transformer stalls or shifts."""
+    chance = 1.0 / int(_cfg(scalars).task.n_classes)
+    accuracy = float(np.mean(arrays["tokens/acc/gpt2"]))
+    if accuracy < chance + GPT2_LEARNED_MARGIN:
+        raise NotEvaluable(f"the GPT-2 did not learn the task (accuracy {accuracy:.3f}, chance "
+                         f"{chance:.3g}): no evidence either way at this scale")
+
+
 def gpt2_stalls(scalars, arrays) -> Measured:
+    require_gpt2_learned(scalars, arrays)
     cfg = _cfg(scalars)
     Ms, N = list(cfg.gpt2.M_values), cfg.task.n_points
     g = np.asarray(arrays["tokens/tv/gpt2"]).mean(0)
@@ -84,6 +99,7 @@ def beats_baselines(scalars, arrays) -> Measured:
 
 
 def shift_robust(scalars, arrays) -> Measured:
+    require_gpt2_learned(scalars, arrays)
     cfg = _cfg(scalars)
     scales = np.asarray(cfg.gpt2.mean_scales)
     off = ~np.isclose(scales, 1.0)

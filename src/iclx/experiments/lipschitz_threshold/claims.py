@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-from iclx.claims import Claim, Measured
+from iclx.claims import Claim, Measured, NotEvaluable
 from iclx.experiments.lipschitz_threshold.config import table_tag
 from iclx.experiments.lipschitz_threshold.summary import lane_means, steps_below
 from iclx.results import select_lanes
@@ -59,7 +59,7 @@ def _fastest_by_regime(scalars, arrays, eps: float):
         if len(flat) and len(sharp):
             rows.append((rho, float(flat.min()), float(sharp.min())))
     if not rows:
-        raise ValueError("no amplitude sweep with L on both sides of L*")
+        raise NotEvaluable("no amplitude sweep with L on both sides of L*")
     return rows
 
 
@@ -143,7 +143,7 @@ def attention_on_own_feature(scalars, arrays) -> Measured:
                 family = key.split("/")[2]
                 own[f"{point['regime']} {family}"] = float(np.mean(np.diagonal(arrays[key])))
     if not own:
-        raise ValueError("no attention maps saved")
+        raise NotEvaluable("no attention maps saved")
     low = min(own.values())
     return Measured(low, bool(low >= OWN_FEATURE),
                     "mean attention on the query's own feature, fresh prompts of unseen functions: "
