@@ -84,10 +84,10 @@ TARGETS = {t.name: t for t in (
            minutes="2"),
     Target("mixing", "data_mixing", "experiments/data_mixing",
            "Demir & Doğan: one-step-GD MLP head vs Hermite equivalent vs linear attention; n, ℓ, k "
-           "sweeps, mixing ratio ρ, step size η, per-source errors (Figs 1–6)", minutes=""),
+           "sweeps, mixing ratio ρ, step size η, per-source errors (Figs 1–6)", minutes="30"),
     Target("multilingual", "data_mixing", "experiments/data_mixing/multilingual",
            "Demir & Doğan Fig 3c offline: German vs English review embeddings as two sources",
-           variant="multilingual", minutes=""),
+           variant="multilingual", minutes="13"),
     Target("deep-opt", "deep_optimizers", "experiments/deep_optimizers",
            "Wu et al.: softmax / ReLU-attention GPT-2 learning deep ReLU nets in context: R² vs examples "
            "under input-mixture and parameter shifts, N-layer NN baseline, depth sweep",
