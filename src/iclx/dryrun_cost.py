@@ -1,9 +1,11 @@
 """Predicted cost of a full preset on one GPU from a dry run's measurements (``iclx.dryrun``).
 
 Per training stage: XLA's FLOPs per step of the compiled chunk program (every lane together, net of
-the once-per-chunk ``prepare``) and its bytes accessed, times the preset's steps; the time of a step
-is a roofline, max(FLOPs / (peak × u), bytes / (bandwidth × u)), at the stated utilisation u of one
-H100 SXM's dense peak (the H200 has the same compute, more memory and bandwidth). Evaluation outside
+the once-per-chunk ``prepare``) times the preset's steps, at the stated utilisation u of one H100
+SXM's dense peak (the H200 has the same compute, more memory and bandwidth): GPU hours =
+steps × FLOPs / (peak × u). Beside it, an upper bound from memory traffic, steps × bytes / (HBM × u),
+with XLA:CPU's "bytes accessed" (every HLO op's operands and result, unfused: far more than a GPU's
+fused program moves, so an upper bound). Evaluation outside
 training is not in the prediction (its CPU time is recorded beside it). Kernel-launch overhead is not
 modelled either; it matters for the small per-step programs (see benchmarks/README.md).
 """
@@ -21,9 +23,10 @@ UTILISATION = 0.4
 MEMORY_BYTES = 80 * 2 ** 30
 ASSUMPTIONS = {"gpu": GPU, "peak_flops": PEAK_FLOPS, "hbm_bytes_per_s": BANDWIDTH,
                "utilisation": UTILISATION, "memory_bytes": MEMORY_BYTES,
-               "model": "per stage: steps × max(FLOPs/step ÷ (peak × u), bytes/step ÷ (HBM × u)); "
-                        "FLOPs and bytes from XLA's cost analysis of the CPU-compiled chunk program "
-                        "(all lanes); evaluation and kernel launches not included"}
+               "model": "per stage: steps × FLOPs/step ÷ (peak × u); upper bound steps × bytes/step ÷ "
+                        "(HBM × u) with XLA:CPU's unfused bytes; FLOPs and bytes from XLA's cost "
+                        "analysis of the CPU-compiled chunk program (all lanes); evaluation and kernel "
+                        "launches not included"}
 
 
 def stage_cost(stage: Mapping[str, Any], dtype: str, factor: float = 1.0) -> dict[str, Any]:
@@ -37,7 +40,7 @@ def stage_cost(stage: Mapping[str, Any], dtype: str, factor: float = 1.0) -> dic
            "flops_per_step": None if flops is None else flops * factor,
            "peak_gib": a["peak_bytes"] * factor / 2 ** 30 if "peak_bytes" in a else None,
            "mib_per_lane": a["peak_bytes"] / 2 ** 20 / max(lanes, 1) if "peak_bytes" in a else None,
-           "gpu_hours": None, "bound": None}
+           "gpu_hours": None, "hbm_hours_upper": None}
     if not steps or flops is None:
         return out
     flops = flops * factor
@@ -46,8 +49,8 @@ def stage_cost(stage: Mapping[str, Any], dtype: str, factor: float = 1.0) -> dic
         bytes_step = 0.0
     t_flops = flops / (PEAK_FLOPS[dtype] * UTILISATION)
     t_bytes = bytes_step / (BANDWIDTH * UTILISATION)
-    out["gpu_hours"] = steps * max(t_flops, t_bytes) / 3600.0
-    out["bound"] = "compute" if t_flops >= t_bytes else "memory"
+    out["gpu_hours"] = steps * t_flops / 3600.0
+    out["hbm_hours_upper"] = steps * t_bytes / 3600.0
     return out
 
 
@@ -65,10 +68,11 @@ def predict(records: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
                 entry["stages"].setdefault(name, {k: v for k, v in cost.items()
                                                   if k not in ("gpu_hours", "bound")})
                 entry["stages"][name][f"gpu_hours_{dtype}"] = cost["gpu_hours"]
-                entry["stages"][name]["bound"] = cost["bound"]
                 hours += cost["gpu_hours"] or 0.0
             entry[f"total_hours_{dtype}"] = hours
             totals[dtype] += hours
+        entry["hbm_hours_upper"] = sum(s.get("hbm_hours_upper") or 0.0 for s in entry["stages"].values())
+        totals["hbm_upper"] = totals.get("hbm_upper", 0.0) + entry["hbm_hours_upper"]
         peaks = [s.get("peak_gib") for s in entry["stages"].values() if s.get("peak_gib") is not None]
         entry["peak_gib"] = max(peaks) if peaks else None
         out[r["experiment"]] = entry
@@ -79,17 +83,18 @@ def markdown_table(report: Mapping[str, Any]) -> str:
     """The benchmarks/README.md table of a dry-run report (``dryrun.write_report``'s JSON)."""
     pred = report["predicted"]
     rows = ["| experiment | stage | lanes | steps | GFLOP/step (all lanes) | compiled peak GiB | MiB/lane "
-            "| GPU-h fp32 | GPU-h bf16 | bound |", "|---|---|---|---|---|---|---|---|---|---|"]
+            "| GPU-h fp32 | GPU-h bf16 | HBM-bound h (upper) |", "|---|---|---|---|---|---|---|---|---|---|"]
     for name, entry in pred["experiments"].items():
         for stage, s in entry["stages"].items():
             rows.append(f"| {name} | {stage} | {s['lanes']} | {_n(s['steps'])} | "
                         f"{_f(s['flops_per_step'], 1e9)} | {_f(s['peak_gib'])} | {_f(s['mib_per_lane'])} | "
                         f"{_f(s.get('gpu_hours_float32'))} | {_f(s.get('gpu_hours_bfloat16'))} | "
-                        f"{s.get('bound') or '—'} |")
+                        f"{_f(s.get('hbm_hours_upper'))} |")
         rows.append(f"| **{name}** | all | | | | {_f(entry['peak_gib'])} | | "
-                    f"**{_f(entry['total_hours_float32'])}** | **{_f(entry['total_hours_bfloat16'])}** | |")
+                    f"**{_f(entry['total_hours_float32'])}** | **{_f(entry['total_hours_bfloat16'])}** | "
+                    f"{_f(entry['hbm_hours_upper'])} |")
     rows.append(f"| **all** | | | | | | | **{_f(pred['total_hours_float32'])}** | "
-                f"**{_f(pred['total_hours_bfloat16'])}** | |")
+                f"**{_f(pred['total_hours_bfloat16'])}** | {_f(pred.get('total_hours_hbm_upper'))} |")
     return "\n".join(rows)
 
 
@@ -116,7 +121,8 @@ def checks_table(report: Mapping[str, Any]) -> str:
         problems = [*r["non_finite_scalars"][:3], *list(r["non_finite_arrays"])[:3], *r["figure_problems"][:3]]
         state = "ok" if r["ok"] else "**non-finite / bad figure**: " + ", ".join(map(str, problems))
         if r.get("allowed_non_finite"):
-            state += f" (NaN by definition: {', '.join(r['allowed_non_finite'])})"
+            fields = sorted({path.rsplit(".", 1)[-1] for path in r["allowed_non_finite"]})
+            state += f" ({len(r['allowed_non_finite'])} NaN by definition: {', '.join(fields)})"
         shrunk = r.get("shrunk") or {}
         fields = ", ".join(f"{k}={v}" for k, v in (shrunk.get("fields") or {}).items())
         rows.append(f"| {r['experiment']} | {state} | {r['wall_s']:.0f} | {r['outside_training_s']:.0f} | "
