@@ -111,9 +111,10 @@ def test_runs_are_found_per_preset(synthetic_root):
     tr = R.load_target(root, target)
     assert [run.preset for run in tr.runs] == [target.preset, "paper"]
     assert tr.claim_ids() == ["holds", "fails", "broken", "paper-only"]
-    assert R.preset_status(tr.runs[0]) == f"1/3 claims hold at {target.preset}"   # paper-only does not count
+    # paper-only does not count; "broken" is not evaluable: neither a pass nor a fail
+    assert R.preset_status(tr.runs[0]) == f"1/2 claims hold at {target.preset}, 1 not evaluable"
     assert R.preset_status(tr.runs[1]) == "2/2 claims hold at paper"
-    assert R.status_parts(tr) == [("part", f"1/3 claims hold at {target.preset}"), ("ok", "2/2 claims hold at paper")]
+    assert R.status_parts(tr) == [("part", f"1/2 claims hold at {target.preset}, 1 not evaluable"), ("ok", "2/2 claims hold at paper")]
     others = [R.load_target(root, t) for t in TARGETS.values() if t.figures != target.figures
               and not t.figures.startswith(target.figures + "/")]
     assert others and all(not tr.runs for tr in others)
@@ -154,13 +155,13 @@ def test_markdown_scoreboard_and_blocks(synthetic_root):
     assert "(✓ 2) *not evidence at cpu*" in board
     assert f"missing** — no results yet; run `make reproduce-fig-" in board
     readme = files[f"{target.figures}/README.md"]
-    assert readme.startswith("# prose\n<!-- generated:claims -->\n1/3 claims hold at cpu; 2/2 claims hold at paper.")
+    assert readme.startswith("# prose\n<!-- generated:claims -->\n1/2 claims hold at cpu, 1 not evaluable; 2/2 claims hold at paper.")
     assert "detail of fails" in readme                                   # the README's table has details
     assert "```text\nline one\nline | two\n```" in readme               # summary: as printed
     assert "| n | error |\n|---|---|\n| 1 | 0.1235 |\n| 2 | — |" in readme
     assert readme.endswith("<!-- /generated -->\nend\n")
     top = files["README.md"]
-    assert f"1/3 claims hold at cpu; 2/2 claims hold at paper" in top
+    assert "1/2 claims hold at cpu, 1 not evaluable; 2/2 claims hold at paper" in top
     assert "missing — run `make reproduce-fig-" in top
     assert R.build(root) == files                                       # deterministic
 
@@ -193,3 +194,12 @@ def test_seeds_from_lane_labels_when_not_stored():
     assert run.seeds() == 2
     assert R.Run("cpu", "x", {}).seeds() is None
     assert R.duration(432.4) == "7 min 12 s" and R.duration(42) == "42 s" and R.duration(None) == "—"
+
+
+def test_a_run_whose_claims_cannot_be_evaluated_is_not_a_failure_count():
+    target = next(iter(TARGETS.values()))
+    run = R.Run("cpu", target.figures, {"claims": [claim_row("a", None, None), claim_row("b", None, None)]})
+    tr = R.TargetRuns(target, R.paper_of_target(target), (run,))
+    assert R.preset_status(run) == "2 claims not evaluable at cpu"
+    assert R.status_parts(tr)[0] == ("na", "2 claims not evaluable at cpu")
+    assert R.preset_status(R.Run("cpu", "x", {"claims": [claim_row("a", False, 1.0)]})) == "0/1 claims hold at cpu"

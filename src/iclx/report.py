@@ -145,15 +145,20 @@ def mark(row: Mapping[str, Any] | None) -> str:
 
 
 def preset_status(run: Run) -> str:
-    """``3/4 claims hold at cpu``; a run at a preset where no claim applies is not evidence."""
+    """``3/4 claims hold at cpu`` (of the claims the run could evaluate; ``, 2 not evaluable`` names
+    the others); a run at a preset where no claim applies is not evidence."""
     rows = run.claims
     if not rows:
         return f"{run.preset}: run, no claims declared"
     applying = [r for r in rows if r.get("applies")]
     if not applying:
         return f"{run.preset} run only: not evidence ({len(rows)} claims)"
-    held = sum(1 for r in applying if r.get("holds") is True)
-    return f"{held}/{len(applying)} claims hold at {run.preset}"
+    evaluated = [r for r in applying if r.get("holds") is not None]
+    unknown = len(applying) - len(evaluated)
+    if not evaluated:
+        return f"{unknown} claims not evaluable at {run.preset}"
+    held = sum(1 for r in evaluated if r["holds"] is True)
+    return f"{held}/{len(evaluated)} claims hold at {run.preset}" + (f", {unknown} not evaluable" if unknown else "")
 
 
 def make_command(target: Target) -> str:
@@ -162,15 +167,16 @@ def make_command(target: Target) -> str:
 
 def status_parts(tr: TargetRuns) -> list[tuple[str, str]]:
     """(kind, text) for each preset: kind ``ok`` (every applying claim holds), ``part`` (some do),
-    ``bad`` (none does), ``off`` (not evidence at that scale), ``none`` (no claims), ``missing``,
+    ``bad`` (none does), ``na`` (none could be evaluated), ``off`` (not evidence at that scale), ``none`` (no claims), ``missing``,
     ``notrun``."""
     if not tr.runs:
         return [("missing", f"missing — run `{make_command(tr.target)}`")]
     parts = []
     for run in tr.runs:
         applying = [r for r in run.claims if r.get("applies")]
-        held = sum(1 for r in applying if r.get("holds") is True)
-        kind = ("none" if not run.claims else "off" if not applying
+        evaluated = [r for r in applying if r.get("holds") is not None]
+        held = sum(1 for r in evaluated if r["holds"] is True)
+        kind = ("none" if not run.claims else "off" if not applying else "na" if not evaluated
                 else "ok" if held == len(applying) else "part" if held else "bad")
         parts.append((kind, preset_status(run)))
     presets = {run.preset for run in tr.runs}

@@ -51,6 +51,7 @@ td.absent { color: var(--off); font-style: italic; }
   font-size: 13px; border: 1px solid var(--line); white-space: nowrap; }
 .pill.ok { background: #dafbe1; border-color: #8ddb9c; color: #116329; }
 .pill.part { background: #fff1e5; border-color: #f0b37e; color: #953800; }
+.pill.na { background: #fff8c5; border-color: #e6cc6b; color: #7d4e00; }
 .pill.bad { background: #ffebe9; border-color: #ffb3ad; color: #a40e26; }
 .pill.off, .pill.notrun, .pill.none { background: var(--soft); color: var(--muted); }
 .pill.missing { background: #fff8c5; border-color: #e6cc6b; color: #7d4e00; white-space: normal; }
