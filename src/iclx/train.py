@@ -31,7 +31,7 @@ import numpy as np
 import optax
 
 from iclx import config as C
-from iclx import rng
+from iclx import rng, xla_analysis
 from iclx.sharding import LaneLayout, is_main_process
 
 Params = Any
@@ -250,44 +250,6 @@ class RunStats:
 ANALYZE = False   # the default of run_training(analyze=None); the dry run (python -m iclx.experiments dry-run) sets it
 
 
-def compiled_analysis(compiled, length: int, n_lanes: int,
-                      prepare: tuple[float, float] = (0.0, 0.0)) -> dict[str, Any]:
-    """XLA's memory and cost analysis of a compiled ``jit(vmap(chunk))`` of ``length`` steps over
-    ``n_lanes`` lanes. XLA counts a ``lax.scan`` body once, so the chunk's FLOPs and bytes are one
-    step's plus the once-per-chunk ``prepare``'s (``prepare`` = its (FLOPs, bytes), subtracted for the
-    ``*_per_step`` values)."""
-    out: dict[str, Any] = {"chunk_steps": length, "lanes": n_lanes}
-    try:
-        mem = compiled.memory_analysis()
-        sizes = {k: int(getattr(mem, f"{k}_size_in_bytes")) for k in
-                 ("argument", "output", "temp", "alias", "generated_code")}
-        out.update({f"{k}_bytes": v for k, v in sizes.items()})
-        out["peak_bytes"] = sizes["argument"] + sizes["output"] + sizes["temp"] - sizes["alias"]
-    except Exception:  # noqa: BLE001 - not every backend reports it
-        pass
-    try:
-        cost = compiled.cost_analysis()
-        cost = cost[0] if isinstance(cost, (list, tuple)) else cost
-        chunk_flops = float(cost.get("flops", float("nan")))
-        chunk_bytes = float(cost.get("bytes accessed", float("nan")))
-        out.update(chunk_flops=chunk_flops, prepare_flops=float(prepare[0]),
-                   flops_per_step=max(chunk_flops - prepare[0], 0.0), chunk_bytes=chunk_bytes,
-                   prepare_bytes=float(prepare[1]), bytes_accessed=max(chunk_bytes - prepare[1], 0.0))
-    except Exception:  # noqa: BLE001
-        pass
-    return out
-
-
-def _prepare_cost(problem: Problem, key_data, hps) -> tuple[float, float]:
-    """(FLOPs, bytes accessed) of the vmapped ``prepare`` ((0, 0) without one)."""
-    if problem.prepare is None:
-        return 0.0, 0.0
-    fn = jax.jit(jax.vmap(lambda kd, hp: problem.fixed_data(jax.random.wrap_key_data(kd), hp)))
-    cost = fn.lower(key_data, hps).compile().cost_analysis()
-    cost = cost[0] if isinstance(cost, (list, tuple)) else cost
-    return float(cost.get("flops", 0.0)), float(cost.get("bytes accessed", 0.0))
-
-
 def _log_records(metrics: dict[str, np.ndarray], start: int, log_every: int,
                  wall_s: float) -> list[dict[str, Any]]:
     """Per-lane means over each ``log_every`` window of a chunk's metrics ``{name: [L, T]}``."""
@@ -366,8 +328,9 @@ def run_training(problem: Problem, train_cfg: C.ConfigDict, lanes: Lanes, seed: 
                     donate_argnums=0, **placed)
                 if (ANALYZE if analyze is None else analyze) and analysis is None:
                     chunks[length] = chunks[length].lower(state, key_data, hps).compile()
-                    analysis = compiled_analysis(chunks[length], length, layout.n_padded,
-                                                 _prepare_cost(problem, key_data, hps))
+                    prepare = xla_analysis.prepare_cost(problem, key_data, hps)
+                    analysis = xla_analysis.compiled_analysis(chunks[length], length,
+                                                              layout.n_padded, prepare)
             tc = time.perf_counter()
             new_state, metrics = chunks[length](state, key_data, hps)
             metrics = {k: np.asarray(v, dtype=np.float64) for k, v in layout.to_host(metrics).items()}
