@@ -10,7 +10,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from iclx import report as R
+from iclx import report_runs as R
 from iclx import report_markdown as md
 from iclx.claims import fmt
 from iclx.experiments import PAPERS, Paper

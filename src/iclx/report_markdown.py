@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from iclx import report as R
+from iclx import report_runs as R
 from iclx.claims import fmt
 from iclx.experiments import DEMO_TARGET, PAPERS, Paper
 
