@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from iclx.claims import Claim, Measured
+from iclx.claims import Claim, Measured, NotEvaluable
 from iclx.experiments.data_mixing.curves import DIM_AXES, curve, curve_values, icl, relative_gaps
 
 EQUIV_TOL = 0.10       # "matches": |MLP − equivalent| / MLP ≤ 10% at 90% of the sweep points
@@ -15,7 +15,7 @@ GAIN_NONE = 0.05       # "does not reduce": < 5% lower
 def _dims(scalars, arrays):
     stages = [s for s in arrays if s.startswith("dims_")]
     if not stages:
-        raise KeyError("this run has no Fig 1 stages")
+        raise NotEvaluable("this run has no Fig 1 stages")
     return stages
 
 
@@ -35,7 +35,7 @@ def equivalence(stages_fn):
     def check(scalars, arrays):
         stages = stages_fn(arrays)
         if not all(s in arrays for s in stages) or not stages:
-            raise KeyError("this run has none of these stages")
+            raise NotEvaluable("this run has none of these stages")
         gaps = relative_gaps(scalars["lanes"], arrays, stages)
         q90 = float(np.percentile(gaps, 90))
         return Measured(q90, q90 <= EQUIV_TOL, f"90th percentile over {len(gaps)} sweep points of "
