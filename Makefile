@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed-stamp
 PRESET ?=
 PRESET_FLAG := $(if $(PRESET),--preset=$(PRESET),)
 
-.PHONY: help install test demo bench report report-check reproduce-all dry-run-paper clean-runs
+.PHONY: help install test test-all demo bench report report-check reproduce-all dry-run-paper clean-runs
 
 help: $(STAMP)
 	@$(PY) -m iclx.experiments help
@@ -20,6 +20,10 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 test: $(STAMP)
+	$(PY) -m pytest -q -n auto --dist loadfile -m "not slow"
+
+# everything, including the long checks marked slow (multi-process runs, paper-preset steps, bench)
+test-all: $(STAMP)
 	$(PY) -m pytest -q -n auto --dist loadfile
 
 demo: $(STAMP)

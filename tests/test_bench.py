@@ -8,6 +8,7 @@ import pytest
 from iclx import bench
 
 
+@pytest.mark.slow
 def test_smoke_bench_writes_valid_json(tmp_path):
     out = tmp_path / "bench.json"
     assert bench.main(["--mode=smoke", "--repeats=1", f"--out={out}"]) == 0

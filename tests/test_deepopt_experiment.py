@@ -22,6 +22,7 @@ def test_presets_validate(preset):
     assert all(s[0] in ("softmax", "relu") for s in R.stages(cfg))
 
 
+@pytest.mark.slow
 def test_paper_preset_trains_two_steps():
     """The paper's model and prompts (12L/8H/256, d = 20, 51 points, 6-layer targets of width 100,
     ReLU attention); the batch is cut from 64 to 4 to fit the test budget on CPU."""

@@ -210,6 +210,7 @@ def scenario(tmp_path_factory):
                 rerun_codes=codes, logs=logs)
 
 
+@pytest.mark.slow
 def test_killing_one_process_ends_the_other_with_a_clear_error(scenario):
     killed, logs = scenario["killed"], scenario["logs"]
     assert killed["ckpt_step"] > 0, "no checkpoint before a process ended:\n" + logs["killed-p0"][-3000:]
@@ -221,6 +222,7 @@ def test_killing_one_process_ends_the_other_with_a_clear_error(scenario):
     assert not killed["had_results"]
 
 
+@pytest.mark.slow
 def test_rerun_resumes_and_only_process_0_writes(scenario):
     logs, run_dir, ref_dir = scenario["logs"], scenario["run_dir"], scenario["ref_dir"]
     assert scenario["rerun_codes"] == [0, 0], logs["rerun-p0"][-3000:] + logs["rerun-p1"][-3000:]
@@ -241,6 +243,7 @@ def test_rerun_resumes_and_only_process_0_writes(scenario):
     assert sorted(p.name for p in run_dir.iterdir()) == sorted(p.name for p in ref_dir.iterdir())
 
 
+@pytest.mark.slow
 def test_two_processes_give_the_one_process_results(scenario):
     ref_dir, run_dir = scenario["ref_dir"], scenario["run_dir"]
     ref_m = results.metrics_arrays(results.metrics_path(ref_dir))

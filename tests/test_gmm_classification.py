@@ -147,6 +147,7 @@ def test_baselines_bayes_limit_and_masks():
                                    fn(p.xs[:, :30], oh[:, :30], xq), rtol=1e-4, atol=1e-5)
 
 
+@pytest.mark.slow
 def test_paper_preset_validates_and_trains_two_steps():
     """The paper preset (bank shrunk to 256 prompts and GPT-2 batch to 4 to fit a CPU test)."""
     cfg = gcfg.get_config("paper")

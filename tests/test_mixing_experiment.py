@@ -32,6 +32,7 @@ def _gap(d: int, seeds: int = 6) -> tuple[float, float]:
     return abs(mlp - eq) / mlp, mlp - lin
 
 
+@pytest.mark.slow
 def test_model_and_equivalent_converge_with_d(x64):
     # Thm 4.12 is asymptotic: the relative gap between the MLP transformer and its Hermite
     # equivalent must shrink as d grows (at d = 8 it is ~30%: heavy-tailed H_Z meets a degree-5
@@ -42,6 +43,7 @@ def test_model_and_equivalent_converge_with_d(x64):
     assert mlp_minus_linear < 0
 
 
+@pytest.mark.slow
 def test_paper_preset_validates_and_one_lane_runs_shrunk(tmp_path):
     cfg = EXPERIMENT.config("paper")
     assert cfg.model.d == 80 and cfg.seeds >= 20 and cfg.model.lam == 5e-5

@@ -31,7 +31,8 @@ def target_args(target: X.Target, preset: str | None) -> list[str]:
 
 def help_lines() -> list[str]:
     rows = [("make demo", f"the first figure at cpu scale (= make reproduce-fig-{X.DEMO_TARGET})"),
-            ("make test", "the test suite (CPU, < 5 min)")]
+            ("make test", "the test suite (CPU), without the long checks marked slow"),
+            ("make test-all", "every test, including the slow ones (multi-process runs, paper-preset steps)")]
     for target in X.TARGETS.values():
         minutes = f" [{target.minutes} min]" if target.minutes else ""
         rows.append((f"make reproduce-fig-{target.name}", target.description + minutes))

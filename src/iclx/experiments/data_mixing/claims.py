@@ -86,6 +86,8 @@ def rho_trend(stage, pick):
 
 def eta_gain(stage, want_large):
     def check(scalars, arrays):
+        if stage not in scalars["lanes"]:
+            raise NotEvaluable(f"this run has no {stage} stage")
         values = curve_values(scalars["lanes"], stage)
         _, e0 = curve(scalars["lanes"], arrays, stage, "rho", curve=values[0])
         _, e1 = curve(scalars["lanes"], arrays, stage, "rho", curve=values[-1])
