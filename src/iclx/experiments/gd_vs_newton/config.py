@@ -95,10 +95,7 @@ VARIANTS = {"ill_conditioned": ill_conditioned, "noisy": noisy}
 
 def validate(cfg: C.ConfigDict) -> None:
     E.validate_common(cfg)
-    tasks.validate_name(cfg)
-    C.require(cfg.task.name == "linear_regression", "task.name",
-              f"this experiment needs a linear-regression task, got {cfg.task.name!r}")
-    linear.validate_config(cfg)
+    tasks.require_task(cfg, "linear_regression")
     d, n = cfg.task.n_dims, cfg.task.n_points
     C.require(cfg.model.name == "gpt2", "model.name", "the probes read GPT-2 hidden states ('gpt2')")
     problems.validate_prompt_training(cfg)

@@ -41,10 +41,7 @@ def get_config(preset: str = "cpu") -> C.ConfigDict:
 
 def validate(cfg: C.ConfigDict) -> None:
     E.validate_common(cfg)
-    tasks.validate_name(cfg)
-    C.require(cfg.task.name == "linear_regression", "task.name",
-              f"this experiment needs a linear-regression task, got {cfg.task.name!r}")
-    linear.validate_config(cfg)
+    tasks.require_task(cfg, "linear_regression")
     C.require(cfg.model.name == "gpt2", "model.name", "the width ablation uses GPT-2 ('gpt2')")
     problems.validate_prompt_training(cfg)
     widths = C.positive_int_list(cfg, "widths", allow_empty=False)

@@ -38,10 +38,7 @@ def get_config(preset: str = "cpu") -> C.ConfigDict:
 
 def validate(cfg: C.ConfigDict) -> None:
     E.validate_common(cfg)
-    tasks.validate_name(cfg)
-    C.require(cfg.task.name == "linear_regression", "task.name",
-              f"this experiment needs a linear-regression task, got {cfg.task.name!r}")
-    linear.validate_config(cfg)
+    tasks.require_task(cfg, "linear_regression")
     problems.validate_prompt_training(cfg)
     C.positive_int(cfg, "eval.n_prompts")
     C.positive_int_list(cfg, "eval.newton_steps")
