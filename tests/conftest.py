@@ -6,6 +6,11 @@ import shutil
 import tempfile
 
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
+# Tests run small shapes, where XLA's compile time dominates: compile with its optimisation passes off
+# (same programs, same semantics; float results may differ in the last bits from an optimised build).
+# ICLX_TEST_XLA_OPT=1 keeps them on.
+if os.environ.get("ICLX_TEST_XLA_OPT") != "1":
+    os.environ.setdefault("JAX_DISABLE_MOST_OPTIMIZATIONS", "1")
 # A compilation cache private to this test session (fresh each time, so tests stay hermetic): tests
 # that build the same program through different closures (the smoke trainer, mostly) compile it once.
 os.environ["ICLX_COMPILATION_CACHE"] = tempfile.mkdtemp(prefix="iclx-test-jax-cache-")

@@ -21,6 +21,10 @@ def test_registry_is_consistent():
         assert target.preset in experiment.presets
         assert not target.variant or target.variant in experiment.variants
         assert target.figures.startswith(experiment.figures_dir)
+        if target.scale_of:     # the same experiment and variant at another preset
+            base = X.TARGETS[target.scale_of]
+            assert (base.experiment, base.variant) == (target.experiment, target.variant)
+            assert base.preset != target.preset and not base.scale_of
     assert X.DEMO_TARGET in X.TARGETS
     assert {t.experiment for t in X.TARGETS.values()} == set(X.EXPERIMENTS)   # every one has a target
     assert all(f"reproduce-fig-{t}" in "\n".join(help_lines()) for t in X.TARGETS)

@@ -203,3 +203,17 @@ def test_a_run_whose_claims_cannot_be_evaluated_is_not_a_failure_count():
     assert R.preset_status(run) == "2 claims not evaluable at cpu"
     assert R.status_parts(tr)[0] == ("na", "2 claims not evaluable at cpu")
     assert R.preset_status(R.Run("cpu", "x", {"claims": [claim_row("a", False, 1.0)]})) == "0/1 claims hold at cpu"
+
+
+def test_a_target_at_a_further_scale_is_a_column_of_its_base_target(tmp_path):
+    further = next(t for t in TARGETS.values() if t.scale_of)
+    base = TARGETS[further.scale_of]
+    write_run(tmp_path / base.figures, base, base.preset, CPU_ROWS)
+    write_run(tmp_path / base.figures / "paper", base, "paper", PAPER_ROWS)
+    write_run(tmp_path / further.figures, further, further.preset, PAPER_ROWS)
+    tr = R.load_target(tmp_path, base)
+    assert [run.preset for run in tr.runs] == [base.preset, further.preset, "paper"]
+    assert tr.runs[1].folder == further.figures
+    built = R.build(tmp_path)
+    page = built[R.REPORT_PAGE]
+    assert f'id="{base.name}"' in page and f'id="{further.name}"' not in page   # no row of its own

@@ -48,7 +48,7 @@ class Claim:
     threshold: str               # the test we apply, in words (the numbers live in ``check``)
     check: Callable[[Scalars, Arrays], Measured]
     paper_value: str = ""        # the paper's own number, if it has one
-    scales: tuple[str, ...] = ("cpu", "paper")   # presets at which this claim is evidence
+    scales: tuple[str, ...] = ("cpu", "cpu-long", "paper")   # presets at which this claim is evidence
 
 
 def evaluate(claims: Sequence[Claim], scalars: Scalars, arrays: Arrays,

@@ -63,8 +63,9 @@ def build(root: Path) -> dict[str, str]:
     all_runs = load_all(root)
     by_name = {tr.target.name: tr for tr in all_runs}
     by_folder = {tr.target.figures: tr for tr in all_runs}
-    out = {REPORT_PAGE: report_html.page(root, all_runs),
-           REPORT_README: md.scoreboard_readme(root, all_runs)}
+    rows = [tr for tr in all_runs if not tr.target.scale_of]   # the others are columns of these
+    out = {REPORT_PAGE: report_html.page(root, rows),
+           REPORT_README: md.scoreboard_readme(root, rows)}
     experiments = root / "experiments"
     readmes = sorted(p.relative_to(root).as_posix() for p in experiments.rglob("README.md")) \
         if experiments.is_dir() else []

@@ -99,6 +99,10 @@ def load_target(root: Path, target: Target) -> TargetRuns:
                     and scalars.get("experiment", target.experiment) == target.experiment
                     and (scalars.get("variant") or "") == target.variant):
                 runs[sub.name] = Run(sub.name, f"{target.figures}/{sub.name}", scalars)
+    for other in TARGETS.values():     # targets that run this one at a further scale
+        scalars = _read(Path(root) / other.figures / "results.json") if other.scale_of == target.name else None
+        if scalars is not None and scalars.get("preset") not in runs:
+            runs[scalars["preset"]] = Run(scalars["preset"], other.figures, scalars)
     ordered = tuple(runs[p] for p in sorted(runs, key=preset_key))
     return TargetRuns(target, paper_of_target(target), ordered)
 

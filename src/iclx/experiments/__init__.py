@@ -39,6 +39,8 @@ class Target:
     variant: str = ""
     preset: str = "cpu"
     minutes: str = ""          # measured wall time of the cpu preset on 2 cores ("(loaded)": cores shared with other jobs)
+    scale_of: str = ""         # another target this one runs at a further scale: the report shows
+                               # its run as a column of that target's claims, not as a row of its own
 
 
 PAPERS = {p.key: p for p in (
@@ -72,6 +74,9 @@ TARGETS = {t.name: t for t in (
     Target("gd-vs-newton", "gd_vs_newton", "experiments/gd_vs_newton",
            "Fu et al.: probes, SimE/SimW heatmaps, best Newton / GD step per layer, Table 1, LSTM",
            minutes="12"),
+    Target("gd-vs-newton-converged", "gd_vs_newton", "experiments/gd_vs_newton/converged",
+           "the same model trained ~3× longer, near least squares past n = d: Table 1 at convergence",
+           preset="cpu-long", minutes="≤ 60", scale_of="gd-vs-newton"),
     Target("gd-vs-newton-illcond", "gd_vs_newton", "experiments/gd_vs_newton/ill_conditioned",
            "the same on ill-conditioned inputs (κ = 100), Figs 4/16", variant="ill_conditioned",
            minutes="8½"),

@@ -3,6 +3,7 @@
     python -m iclx.experiments.gd_vs_newton --preset=cpu      # make reproduce-fig-gd-vs-newton
     python -m iclx.experiments.gd_vs_newton --preset=cpu --variant=ill_conditioned   # κ = 100, Figs 4/16
     python -m iclx.experiments.gd_vs_newton --preset=cpu --variant=noisy             # σ = 0.1, Fig 19
+    python -m iclx.experiments.gd_vs_newton --preset=cpu-long # make reproduce-fig-gd-vs-newton-converged
     python -m iclx.experiments.gd_vs_newton --preset=paper    # GPU: d=20, 12L/8H/256, 500k steps
 
 ``config`` (presets, variants), ``run`` (training, probes, baselines, similarities), ``plots``
@@ -11,9 +12,10 @@
 
 from iclx import experiment as E
 from iclx.experiments.gd_vs_newton.claims import CLAIMS
-from iclx.experiments.gd_vs_newton.config import NAME, VARIANTS, get_config, validate
+from iclx.experiments.gd_vs_newton.config import NAME, PRESETS, VARIANTS, get_config, validate
 from iclx.experiments.gd_vs_newton.plots import plot
 from iclx.experiments.gd_vs_newton.run import run
 
 EXPERIMENT = E.Experiment(name=NAME, get_config=get_config, validate=validate, run=run, plot=plot,
-                          claims=CLAIMS, variants=VARIANTS, figures_dir="experiments/gd_vs_newton")
+                          claims=CLAIMS, variants=VARIANTS, presets=PRESETS,
+                          figures_dir="experiments/gd_vs_newton")

@@ -62,12 +62,32 @@ def evaluate_network(cfg: C.ConfigDict, probe: probes.NetworkProbe, params, seed
     result = {f"{prefix}/sime_{grid}": sime(base[grid], layer_preds) for grid in ("newton", *GD_GRIDS)}
     result[f"{prefix}/error_layers"] = error(layer_preds)
     result[f"{prefix}/error_model"] = error(out_preds)
-    # Table 1: the network's own output against each algorithm at its best-matching step
-    rows = {"newton": base["newton"], "gd": np.concatenate([base["gd"], base["gd_log"]]),
-            "online_gd": base["online_gd"][None]}
-    result[f"{prefix}/table"] = np.array([np.max(sime(rows[c], out_preds[None])) for c in TABLE_COLUMNS])
+    result.update(table1_rows(cfg, base, out_preds, ys, prefix))
     result[f"{prefix}/probe_u"], result[f"{prefix}/probe_v"] = u, v
     return result
+
+
+def position_windows(cfg: C.ConfigDict) -> list[tuple[int, int]]:
+    """Prompt-length windows of the windowed Table 1: fewer examples than d, d to d + 2 (the nearly
+    square, ill-conditioned systems where GD is slowest), more (``[lo, hi)`` positions)."""
+    d, n, first = cfg.task.n_dims, cfg.task.n_points, cfg.sim.first_position
+    edges = [first, max(first, d), min(n, d + 3), n]
+    return [(lo, hi) for lo, hi in zip(edges, edges[1:]) if hi > lo]
+
+
+def table1_rows(cfg: C.ConfigDict, base: dict[str, np.ndarray], preds: np.ndarray, ys: np.ndarray,
+                prefix: str) -> dict[str, np.ndarray]:
+    """Table 1 for one predictor ``preds [B, n]``: SimE with each algorithm at its best-matching step,
+    over the prompt (``table [C]``) and within each of ``position_windows`` (``table_windows [W, C]``)."""
+    rows = {"newton": base["newton"], "gd": np.concatenate([base["gd"], base["gd_log"]]),
+            "online_gd": base["online_gd"][None]}
+    first = cfg.sim.first_position
+    best = lambda a, lo, hi, f: np.max(B.x64(_sime, a[..., lo:hi], preds[None, :, lo:hi], ys[:, lo:hi],
+                                            first_position=f))
+    n = ys.shape[1]
+    return {f"{prefix}/table": np.array([best(rows[c], 0, n, first) for c in TABLE_COLUMNS]),
+            f"{prefix}/table_windows": np.array([[best(rows[c], lo, hi, 0) for c in TABLE_COLUMNS]
+                                                 for lo, hi in position_windows(cfg)])}
 
 
 def simw_prompts(cfg: C.ConfigDict, seed_key: jax.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -94,6 +114,8 @@ def evaluate_seed(cfg: C.ConfigDict, nets: dict[str, probes.NetworkProbe], param
     result = {f"alg/error_{k}": B.x64(B.error_per_position, p, ys, n_dims=d) for k, p in base.items()}
     result["alg/sime_newton_vs_gd_log"] = B.x64(_sime, base["gd_log"], base["newton"], ys,
                                                 first_position=first)
+    # control: a network that had converged to least squares would score this in Table 1
+    result.update(table1_rows(cfg, base, base["least_squares"], ys, "ls"))
     for name, probe in nets.items():
         result.update(evaluate_network(cfg, probe, params[name], seed_key, base, xs, ys, name))
     if cfg.simw.enabled:
@@ -153,6 +175,25 @@ def per_layer_table(matches: dict[str, Any], keys: dict[str, str]) -> dict[str, 
     return {"columns": columns, "rows": rows}
 
 
+NETWORK_NAMES = {"tf": "transformer", "lstm": "LSTM", "ls": "least squares (control)"}
+
+
+def windowed_table(cfg: C.ConfigDict, arrays: dict[str, np.ndarray]) -> dict[str, Any]:
+    """Table 1 within prompt-length windows: per window and predictor, SimE with Newton and GD
+    (seed mean ± sd) and their gap — where in the prompt Newton and GD can be told apart."""
+    d, rows = cfg.task.n_dims, []
+    for w, (lo, hi) in enumerate(position_windows(cfg)):
+        label = f"{lo}–{hi - 1} examples" + (" (< d)" if hi <= d else " (≈ d)" if lo == d else " (> d)")
+        for net, name in NETWORK_NAMES.items():
+            if f"{net}/table_windows" not in arrays:
+                continue
+            v = arrays[f"{net}/table_windows"][:, w]                   # [seeds, C]
+            newton, gd = v[:, TABLE_COLUMNS.index("newton")], v[:, TABLE_COLUMNS.index("gd")]
+            rows.append([label, name, f"{newton.mean():.3f} ± {newton.std():.3f}",
+                         f"{gd.mean():.3f} ± {gd.std():.3f}", f"{(newton - gd).mean():+.3f}"])
+    return {"columns": ["positions", "predictor", "SimE Newton", "SimE GD", "Newton − GD"], "rows": rows}
+
+
 def summarise(cfg: C.ConfigDict, arrays: dict[str, np.ndarray]) -> dict[str, Any]:
     matches = best_match_summary(cfg, arrays)
     lines = []
@@ -163,7 +204,7 @@ def summarise(cfg: C.ConfigDict, arrays: dict[str, np.ndarray]) -> dict[str, Any
         lines.append(f"  seed-mean heatmap: best {fmt(m['best_of_mean'])}; tie band {', '.join(_ties(m))}; "
                      f"scores {', '.join(f'{s:.3f}' for s in m['score_of_mean'])}")
     table = {}
-    for net in ("tf", "lstm"):
+    for net in NETWORK_NAMES:
         if f"{net}/table" in arrays:
             values = arrays[f"{net}/table"]
             table[net] = {c: [float(values[:, i].mean()), float(values[:, i].std())]
@@ -174,7 +215,6 @@ def summarise(cfg: C.ConfigDict, arrays: dict[str, np.ndarray]) -> dict[str, Any
     late = np.mean(arrays["tf/error_model"][:, d:])
     lines.append(f"transformer error/d at ≥ d examples: {late:.4f} "
                  f"(least squares {np.mean(arrays['alg/error_least_squares'][:, d:]):.2e})")
-    names = {"tf": "transformer", "lstm": "LSTM"}
     tables = {
         "sime_per_layer": per_layer_table(matches, {"Newton": "tf/sime_newton",
                                                     "GD log₂ grid": "tf/sime_gd_log",
@@ -182,9 +222,11 @@ def summarise(cfg: C.ConfigDict, arrays: dict[str, np.ndarray]) -> dict[str, Any
         "simw_per_layer": per_layer_table(matches, {"Newton": "tf/simw_newton",
                                                     "GD log₂ grid": "tf/simw_gd_log"}),
         "table1": {"columns": ["network", "Newton", "GD", "online GD"],
-                   "rows": [[names[net]] + [f"{m:.3f} ± {s:.3f}" for m, s in row.values()]
+                   "rows": [[NETWORK_NAMES[net]] + [f"{m:.3f} ± {s:.3f}" for m, s in row.values()]
                             for net, row in table.items()]},
     }
+    if "tf/table_windows" in arrays:
+        tables["table1_windows"] = windowed_table(cfg, arrays)
     return {"best_match": matches, "table1": table, "tf_error_after_d": float(late), "summary": lines,
             "tables": tables}
 
