@@ -11,6 +11,10 @@ os.environ.setdefault("JAX_PLATFORMS", "cpu")
 # ICLX_TEST_XLA_OPT=1 keeps them on.
 if os.environ.get("ICLX_TEST_XLA_OPT") != "1":
     os.environ.setdefault("JAX_DISABLE_MOST_OPTIMIZATIONS", "1")
+# Experiments' figures as PNG only (PDF font subsetting took a third of a smoke run's time);
+# tests/test_plotting.py saves every format.
+os.environ.setdefault("ICLX_FIGURE_FORMATS", "png")
+os.environ.setdefault("ICLX_FIGURE_DPI", "60")
 # A compilation cache private to this test session (fresh each time, so tests stay hermetic): tests
 # that build the same program through different closures (the smoke trainer, mostly) compile it once.
 os.environ["ICLX_COMPILATION_CACHE"] = tempfile.mkdtemp(prefix="iclx-test-jax-cache-")

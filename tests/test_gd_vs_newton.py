@@ -4,6 +4,7 @@ figures rest on. The width ablation is in test_gd_vs_newton_width.py, the claims
 test_gd_vs_newton_claims.py."""
 
 import ast
+import importlib
 import inspect
 
 import numpy as np
@@ -14,6 +15,8 @@ from iclx import probes, results
 from iclx.experiments import gd_vs_newton as G
 from iclx.experiments.gd_vs_newton import config as GC
 from iclx.experiments.gd_vs_newton import plots as GP
+
+GR = importlib.import_module("iclx.experiments.gd_vs_newton.run")   # the package's `run` is the function
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +61,13 @@ def test_lanes_tables_and_claims_are_saved(gvn_run):
     np.testing.assert_array_equal(GP.by_seed(flipped, arrays)["tf/table"], arrays["tf/table"][::-1])
     tables = scalars["tables"]
     assert len(tables["sime_per_layer"]["rows"]) == cfg.model.n_layer
-    assert [row[0] for row in tables["table1"]["rows"]] == ["transformer", "LSTM"]
+    assert [row[0] for row in tables["table1"]["rows"]] == ["transformer", "LSTM", "least squares (control)"]
+    # Table 1 per prompt-length window: every window × predictor, SimE within [-1, 1]
+    windows = GR.position_windows(cfg)
+    assert windows[0][0] == cfg.sim.first_position and windows[-1][1] == cfg.task.n_points
+    assert len(tables["table1_windows"]["rows"]) == 3 * len(windows)
+    assert arrays["tf/table_windows"].shape == (cfg.seeds, len(windows), 3)
+    assert np.all(np.abs(arrays["ls/table_windows"]) <= 1 + 1e-9)
     for table in tables.values():
         assert all(len(row) == len(table["columns"]) for row in table["rows"])
     claims = {row["id"]: row for row in scalars["claims"]}
@@ -96,10 +105,10 @@ def test_plots_never_import_the_run_code():
     assert not any(name.endswith("run") or "gd_vs_newton.run" in name for name in imported)
 
 
-@pytest.mark.parametrize("preset", ["smoke", "cpu", "paper"])
+@pytest.mark.parametrize("preset", ["smoke", "cpu", "cpu-long", "paper"])
 def test_presets_and_variants_validate(preset):
     cfg = G.EXPERIMENT.config(preset)
-    assert cfg.seeds >= {"smoke": 2, "cpu": 3, "paper": 5}[preset]
+    assert cfg.seeds >= {"smoke": 2, "cpu": 3, "cpu-long": 3, "paper": 5}[preset]
     ill = G.EXPERIMENT.config(preset, variant="ill_conditioned")
     assert (ill.task.covariance, ill.task.kappa, ill.lstm.enabled) == ("two_level", 100.0, False)
     assert (ill.sim.newton_max, ill.sim.gd_lin_step, ill.sim.gd_lin_max, ill.sim.gd_log2_max) == \
@@ -124,3 +133,12 @@ def test_unknown_variant_is_named():
     with pytest.raises(C.ConfigError) as error:
         G.EXPERIMENT.config("smoke", variant="tilted")
     assert error.value.field == "variant"
+
+
+def test_cpu_long_is_the_cpu_model_trained_longer():
+    cpu, long = G.EXPERIMENT.config("cpu"), G.EXPERIMENT.config("cpu-long")
+    assert long.train.steps == GC.CPU_LONG_STEPS > cpu.train.steps
+    for group in ("model", "task", "curriculum", "probe", "sim", "simw", "errors"):
+        assert long[group].to_dict() == cpu[group].to_dict(), group
+    same = {k: v for k, v in long.train.to_dict().items() if k != "steps"}
+    assert same == {k: v for k, v in cpu.train.to_dict().items() if k != "steps"}

@@ -115,7 +115,7 @@ def test_gd_converges_linearly_to_W_star(x64):
     task = GMMTask(n_dims=3, n_points=20, n_classes=2)
     problem = grun.bank_problem(cfg, task, 20)
     key = jax.random.key(0)
-    ref = grun.reference(problem, key, {"N": 20.0})
+    ref = grun.reference(jax.jit(problem.fixed_data), key, {"N": 20.0})
     lr = 1.0 / max(ref["L0"], ref["L"])
     predicted = TH.gd_contraction(lr, ref["mu"], ref["L"])
     steps = int(np.log(1e-7) / np.log(predicted)) + 1          # the theory's steps to 1e-7

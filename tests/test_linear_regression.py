@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from iclx import results
+from iclx.plotting import figure_formats
 from iclx.experiments import linear_regression as LR
 
 
@@ -26,7 +27,7 @@ def test_run_writes_config_metrics_checkpoint_results_and_figures(run):
     assert scalars["environment"]["jax"] == jax.__version__
     for method in LR.method_names(cfg):
         assert arrays[f"error/{method}"].shape == (cfg.seeds, cfg.task.n_points)
-    for suffix in ("png", "pdf"):
+    for suffix in figure_formats():
         assert (run_dir / "figures" / f"error_vs_examples.{suffix}").stat().st_size > 1000
         assert (figures / f"error_vs_examples.{suffix}").exists()
 

@@ -7,6 +7,7 @@ import pytest
 
 from iclx import experiments as X
 from iclx import results
+from iclx.plotting import figure_formats
 from iclx.experiments.__main__ import help_lines, main as registry_main, target_args
 
 NAMES = list(X.EXPERIMENTS)
@@ -71,6 +72,6 @@ def test_smoke_run_end_to_end(smoke_run, name):
     assert pngs
     for png in pngs:
         assert (run.run_dir / "figures" / png).stat().st_size > 1000
-        assert (run.figures / png).exists() and (run.figures / png).with_suffix(".pdf").exists()
+        assert all((run.figures / png).with_suffix(f".{fmt}").exists() for fmt in figure_formats())
     published = json.loads((run.figures / "results.json").read_text())
     assert published["claims"] == rows

@@ -62,7 +62,21 @@ def test_task(cfg: C.ConfigDict, target: int, w: float = 1.0, mean: float = 0.0)
 def test_prompts(cfg: C.ConfigDict, target: int, w: float = 1.0, mean: float = 0.0) -> relu_net.Prompt:
     """The evaluation prompts of one test distribution: the same for every model and seed."""
     key = rng.stream(rng.root_key(cfg.seed), f"eval-N{target}-{mix_key(w)}-{shift_key(mean)}")
-    return jax.jit(lambda k: test_task(cfg, target, w, mean).sample_batch(k, cfg.eval.n_prompts))(key)
+    sample = _prompt_program(test_task(cfg, target), cfg.eval.n_prompts)
+    return sample(key, jnp.float32(w), jnp.float32(1.0 - w), jnp.float32(mean))
+
+
+@functools.lru_cache(maxsize=None)
+def _prompt_program(task: relu_net.ReluNetTask, n_prompts: int):
+    """One jitted sampler per target shape: the input mixture and the parameter mean are traced, so
+    every test distribution of a target depth reuses it."""
+
+    @jax.jit
+    def sample(key, w_minus, w_plus, mean):
+        shifted = dataclasses.replace(task, mixture=(w_minus, w_plus), param_mean=mean)
+        return shifted.sample_batch(key, n_prompts)
+
+    return sample
 
 
 def transformer_r2(model, params, prompt: relu_net.Prompt) -> np.ndarray:

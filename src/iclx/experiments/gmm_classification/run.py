@@ -63,10 +63,10 @@ def _extremes64(stat, xq, targets, W):
     return TH.hessian_extremes(LA.grad_and_hessian(W, stat, xq, targets)[1])
 
 
-def reference(problem: T.Problem, seed_key, hp) -> dict[str, float | np.ndarray]:
-    """The lane's bank (as the engine draws it), its float64 W*, the Hessian's extremes at W* (μ, L)
-    and the largest curvature at W = 0 (L₀)."""
-    fixed = jax.jit(problem.fixed_data)(seed_key, {k: jnp.float32(v) for k, v in hp.items()})
+def reference(fixed_data, seed_key, hp) -> dict[str, float | np.ndarray]:
+    """The lane's bank (``fixed_data``: the problem's jitted ``fixed_data``, as the engine draws it),
+    its float64 W*, the Hessian's extremes at W* (μ, L) and the largest curvature at W = 0 (L₀)."""
+    fixed = fixed_data(seed_key, {k: jnp.float32(v) for k, v in hp.items()})
     with jax.enable_x64(True):
         s, x, t = _float64((fixed["stat"], fixed["xq"], fixed["targets"]))
         W0 = jnp.zeros((s.shape[-1],) * 2)
@@ -82,10 +82,11 @@ def convergence_stage(cfg, ctx: E.RunContext, d: int, c: int) -> tuple[dict, dic
     task, N_values = task_of(cfg, d, c), cfg.convergence.N_values
     problem = bank_problem(cfg, task, max(N_values))
     labels, refs = [], []
+    fixed_data = jax.jit(problem.fixed_data)      # one program for every (N, seed): N is traced
     for N in N_values:
         for seed in range(cfg.seeds):
             key = rng.seed_keys(cfg.seed, np.array([seed]))[0]
-            ref = reference(problem, key, {"N": float(N)})
+            ref = reference(fixed_data, key, {"N": float(N)})
             lr = cfg.convergence.step_scale / max(ref["L0"], ref["L"])
             labels.append({"N": N, "lr": lr, "seed": seed, "d": d, "c": c})
             refs.append(ref)
