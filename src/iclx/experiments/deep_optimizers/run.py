@@ -107,15 +107,23 @@ def baseline_r2(cfg: C.ConfigDict, target: int, prompt: relu_net.Prompt) -> tupl
     base = cfg.baseline
     positions = tuple(range(0, cfg.eval.n_points, base.position_stride))
     xs, ys = prompt.xs[:base.n_prompts], prompt.ys[:base.n_prompts]
+    run = _baseline_program(target, positions, base.width, base.epochs, base.lr, base.optimizer)
+    key = rng.stream(rng.root_key(cfg.seed), "baseline-init", target)
+    return np.asarray(run(key, xs, ys)), np.asarray(positions)
+
+
+@functools.lru_cache(maxsize=None)
+def _baseline_program(target: int, positions: tuple[int, ...], width: int, epochs: int, lr: float,
+                      optimizer: str):
+    """One jitted baseline fit per target depth: every parameter shift's prompts reuse it."""
 
     @jax.jit
-    def run(key):
-        preds = relu_gd.fit_prompts(key, xs, ys, positions, depth=target, width=base.width,
-                                    epochs=base.epochs, lr=base.lr, optimizer=base.optimizer)
+    def run(key, xs, ys):
+        preds = relu_gd.fit_prompts(key, xs, ys, positions, depth=target, width=width,
+                                    epochs=epochs, lr=lr, optimizer=optimizer)
         return relu_gd.r_squared(preds, ys[:, jnp.asarray(positions)])
 
-    key = rng.stream(rng.root_key(cfg.seed), "baseline-init", target)
-    return np.asarray(run(key)), np.asarray(positions)
+    return run
 
 
 def run(cfg: C.ConfigDict, ctx: E.RunContext) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
