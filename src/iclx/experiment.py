@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import shutil
 import sys
 import time
@@ -69,6 +70,9 @@ class Experiment:
     # named variants: a variant's function changes a preset's config in place (e.g. noisy labels)
     variants: Mapping[str, Callable[[C.ConfigDict], None]] = dataclasses.field(default_factory=dict)
     presets: tuple[str, ...] = PRESETS
+    # ``summarise(cfg, arrays) -> scalars``: the run's derived scalars (summary lines, tables) as a pure
+    # function of its saved arrays; given, a re-plot re-derives them as it re-evaluates the claims
+    summarise: Callable[[C.ConfigDict, dict[str, np.ndarray]], dict[str, Any]] | None = None
 
     def config(self, preset: str, overrides: Sequence[tuple[str, str]] = (),
                variant: str = "") -> C.ConfigDict:
@@ -117,12 +121,17 @@ class Experiment:
         return run_dir
 
     def refresh_claims(self, cfg: C.ConfigDict, run_dir: Path) -> None:
-        """Re-evaluate the claims on ``run_dir``'s saved results (they are a pure function of them)
-        and rewrite results.json if a check changed since the run."""
+        """Re-derive the summary (``summarise``, if the experiment has one) and re-evaluate the claims
+        on ``run_dir``'s saved results (both are pure functions of them); rewrite results.json if
+        either changed since the run."""
         scalars, arrays = results.load_results(run_dir)
-        fresh = self.evaluate_claims(cfg, scalars, arrays)
-        if fresh != scalars.get("claims"):
-            results.write_json(results.results_path(run_dir), {**scalars, "claims": fresh})
+        fresh = dict(scalars)
+        if self.summarise is not None:
+            derived = self.summarise(cfg, arrays)   # as results.json would store it
+            fresh.update(json.loads(json.dumps(derived, default=lambda v: np.asarray(v).tolist())))
+        fresh["claims"] = self.evaluate_claims(cfg, fresh, arrays)
+        if fresh != scalars:
+            results.write_json(results.results_path(run_dir), fresh)
 
     def make_figures(self, cfg: C.ConfigDict, run_dir: Path, copy_to: Path | None = None) -> list[Path]:
         """Figures from ``run_dir``'s saved results, copied to ``copy_to`` if given."""

@@ -14,8 +14,8 @@ from iclx import experiment as E
 from iclx.experiments.gd_vs_newton.claims import CLAIMS
 from iclx.experiments.gd_vs_newton.config import NAME, PRESETS, VARIANTS, get_config, validate
 from iclx.experiments.gd_vs_newton.plots import plot
-from iclx.experiments.gd_vs_newton.run import run
+from iclx.experiments.gd_vs_newton.run import run, summarise
 
 EXPERIMENT = E.Experiment(name=NAME, get_config=get_config, validate=validate, run=run, plot=plot,
-                          claims=CLAIMS, variants=VARIANTS, presets=PRESETS,
+                          claims=CLAIMS, variants=VARIANTS, presets=PRESETS, summarise=summarise,
                           figures_dir="experiments/gd_vs_newton")

@@ -163,7 +163,7 @@ def per_layer_table(matches: dict[str, Any], keys: dict[str, str]) -> dict[str, 
     columns = ["layer"]
     for label in keys:
         columns += [f"{label}: best (ties)", f"{label}: per seed", f"{label}: score"]
-    num_layers = len(next(iter(matches.values()))["best_of_mean"]) if matches else 0
+    num_layers = len(matches[next(iter(keys.values()))]["best_of_mean"]) if keys else 0
     rows = []
     for layer in range(num_layers):
         row: list[Any] = [layer + 1]
