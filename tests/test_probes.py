@@ -177,3 +177,29 @@ def test_probes_on_the_newton_construction_recover_its_iterations(x64, np_rng):
     heat = np.asarray(P.similarity_of_errors(R.newton_predictions(xs, ys, k + 4), layer_preds, ys))
     steps = P.best_steps(heat[None], np.arange(1, k + 5))["best"][0]
     np.testing.assert_array_equal(steps[2:], np.arange(1, k + 1))     # blocks 3..k+2 ↔ steps 1..k
+
+
+def test_network_induced_weights_equal_one_forward_pass_per_prefix_and_query():
+    """NetworkProbe.induced_weights (one prefix at a time) against all (prefix, query) sequences in
+    one batch, the direct definition: x_t replaced by query k, layer read-outs at position t."""
+    from iclx import models
+    from iclx.tasks import linear
+
+    d, n, T = 3, 6, 5
+    model = models.build(models.gpt2.default_config(n_layer=2, n_head=2, n_embd=16, n_positions=2 * n), d)
+    task = linear.LinearRegressionTask(n_dims=d, n_points=n)
+    prompt = task.sample_batch(jax.random.key(0), 2)
+    params = model.init(jax.random.key(1), prompt.xs, prompt.ys)["params"]
+    probe = P.NetworkProbe(model, task, n_batches=1, batch_size=8, ridge=1e-4, anchor="final",
+                           predict_batch=2, induced_batch=1)
+    u, v = probe.fit(params, jax.random.key(2))
+    queries = jax.random.normal(jax.random.key(3), (2, T, d))
+    got = probe.induced_weights(params, u, v, prompt.xs, prompt.ys, queries)      # [L, B, n−1, d]
+    for b in range(2):
+        x, y, q = prompt.xs[b], prompt.ys[b], queries[b]
+        seqs = jnp.stack([x.at[t].set(q[k]) for t in range(1, n) for k in range(T)])
+        feats = probe.features(params, seqs, jnp.broadcast_to(y, seqs.shape[:2]))[1]
+        feats = feats.reshape(feats.shape[0], n - 1, T, n, -1)
+        at_t = jnp.stack([feats[:, i, :, i + 1] for i in range(n - 1)], axis=1)   # [L, n−1, T, H]
+        preds = jnp.einsum("ltkh,lh->ltk", at_t, jnp.asarray(u)) + jnp.asarray(v)[:, None, None]
+        np.testing.assert_allclose(got[:, b], P.induced_weights(q, preds), rtol=1e-4, atol=1e-5)

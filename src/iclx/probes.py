@@ -267,15 +267,18 @@ class NetworkProbe:
 
     def _induced_impl(self, params, u, v, x, y, q):
         n = x.shape[0]
-        prefixes = jnp.arange(1, n)
-        # sequences [n−1, T, n, d]: the prompt with x_t replaced by query k
-        seqs = jax.vmap(lambda t: jax.vmap(lambda qk: x.at[t].set(qk))(q))(prefixes)
-        flat = seqs.reshape(-1, n, x.shape[-1])
-        feats = self.features(params, flat, jnp.broadcast_to(y, flat.shape[:2]))[1]
-        feats = feats.reshape(feats.shape[0], n - 1, q.shape[0], n, -1)      # [L, n−1, T, n, H]
-        at_t = feats[:, jnp.arange(n - 1), :, prefixes]                        # [n−1, L, T, H]
-        preds = jnp.einsum("tlkh,lh->ltk", at_t, u) + v[:, None, None]         # [L, n−1, T]
-        return induced_weights(q, preds)                                       # [L, n−1, d]
+
+        def at_prefix(t):
+            # the prompt with x_t replaced by each query: T sequences [T, n, d], read out at t.
+            # One prefix at a time (lax.map): all n − 1 at once held every layer's features of
+            # (n − 1)·T sequences (27 GB at the paper's n = 41, T = 200, width 256)
+            seqs = jax.vmap(lambda qk: x.at[t].set(qk))(q)
+            feats = self.features(params, seqs, jnp.broadcast_to(y, seqs.shape[:2]))[1]  # [L, T, n, H]
+            at_t = jnp.take(feats, t, axis=2)                                           # [L, T, H]
+            return jnp.einsum("lkh,lh->lk", at_t, u) + v[:, None]                       # [L, T]
+
+        preds = jax.lax.map(at_prefix, jnp.arange(1, n))                              # [n−1, L, T]
+        return induced_weights(q, jnp.moveaxis(preds, 0, 1))                          # [L, n−1, d]
 
     def induced_weights(self, params, u, v, xs, ys, queries) -> np.ndarray:
         """w̃ ``[L, B, n−1, d]`` of every layer at prefixes t = 1..n−1: the probe's predictions for
