@@ -189,3 +189,15 @@ def test_label_covariance_blocks_keep_draws_up_to_a_block_and_bound_memory():
         return fn.lower(key).compile().memory_analysis().temp_size_in_bytes
 
     assert temp_bytes(16 * 256) < 2 * temp_bytes(256)
+
+
+def test_error_lines_keep_no_machine_paths():
+    import sys
+    from pathlib import Path
+
+    from iclx.dryrun import portable_lines
+
+    lines = [f'  File "{sys.prefix}/lib/site-packages/jax/x.py", line 3', f"  File \"{Path.cwd()}/src/a.py\"",
+             "RuntimeError: out of memory"]
+    assert portable_lines(lines) == ['  File "<python>/lib/site-packages/jax/x.py", line 3',
+                                     '  File "./src/a.py"', "RuntimeError: out of memory"]

@@ -235,7 +235,7 @@ def run_all(names: Sequence[str], preset: str, steps: int, out: Path, timeout: f
         t0 = time.perf_counter()
         try:
             proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
-            code, tail = proc.returncode, (proc.stderr or "").strip().splitlines()[-8:]
+            code, tail = proc.returncode, portable_lines((proc.stderr or "").strip().splitlines()[-8:])
         except subprocess.TimeoutExpired:
             code, tail = -1, [f"timed out after {timeout:g} s"]
         if code == 0 and result.exists():
@@ -248,6 +248,18 @@ def run_all(names: Sequence[str], preset: str, steps: int, out: Path, timeout: f
         if json_path is not None:
             write_report(json_path, records, preset, steps)
     return records
+
+
+def portable_lines(lines: Sequence[str]) -> list[str]:
+    """Error lines without this machine's paths: the interpreter's prefix becomes ``<python>`` and
+    the working directory ``.`` (records are committed and read elsewhere)."""
+    roots = sorted({sys.prefix, sys.base_prefix}, key=len, reverse=True)
+    out = []
+    for line in lines:
+        for root in roots:
+            line = line.replace(root, "<python>")
+        out.append(line.replace(str(Path.cwd()), "."))
+    return out
 
 
 def summary_line(r: Mapping[str, Any]) -> str:
