@@ -120,7 +120,7 @@ class Experiment:
             results.save_results(run_dir, scalars, arrays)
         return run_dir
 
-    def refresh_claims(self, cfg: C.ConfigDict, run_dir: Path) -> None:
+    def refresh_derived(self, cfg: C.ConfigDict, run_dir: Path) -> None:
         """Re-derive the summary (``summarise``, if the experiment has one) and re-evaluate the claims
         on ``run_dir``'s saved results (both are pure functions of them); rewrite results.json if
         either changed since the run."""
@@ -285,7 +285,7 @@ def run_command_line(experiment: Experiment, argv: Sequence[str]) -> int:
     if not is_main_process():
         return 0
     if resumed:
-        experiment.refresh_claims(cfg, run_dir)
+        experiment.refresh_derived(cfg, run_dir)
     figures = experiment.make_figures(cfg, run_dir, Path(args.figures) if args.figures else None)
     scalars, _ = results.load_results(run_dir)
     if resumed:
