@@ -46,6 +46,8 @@ def lambda_cache():
 @pytest.mark.parametrize("name,preset,variant", CONFIGS)
 def test_baseline_gd_step_sizes_are_stable_on_the_presets_prompts(name, preset, variant, lambda_cache):
     cfg = X.load(name).config(preset, variant=variant)
+    for field, lr in step_sizes.relative_step_fields(cfg).items():
+        assert 0 < lr < 2.0, f"{name} --preset={preset} {variant}: {field}={lr} (a multiple of 1/L) is ≥ 2"
     fields = step_sizes.step_size_fields(cfg)
     if not fields:
         return

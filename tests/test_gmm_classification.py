@@ -34,8 +34,9 @@ def test_gradient_hessian_match_autodiff_and_finite_differences(x64):
     W = jax.random.normal(jax.random.key(1), (3, 3), jnp.float64) * 0.5
     loss = lambda w: LA.cross_entropy(w.reshape(3, 3), b.stat, b.xq, b.probs)
     g, H = LA.grad_and_hessian(W, b.stat, b.xq, b.probs, chunk=16)
-    np.testing.assert_allclose(g.reshape(-1), jax.grad(loss)(W.reshape(-1)), rtol=1e-10, atol=1e-12)
-    np.testing.assert_allclose(H, jax.hessian(loss)(W.reshape(-1)), rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(g.reshape(-1), jax.jit(jax.grad(loss))(W.reshape(-1)), rtol=1e-10,
+                               atol=1e-12)
+    np.testing.assert_allclose(H, jax.jit(jax.hessian(loss))(W.reshape(-1)), rtol=1e-9, atol=1e-12)
     eps, E = 1e-6, jnp.zeros(9).at[4].set(1.0)
     fd = (loss(W.reshape(-1) + eps * E) - loss(W.reshape(-1) - eps * E)) / (2 * eps)
     np.testing.assert_allclose(fd, g.reshape(-1)[4], rtol=1e-6)
@@ -76,13 +77,13 @@ def test_generator_class_statistics():
     means = p.means
     N, B = 12, 20000
     keys = jax.random.split(jax.random.key(6), B)
-    fast = jax.vmap(lambda k: task.sample_statistic(k, N, means))(keys)
+    fast = jax.jit(jax.vmap(lambda k: task.sample_statistic(k, N, means)))(keys)
     def slow(k):
         k1, k2 = jax.random.split(k)
         lab = jax.random.randint(k1, (N,), 0, 2)
         xs = means[lab] + jnp.sqrt(task.cov_diag()) * jax.random.normal(k2, (N, 4))
         return LA.statistic(xs, jax.nn.one_hot(lab, 2))
-    ref = jax.vmap(slow)(jax.random.split(jax.random.key(7), B))
+    ref = jax.jit(jax.vmap(slow))(jax.random.split(jax.random.key(7), B))
     np.testing.assert_allclose(fast.mean(0), ref.mean(0), atol=0.03)
     np.testing.assert_allclose(fast.var(0), ref.var(0), rtol=0.1, atol=2e-3)
 
@@ -142,7 +143,8 @@ def test_baselines_bayes_limit_and_masks():
                                p.probs[:, -1], rtol=1e-5)
     mask = (jnp.arange(400) < 30).astype(jnp.float32)
     for fn in (CL.batched(CL.lda_known, prec), CL.batched(CL.lda_estimated, 0.1),
-               CL.batched(CL.logistic, 20, 0.5, 0.01), CL.batched(CL.knn, 5)):
+               CL.batched(CL.logistic, 20, 1.5, 0.01), CL.batched(CL.knn, 5)):
+        fn = jax.jit(fn)
         np.testing.assert_allclose(fn(p.xs[:, :400], oh[:, :400], xq, mask),
                                    fn(p.xs[:, :30], oh[:, :30], xq), rtol=1e-4, atol=1e-5)
 

@@ -52,15 +52,23 @@ LANE_FACTOR: dict[str, dict[str, float]] = {"lipschitz_threshold": {"sweep": 4.0
 # fits in well under an hour of a shared 2-core CPU; prompt shapes, model sizes, batch sizes and the
 # training lanes stay the preset's. Without --fast only SHRINK applies.
 FAST: dict[str, tuple[tuple[tuple[str, str], ...], str]] = {
-    "gmm_classification": ((("eval.n_prompts", "4096"), ("gpt2.n_prompts", "1024")),
-                           "4096 evaluation prompts (not 131072) and 1024 token prompts for the "
-                           "GPT-2 contrast (not 16384): CPU time"),
+    "gmm_classification": ((("eval.n_prompts", "4096"), ("gpt2.n_prompts", "1024"),
+                            ("loss.newton_steps", "1"), ("minimizer.newton_steps", "1"),
+                            ("minimizer.bank", "2048")),
+                           "4096 evaluation prompts (not 131072), 1024 token prompts for the GPT-2 "
+                           "contrast (not 16384), one Newton step (not 12) for every W* reference and "
+                           "the W*-vs-N sweep on banks of 2048 prompts (not 32768): CPU time (one "
+                           "Newton step at d = 20 builds a 400 × 400 Hessian over 2^18 query points, "
+                           "≈ 0.25 TFLOP, for each of ~100 lanes)"),
     "lipschitz_threshold": ((("theory.n_grid", "25"), ("theory.n_z", "17")),
                             "the theory tables on 25 L grid points (not 97) and 17 path points (not "
                             "65): CPU time (they took > 7 CPU minutes before the first training step)"),
-    "gd_vs_newton": ((("probe.n_batches", "4"), ("sim.n_prompts", "256"), ("simw.n_prompts", "4")),
+    "gd_vs_newton": ((("probe.n_batches", "4"), ("sim.n_prompts", "256"), ("simw.n_prompts", "2"),
+                      ("simw.n_queries", "20")),
                      "probe fit on 4 × 64 prompts (not 2000 × 64), 256 simulation prompts (not 2048), "
-                     "SimW on 4 prompts (not 320): CPU time"),
+                     "SimW on 2 prompts (not 320) with 20 query points each (not 200; d = 20 is the "
+                     "fewest the induced-weight fit allows): CPU time (SimW runs the 12-layer model on "
+                     "40 prefixes × the queries of every prompt: ≈ 12 TFLOP per prompt at 200 queries)"),
     "deep_optimizers": ((("eval.n_prompts", "256"), ("baseline.n_prompts", "8")),
                         "256 evaluation prompts (not 6400), the trained-network baseline on 8 (not "
                         "6400): CPU time"),

@@ -9,6 +9,11 @@ step should leave a margin (the presets keep η·λ̂_max ≤ 1.7).
 
 A config field whose last name is ``gd_lr`` is such a step size, wherever it sits (``eval.gd_lr``,
 ``sim.gd_lr``). ``checks(cfg)`` lists every one with its η·λ̂_max.
+
+Logistic regression (``baselines.logistic_lr``, ``algorithms.classification.logistic``) is not a
+quadratic; its step is relative instead: each prompt's GD takes steps ``lr / L``, L an upper bound on
+the loss's Hessian over every θ (``classification.logistic_smoothness``), so the rule is ``lr < 2`` on
+every prompt of every preset, whatever its d, M or shift; its ``Check`` has λ̂_max = 1.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from iclx import config as C
 
 N_PROMPTS = 2048
 LEAF_NAMES = ("gd_lr",)   # config leaves that are least-squares GD step sizes
+RELATIVE_LEAF_NAMES = ("logistic_lr",)   # steps in units of 1/L, L the prompt's own smoothness bound
 
 
 @dataclasses.dataclass(frozen=True)
@@ -58,12 +64,20 @@ def step_size_fields(cfg: C.ConfigDict) -> dict[str, float]:
             if path.rsplit(".", 1)[-1] in LEAF_NAMES}
 
 
+def relative_step_fields(cfg: C.ConfigDict) -> dict[str, float]:
+    """Every ``logistic_lr`` leaf of ``cfg``: ``{dotted path: lr}`` (a multiple of 1/L)."""
+    return {path: float(value) for path, value in C.flatten(cfg).items()
+            if path.rsplit(".", 1)[-1] in RELATIVE_LEAF_NAMES}
+
+
 def checks(cfg: C.ConfigDict, n_prompts: int = N_PROMPTS) -> list[Check]:
     """The stability checks of every GD step size of ``cfg`` on its own task's prompts. A step size on
     a task this module has no rule for raises ``ValueError`` naming the field."""
+    relative = [Check(path, lr, 1.0, "logistic-regression GD, step lr/L with L ≥ its Hessian everywhere")
+                for path, lr in relative_step_fields(cfg).items()]
     fields = step_size_fields(cfg)
     if not fields:
-        return []
+        return relative
     task = cfg.get("task")
     if task is None or task.get("name") != "linear_regression":
         raise ValueError(f"{', '.join(fields)}: no step-size rule for task "
@@ -71,4 +85,4 @@ def checks(cfg: C.ConfigDict, n_prompts: int = N_PROMPTS) -> list[Check]:
     lam = least_squares_lambda_max(task, n_prompts)
     what = (f"least-squares GD, d = {task.n_dims}, n − 1 = {task.n_points - 1} points, "
             f"{task.covariance} Σ (κ = {task.kappa:g})")
-    return [Check(path, eta, lam, what) for path, eta in fields.items()]
+    return relative + [Check(path, eta, lam, what) for path, eta in fields.items()]

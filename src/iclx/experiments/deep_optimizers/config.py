@@ -24,9 +24,9 @@ def get_config(preset: str = "cpu") -> C.ConfigDict:
         targets, sweep, sweep_target, ks = (3,), (1, 2), 3, (2, 4, 8)
         n_eval, n_base, base_width, epochs, stride, seeds = 32, 8, 8, 5, 3, 2
     elif preset == "cpu":
-        # shrunk to fit 2 CPU cores: 6-layer targets only, depths 1/2, 800 steps of batch 32
+        # shrunk to fit 2 CPU cores: 3- and 6-layer targets, depths 1–4, 1000 steps of batch 32
         d, n_train, n_test, layers, heads, width, target_width = 5, 26, 38, 2, 4, 48, 32
-        targets, sweep, sweep_target, ks = (6,), (1, 2), 6, (5, 10, 15)
+        targets, sweep, sweep_target, ks = (3, 6), (1, 2, 3, 4), 6, (5, 10, 15)
         n_eval, n_base, base_width, epochs, stride, seeds = 640, 64, 32, 100, 3, 2
     else:  # paper: 12L/8H/256 GPT-2, d = 20, 51 training / 76 test points, 500k steps
         d, n_train, n_test, layers, heads, width, target_width = 20, 51, 76, 12, 8, 256, 100
@@ -38,7 +38,7 @@ def get_config(preset: str = "cpu") -> C.ConfigDict:
                                            n_positions=2 * n_test, attention="softmax")
     cfg.train = problems.training_preset(preset)
     if preset == "cpu":
-        cfg.train.update(steps=800, batch_size=32, chunk_steps=200, log_every=50,
+        cfg.train.update(steps=1000, batch_size=32, chunk_steps=200, log_every=50,
                          checkpoint_every=400, warmup_steps=100)
     # [OPEN] the paper mentions no curriculum: none (its prompts are short and d is fixed)
     cfg.curriculum = problems.curriculum_preset("smoke", d, n_train)

@@ -35,7 +35,7 @@ def _scale(preset: str) -> dict:
                 bank=1 << 11, queries=4, steps=1500, chunk=1500, minN=(10, 20, 40, 80, 160, 320, 640),
                 min_bank=1 << 11, M=(5, 10, 20, 50, 100, 200, 500, 1000, 3000),
                 eval_prompts=1 << 14, cs=(2, 3, 5, 8, 10), cN=200, gN=40,
-                gM=(5, 10, 20, 40, 60, 80), gpt=(3, 2, 32), gsteps=800, tok_prompts=2048,
+                gM=(5, 10, 20, 40, 60, 80), gpt=(3, 2, 32), gsteps=4000, tok_prompts=2048,
                 newton=8,
                 shift=(0.5, 1.0, 1.5, 2.0, 3.0))
 
@@ -55,7 +55,8 @@ def get_config(preset: str = "cpu") -> C.ConfigDict:
     cfg.convergence = C.ConfigDict(dict(dims=s["dims"], classes=s["classes"], N_values=s["N"],
                                         step_scale=1.0))
     cfg.minimizer = C.ConfigDict(dict(N_values=s["minN"], classes=(2, 3), bank=s["min_bank"],
-                                      fit_from=40 if preset != "smoke" else 10))
+                                      fit_from=40 if preset != "smoke" else 10,
+                                      newton_steps=12))   # float64 Newton steps of every W* reference
     cfg.eval = C.ConfigDict(dict(M_values=s["M"], n_prompts=s["eval_prompts"], queries=4,
                                  classes=s["cs"], class_N=s["cN"], class_M=s["cN"],
                                  class_bank=max(s["bank"] // 2, 256)))
@@ -69,11 +70,11 @@ def get_config(preset: str = "cpu") -> C.ConfigDict:
                                            n_positions=2 * (m_max + 1))
     cfg.gpt2_train = problems.training_preset(preset, steps=s["gsteps"])
     if preset == "cpu":
-        cfg.gpt2_train.update(batch_size=16, lr=1e-3, chunk_steps=250, log_every=50,
-                              checkpoint_every=500, warmup_steps=100)
+        cfg.gpt2_train.update(batch_size=64, lr=2e-3, chunk_steps=250, log_every=50,
+                              checkpoint_every=1000, warmup_steps=200)
     cfg.curriculum = problems.curriculum_preset(preset, s["d"], s["gN"] + 1, interval=50)
     cfg.curriculum.dims_start = s["d"]       # no dimension curriculum: Λ is fixed
-    cfg.baselines = C.ConfigDict(dict(knn_k=5, logistic_steps=100, logistic_lr=0.5,
+    cfg.baselines = C.ConfigDict(dict(knn_k=5, logistic_steps=100, logistic_lr=1.5,
                                       logistic_l2=1e-2, lda_ridge=0.1))
     return cfg
 
@@ -111,6 +112,7 @@ def validate(cfg: C.ConfigDict) -> None:
               "minimizer.classes", "needs >= 2 classes")
     C.positive_int(cfg, "minimizer.bank")
     C.positive_int(cfg, "minimizer.fit_from")
+    C.positive_int(cfg, "minimizer.newton_steps")
     C.positive_int_list(cfg, "eval.M_values", allow_empty=False)
     C.positive_int(cfg, "eval.n_prompts")
     C.positive_int(cfg, "eval.queries")
@@ -133,6 +135,7 @@ def validate(cfg: C.ConfigDict) -> None:
     problems.validate_prompt_training(sub)
     C.positive_int(cfg, "baselines.knn_k")
     C.positive_int(cfg, "baselines.logistic_steps")
-    C.finite_float(cfg, "baselines.logistic_lr", positive=True)
+    C.require(C.finite_float(cfg, "baselines.logistic_lr", positive=True) < 2.0, "baselines.logistic_lr",
+              "the step is logistic_lr / L (L bounds the Hessian): GD is stable only below 2")
     C.finite_float(cfg, "baselines.logistic_l2", low=0.0)
     C.finite_float(cfg, "baselines.lda_ridge", low=0.0)

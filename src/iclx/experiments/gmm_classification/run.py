@@ -5,6 +5,7 @@ compare it, the one-layer model and the baselines on token-level prompts, also u
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import jax
@@ -53,9 +54,9 @@ def _float64(tree):
     return jax.tree.map(lambda a: jnp.asarray(np.asarray(a, np.float64)), tree)
 
 
-@jax.jit
-def _newton64(stat, xq, targets, W0):
-    return TH.newton_minimizer(lambda W: LA.grad_and_hessian(W, stat, xq, targets), W0)[0]
+@functools.partial(jax.jit, static_argnames="steps")
+def _newton64(stat, xq, targets, W0, steps: int = 12):
+    return TH.newton_minimizer(lambda W: LA.grad_and_hessian(W, stat, xq, targets), W0, steps)[0]
 
 
 @jax.jit
@@ -63,14 +64,15 @@ def _extremes64(stat, xq, targets, W):
     return TH.hessian_extremes(LA.grad_and_hessian(W, stat, xq, targets)[1])
 
 
-def reference(fixed_data, seed_key, hp) -> dict[str, float | np.ndarray]:
+def reference(fixed_data, seed_key, hp, newton_steps: int = 12) -> dict[str, float | np.ndarray]:
     """The lane's bank (``fixed_data``: the problem's jitted ``fixed_data``, as the engine draws it),
-    its float64 W*, the Hessian's extremes at W* (μ, L) and the largest curvature at W = 0 (L₀)."""
+    its float64 W* (``newton_steps`` Newton steps), the Hessian's extremes at W* (μ, L) and the largest
+    curvature at W = 0 (L₀)."""
     fixed = fixed_data(seed_key, {k: jnp.float32(v) for k, v in hp.items()})
     with jax.enable_x64(True):
         s, x, t = _float64((fixed["stat"], fixed["xq"], fixed["targets"]))
         W0 = jnp.zeros((s.shape[-1],) * 2)
-        W = _newton64(s, x, t, W0)
+        W = _newton64(s, x, t, W0, steps=newton_steps)
         mu, L = (float(v) for v in _extremes64(s, x, t, W))
         L0 = float(_extremes64(s, x, t, W0)[1])
         return {"W": np.asarray(W), "mu": mu, "L": L, "L0": L0}
@@ -86,7 +88,7 @@ def convergence_stage(cfg, ctx: E.RunContext, d: int, c: int) -> tuple[dict, dic
     for N in N_values:
         for seed in range(cfg.seeds):
             key = rng.seed_keys(cfg.seed, np.array([seed]))[0]
-            ref = reference(fixed_data, key, {"N": float(N)})
+            ref = reference(fixed_data, key, {"N": float(N)}, cfg.minimizer.newton_steps)
             lr = cfg.convergence.step_scale / max(ref["L0"], ref["L"])
             labels.append({"N": N, "lr": lr, "seed": seed, "d": d, "c": c})
             refs.append(ref)
@@ -130,7 +132,8 @@ def minimizer_sweep(cfg) -> dict[str, np.ndarray]:
                 b = draw(key, jnp.float32(N))
                 with jax.enable_x64(True):
                     s, x, t = _float64((b.stat, b.xq, b.probs))
-                    W = _newton64(s, x, t, jnp.zeros((task.n_dims,) * 2))
+                    W = _newton64(s, x, t, jnp.zeros((task.n_dims,) * 2),
+                                  steps=cfg.minimizer.newton_steps)
                     G[seed, j] = float(TH.correction_max(W, jnp.asarray(np.asarray(
                         task.cov_diag(), np.float64)), c))
         out[f"minimizer/G_c{c}"] = G
@@ -170,7 +173,8 @@ def error_vs_classes(cfg) -> dict[str, np.ndarray]:
             skey = rng.seed_keys(cfg.seed, np.array([seed]))[0]
             b = draw(rng.stream(skey, "classes"))
             with jax.enable_x64(True):
-                W = _newton64(*_float64((b.stat, b.xq, b.probs)), jnp.zeros((task.n_dims,) * 2))
+                W = _newton64(*_float64((b.stat, b.xq, b.probs)), jnp.zeros((task.n_dims,) * 2),
+                              steps=cfg.minimizer.newton_steps)
             W = jnp.asarray(np.asarray(W, np.float32))[None]
             a, e, bay = EV.stat_errors(task, W, rng.stream(skey, "eval"), jnp.float32(M),
                                        n_prompts=cfg.eval.n_prompts, queries=cfg.eval.queries,
