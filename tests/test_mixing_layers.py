@@ -96,11 +96,11 @@ def test_attention_features_and_ell_mask(x64):
 def test_spiked_sources_and_labels(x64):
     d = 6
     src = X.make_sources(jax.random.key(0), d, [0.0, 4.0], [0.0, 9.0], [0.1, 0.0], jnp.float64)
-    z = X.spiked_normal(jax.random.key(1), (60_000,), src.x_theta[1], src.x_dir[1])
+    z = jax.jit(lambda k: X.spiked_normal(k, (60_000,), src.x_theta[1], src.x_dir[1]))(jax.random.key(1))
     cov = np.cov(np.asarray(z).T)
     ref = np.eye(d) + 4.0 * np.outer(src.x_dir[1], src.x_dir[1])
     np.testing.assert_allclose(cov, ref, atol=0.1)
-    ctx = X.sample_contexts(jax.random.key(2), src, X.two_source_probs(0.25), 4000, 4)
+    ctx = jax.jit(lambda k: X.sample_contexts(k, src, X.two_source_probs(0.25), 4000, 4))(jax.random.key(2))
     assert abs(float(ctx.source.mean()) - 0.25) < 0.03
     # noise-free source 1: labels are ReLU of the normalised projection on the context's ξ
     xs, ys = X.one_context(jax.random.key(3), src, 1, 50)
