@@ -68,6 +68,7 @@ def fit_prompts(key: jax.Array, xs: jax.Array, ys: jax.Array, positions: Sequenc
     """``fit_prefixes`` for every prompt of ``xs [B, n, d]``, ``ys [B, n]`` → ``[epochs, B, P]``.
     Prompt b's initialisation is ``fold_in(key, b)``; prompts run ``chunk`` at a time (memory)."""
     batch = xs.shape[0]
+    chunk = min(chunk, batch)                                  # 8 prompts are not padded to 32
     pad = (-batch) % chunk
     keys = jax.vmap(lambda b: jax.random.fold_in(key, b))(jnp.arange(batch + pad))
     xs_p = jnp.concatenate([xs, jnp.repeat(xs[:1], pad, 0)]) if pad else xs
