@@ -54,9 +54,11 @@ LANE_FACTOR: dict[str, dict[str, float]] = {"lipschitz_threshold": {"sweep": 4.0
 FAST: dict[str, tuple[tuple[tuple[str, str], ...], str]] = {
     "gmm_classification": ((("eval.n_prompts", "4096"), ("gpt2.n_prompts", "1024"),
                             ("loss.newton_steps", "1"), ("minimizer.newton_steps", "1"),
-                            ("minimizer.bank", "2048")),
+                            ("minimizer.bank", "2048"), ("gpt2.mean_scales", "0.5,3.0"),
+                            ("gpt2.cov_scales", "0.5,3.0")),
                            "4096 evaluation prompts (not 131072), 1024 token prompts for the GPT-2 "
-                           "contrast (not 16384), one Newton step (not 12) for every W* reference and "
+                           "contrast (not 16384) and 2 of its 6 shift scales per kind, one Newton step "
+                           "(not 12) for every W* reference and "
                            "the W*-vs-N sweep on banks of 2048 prompts (not 32768): CPU time (one "
                            "Newton step at d = 20 builds a 400 × 400 Hessian over 2^18 query points, "
                            "≈ 0.25 TFLOP, for each of ~100 lanes)"),

@@ -84,7 +84,14 @@ def markdown_table(report: Mapping[str, Any]) -> str:
     pred = report["predicted"]
     rows = ["| experiment | stage | lanes | steps | GFLOP/step (all lanes) | compiled peak GiB | MiB/lane "
             "| GPU-h fp32 | GPU-h bf16 | HBM-bound h (upper) |", "|---|---|---|---|---|---|---|---|---|---|"]
+    failed = [r["experiment"] for r in report.get("experiments", []) if not r.get("ok")]
     for name, entry in pred["experiments"].items():
+        if name in failed:
+            rows.append(f"| **{name}** | not recorded (its dry run failed) | | | | | | — | — | — |")
+            continue
+        if not entry["stages"]:
+            rows.append(f"| **{name}** | no training stage | | | | | | 0 | 0 | 0 |")
+            continue
         for stage, s in entry["stages"].items():
             rows.append(f"| {name} | {stage} | {s['lanes']} | {_n(s['steps'])} | "
                         f"{_f(s['flops_per_step'], 1e9)} | {_f(s['peak_gib'])} | {_f(s['mib_per_lane'])} | "
@@ -93,7 +100,9 @@ def markdown_table(report: Mapping[str, Any]) -> str:
         rows.append(f"| **{name}** | all | | | | {_f(entry['peak_gib'])} | | "
                     f"**{_f(entry['total_hours_float32'])}** | **{_f(entry['total_hours_bfloat16'])}** | "
                     f"{_f(entry['hbm_hours_upper'])} |")
-    rows.append(f"| **all** | | | | | | | **{_f(pred['total_hours_float32'])}** | "
+    label = f"all recorded ({len(pred['experiments']) - len(failed)} of {len(pred['experiments'])})" \
+        if failed else "all"
+    rows.append(f"| **{label}** | | | | | | | **{_f(pred['total_hours_float32'])}** | "
                 f"**{_f(pred['total_hours_bfloat16'])}** | {_f(pred.get('total_hours_hbm_upper'))} |")
     return "\n".join(rows)
 
