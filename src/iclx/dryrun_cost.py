@@ -84,7 +84,8 @@ def markdown_table(report: Mapping[str, Any]) -> str:
     pred = report["predicted"]
     rows = ["| experiment | stage | lanes | steps | GFLOP/step (all lanes) | compiled peak GiB | MiB/lane "
             "| GPU-h fp32 | GPU-h bf16 | HBM-bound h (upper) |", "|---|---|---|---|---|---|---|---|---|---|"]
-    failed = [r["experiment"] for r in report.get("experiments", []) if not r.get("ok")]
+    failed = [r["experiment"] for r in report.get("experiments", [])   # failed before any stage's record
+              if not r.get("ok") and not r.get("stages")]
     for name, entry in pred["experiments"].items():
         if name in failed:
             rows.append(f"| **{name}** | not recorded (its dry run failed) | | | | | | — | — | — |")
