@@ -19,11 +19,7 @@ L2 = 1e-2
 
 def fixed_step_values(xs, onehot, steps, eta, mask):
     """The objective [steps] along GD with the absolute step ``eta`` (the former baseline)."""
-    feats = jnp.concatenate([xs, jnp.ones((xs.shape[0], 1))], 1)
-
-    def loss(t):
-        logp = jax.nn.log_softmax(feats @ t, -1)
-        return -jnp.sum(mask * jnp.sum(onehot * logp, -1)) / mask.sum() + 0.5 * L2 * jnp.sum(t[:-1] ** 2)
+    loss, feats, _ = CL.logistic_objective(xs, onehot, L2, mask)
 
     def update(t, _):
         value, grad = jax.value_and_grad(loss)(t)

@@ -58,16 +58,19 @@ def least_squares_lambda_max(task_cfg: C.ConfigDict, n_prompts: int = N_PROMPTS,
     return float(np.linalg.eigvalsh(np.einsum("bnd,bne->bde", xs, xs))[:, -1].max())
 
 
+def _leaves(cfg: C.ConfigDict, names: tuple[str, ...]) -> dict[str, float]:
+    return {path: float(value) for path, value in C.flatten(cfg).items()
+            if path.rsplit(".", 1)[-1] in names}
+
+
 def step_size_fields(cfg: C.ConfigDict) -> dict[str, float]:
     """Every ``gd_lr`` leaf of ``cfg``: ``{dotted path: η}``."""
-    return {path: float(value) for path, value in C.flatten(cfg).items()
-            if path.rsplit(".", 1)[-1] in LEAF_NAMES}
+    return _leaves(cfg, LEAF_NAMES)
 
 
 def relative_step_fields(cfg: C.ConfigDict) -> dict[str, float]:
     """Every ``logistic_lr`` leaf of ``cfg``: ``{dotted path: lr}`` (a multiple of 1/L)."""
-    return {path: float(value) for path, value in C.flatten(cfg).items()
-            if path.rsplit(".", 1)[-1] in RELATIVE_LEAF_NAMES}
+    return _leaves(cfg, RELATIVE_LEAF_NAMES)
 
 
 def checks(cfg: C.ConfigDict, n_prompts: int = N_PROMPTS) -> list[Check]:

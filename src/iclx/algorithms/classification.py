@@ -78,12 +78,9 @@ def logistic_smoothness(feats: Array, weights: Array, l2: float) -> Array:
     return 0.5 * _max_eigenvalue_bound(gram) + l2
 
 
-def logistic_path(xs: Array, onehot: Array, steps: int, lr: float, l2: float,
-                  mask: Array | None = None) -> tuple[Array, Array]:
-    """Gradient descent from 0 on the mean cross-entropy + ``l2``/2 ‖weights‖² of a softmax model with
-    intercept over ``xs [M, d]``, step ``lr / L`` (L: ``logistic_smoothness`` of this prompt, so any
-    ``lr`` in (0, 2) is stable). Returns θ ``[d + 1, c]`` after ``steps`` steps and the objective
-    ``[steps]`` at the start of each step."""
+def logistic_objective(xs: Array, onehot: Array, l2: float, mask: Array | None = None):
+    """``(θ [d + 1, c] -> objective, feats [M, d + 1], weights [M])``: the mean cross-entropy of a softmax
+    model with intercept over the (``mask``-weighted) examples + ``l2``/2 ‖weights‖² (intercept free)."""
     feats = jnp.concatenate([xs, jnp.ones((xs.shape[0], 1), xs.dtype)], axis=1)
     w = jnp.ones(xs.shape[0], xs.dtype) if mask is None else mask
 
@@ -92,6 +89,16 @@ def logistic_path(xs: Array, onehot: Array, steps: int, lr: float, l2: float,
         return (-jnp.sum(w * jnp.sum(onehot * logp, -1)) / jnp.maximum(w.sum(), 1.0)
                 + 0.5 * l2 * jnp.sum(theta[:-1] ** 2))
 
+    return loss, feats, w
+
+
+def logistic_path(xs: Array, onehot: Array, steps: int, lr: float, l2: float,
+                  mask: Array | None = None) -> tuple[Array, Array]:
+    """Gradient descent from 0 on the mean cross-entropy + ``l2``/2 ‖weights‖² of a softmax model with
+    intercept over ``xs [M, d]``, step ``lr / L`` (L: ``logistic_smoothness`` of this prompt, so any
+    ``lr`` in (0, 2) is stable). Returns θ ``[d + 1, c]`` after ``steps`` steps and the objective
+    ``[steps]`` at the start of each step."""
+    loss, feats, w = logistic_objective(xs, onehot, l2, mask)
     step = lr / logistic_smoothness(feats, w, l2)
 
     def update(theta, _):

@@ -150,8 +150,8 @@ class GMMTask:
         """``batch_size`` tasks (``sample_statistics``), drawn ``LABELS_PER_CHUNK // n_max`` at a time
         (``lax.map``) so that the label draws of a large bank never sit in memory at once (2^15 prompts
         × n_max = 1600 labels were 1.4 GB per bank); the draws are those of one ``vmap``."""
-        n_max_labels = int(n_examples) if n_max is None else n_max
-        chunk = max(1, LABELS_PER_CHUNK // max(n_max_labels, 1))
+        n_max = int(n_examples) if n_max is None else n_max
+        chunk = max(1, LABELS_PER_CHUNK // max(n_max, 1))
         one = lambda k: self.sample_statistics(k, n_examples, n_queries, n_max)
         keys = jax.random.split(key, batch_size)
         if batch_size <= chunk:
