@@ -5,9 +5,14 @@ prompt: widths ``[d, K, …, K, 1]`` (N weight matrices, N − 1 hidden ReLU lay
 
     p(0) = x,   p(j) = relu(W_j p(j−1))  (j < N),   f(x) = W_N p(N−1)   (relu too if ``output_relu``).
 
-Raw weights are drawn i.i.d. N(``param_mean``, 1) (the paper's N(0, I), and N(±0.5, I) for its
-parameter-shift test) and multiplied by sqrt(2 / fan_in) (``scaling="he"``, our choice: the paper does
+Raw weights are drawn i.i.d. N(μ_j, 1) and multiplied by sqrt(2 / fan_in) (``scaling="he"``, our choice: the paper does
 not state a scaling; without one the label scale explodes with depth) or by 1 (``scaling="none"``).
+The means μ_j carry the paper's parameter shift (N(±0.5, I) in its Figs 5–6; N(0, I) in training):
+μ_j = ``param_mean`` on the layers that ``shift_layers`` names, 0 on the others. ``"all"`` is the
+literal reading; ``"first"`` shifts only W_1, our default, because shifting every layer by −0.5 kills
+every unit past the second layer at the paper's width 100 (the sum of ~100 non-negative inputs times
+weights of mean −0.5 is negative), leaving labels identically 0 and R² undefined, where the paper
+plots R² ≈ 0.8.
 Inputs come from the mixture ω₁ N(−m·1, I_d) + ω₂ N(m·1, I_d), m = ``input_mean`` (the paper: m = 2,
 ω = (1, 0) in training). The curriculum's ``d_active`` zeroes the inputs' trailing coordinates.
 
@@ -29,6 +34,7 @@ from iclx import config as C
 from iclx import rng
 
 SCALINGS = ("he", "none")
+SHIFT_LAYERS = ("first", "all")
 Weights = tuple[jax.Array, ...]
 
 
@@ -57,11 +63,15 @@ def forward(weights: Sequence[jax.Array], xs: jax.Array, output_relu: bool = Fal
     return h[..., 0]
 
 
-def he_init(key: jax.Array, widths: Sequence[int], mean: float = 0.0, std: float = 1.0) -> Weights:
-    """Weights ``W_j ~ sqrt(2 / fan_in) · N(mean, std²)``, ``[widths[j+1], widths[j]]``."""
-    keys = jax.random.split(key, len(widths) - 1)
-    return tuple(math.sqrt(2.0 / fan_in) * (mean + std * jax.random.normal(k, (fan_out, fan_in)))
-                 for k, fan_in, fan_out in zip(keys, widths[:-1], widths[1:]))
+def he_init(key: jax.Array, widths: Sequence[int], mean: float | Sequence[float] = 0.0,
+            std: float = 1.0) -> Weights:
+    """Weights ``W_j ~ sqrt(2 / fan_in) · N(mean_j, std²)``, ``[widths[j+1], widths[j]]``; ``mean``
+    is one number for every layer or one per layer."""
+    n_layers = len(widths) - 1
+    means = tuple(mean) if isinstance(mean, Sequence) else (mean,) * n_layers
+    keys = jax.random.split(key, n_layers)
+    return tuple(math.sqrt(2.0 / fan_in) * (m + std * jax.random.normal(k, (fan_out, fan_in)))
+                 for k, m, fan_in, fan_out in zip(keys, means, widths[:-1], widths[1:]))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -74,7 +84,8 @@ class ReluNetTask:
     width: int = 100                     # K: hidden width
     mixture: tuple[float, float] = (1.0, 0.0)   # (ω₁, ω₂) of N(−m·1, I) and N(+m·1, I)
     input_mean: float = 2.0              # m
-    param_mean: float = 0.0              # mean of the raw weights (parameter shift)
+    param_mean: float = 0.0              # mean of the shifted layers' raw weights (parameter shift)
+    shift_layers: str = "first"          # which layers param_mean shifts: first | all
     param_std: float = 1.0
     scaling: str = "he"                  # he: × sqrt(2/fan_in) | none
     output_relu: bool = False            # relu on the output (the paper's Def. 1) or linear
@@ -83,20 +94,27 @@ class ReluNetTask:
     def from_config(cls, task: C.ConfigDict) -> "ReluNetTask":
         return cls(n_dims=task.n_dims, n_points=task.n_points, depth=task.depth, width=task.width,
                    mixture=tuple(float(w) for w in task.mixture), input_mean=float(task.input_mean),
-                   param_mean=float(task.param_mean), param_std=float(task.param_std),
+                   param_mean=float(task.param_mean),
+                   shift_layers=task.shift_layers, param_std=float(task.param_std),
                    scaling=task.scaling, output_relu=bool(task.output_relu))
 
     @property
     def widths(self) -> tuple[int, ...]:
         return layer_widths(self.n_dims, self.depth, self.width)
 
+    @property
+    def layer_means(self) -> tuple[float, ...]:
+        """μ_j, the raw weights' mean per layer (``param_mean`` on the shifted layers, else 0)."""
+        shifted = range(self.depth) if self.shift_layers == "all" else (0,)
+        return tuple(self.param_mean if j in shifted else 0.0 for j in range(self.depth))
+
     def sample_weights(self, key: jax.Array) -> Weights:
         """One network's weights, ``W_j [widths[j+1], widths[j]]``."""
         if self.scaling == "he":
-            return he_init(key, self.widths, self.param_mean, self.param_std)
+            return he_init(key, self.widths, self.layer_means, self.param_std)
         keys = jax.random.split(key, self.depth)
-        return tuple(self.param_mean + self.param_std * jax.random.normal(k, (o, i))
-                     for k, i, o in zip(keys, self.widths[:-1], self.widths[1:]))
+        return tuple(m + self.param_std * jax.random.normal(k, (o, i))
+                     for k, m, i, o in zip(keys, self.layer_means, self.widths[:-1], self.widths[1:]))
 
     def sample_inputs(self, key: jax.Array, d_active: jax.Array | int | None = None):
         """``(xs [n, d], component [n])`` from the input mixture, trailing coordinates zeroed."""
@@ -126,7 +144,7 @@ def default_config(n_dims: int, n_points: int, *, depth: int = 3, width: int = 1
     """The ``task`` group of a ReLU-network config."""
     return C.ConfigDict(dict(name="relu_net", n_dims=n_dims, n_points=n_points, depth=depth,
                              width=width, mixture=(1.0, 0.0), input_mean=2.0, param_mean=0.0,
-                             param_std=1.0, scaling="he", output_relu=False))
+                             shift_layers="first", param_std=1.0, scaling="he", output_relu=False))
 
 
 def validate_config(cfg: C.ConfigDict, prefix: str = "task") -> None:
@@ -141,5 +159,6 @@ def validate_config(cfg: C.ConfigDict, prefix: str = "task") -> None:
               f"needs two non-negative weights (ω₁, ω₂) with a positive sum, got {tuple(mixture)}")
     C.finite_float(cfg, f"{prefix}.input_mean")
     C.finite_float(cfg, f"{prefix}.param_mean")
+    C.one_of(cfg, f"{prefix}.shift_layers", SHIFT_LAYERS)
     C.finite_float(cfg, f"{prefix}.param_std", positive=True)
     C.one_of(cfg, f"{prefix}.scaling", SCALINGS)

@@ -52,7 +52,7 @@ def get_config(preset: str = "cpu") -> C.ConfigDict:
         n_points=n_test,                  # test prompts are longer than training ones (76 vs 51)
         n_prompts=n_eval,
         mixtures=(1.0, 0.9, 0.7, 0.5),    # ω₁ of ω₁N(−2, I) + (1 − ω₁)N(2, I)
-        param_means=(0.0, -0.5, 0.5),     # mean of the targets' raw weights (Figs 5–6)
+        param_means=(0.0, -0.5, 0.5),     # mean of the shifted layers' raw weights (Figs 5–6; task.shift_layers)
         depth_ks=ks,                      # in-context examples reported in the depth sweep
     ))
     cfg.baseline = C.ConfigDict(dict(
