@@ -172,6 +172,22 @@ def test_non_finite_paths_and_blank_figures(tmp_path):
     assert dryrun.figure_problems([tmp_path / "blank.png"]) == ["blank.png: blank"]
 
 
+def test_documented_nans_are_set_apart_and_only_they():
+    """``classify`` moves only the NaNs that ALLOWED_NON_FINITE names (scalars and arrays) out of the
+    problems, and is idempotent (records are re-classified when they are merged)."""
+    record = {"experiment": "gmm_classification", "figure_problems": [],
+              "non_finite_scalars": ["tables.x"],
+              "non_finite_arrays": {"conv/gd_d20_c2/rate_measured": 20, "tokens/tv/gpt2": 1}}
+    out = dryrun.classify(json.loads(json.dumps(record)))
+    assert out["non_finite_arrays"] == {"tokens/tv/gpt2": 1} and out["non_finite_scalars"] == ["tables.x"]
+    assert out["allowed_non_finite"] == ["conv/gd_d20_c2/rate_measured"] and not out["ok"]
+    again = dryrun.classify(json.loads(json.dumps(out)))
+    assert again == out
+    clean = dryrun.classify({**record, "non_finite_scalars": [],
+                             "non_finite_arrays": {"conv/gd_d10_c2/r2": 20}})
+    assert clean["ok"] and clean["allowed_non_finite"] == ["conv/gd_d10_c2/r2"]
+
+
 # --------------------------------------------------------------------------- Lipschitz label covariance
 
 

@@ -90,6 +90,9 @@ ALLOWED_NON_FINITE: dict[str, tuple[tuple[str, str], ...]] = {
                             ("theory.*/dilation/*.L_star", "NaN: no threshold L* (η_flat·β(L) never "
                              "reaches 1) under dilation scaling, whose label variance stays bounded"),
                             ("theory.*/dilation/*.c", "c = L*Δδ, NaN with L*")),
+    "gmm_classification": (("conv/*/rate_measured", "NaN in a dry run: the GD rate is fit to ≥ 3 logged "
+                            "distances inside (1e-4, 0.1) of W*, and a few training steps log fewer"),
+                           ("conv/*/r2", "the R² of that fit, NaN with it")),
 }
 
 
@@ -221,11 +224,16 @@ def run_one(name: str, preset: str, steps: int, out: Path, fast: bool = False) -
 
 
 def classify(record: dict[str, Any]) -> dict[str, Any]:
-    """Move the NaNs that ``ALLOWED_NON_FINITE`` documents into ``allowed_non_finite``; set ``ok``."""
+    """Move the NaNs that ``ALLOWED_NON_FINITE`` documents (results.json paths and array names) into
+    ``allowed_non_finite``; set ``ok``."""
     allowed = [pattern for pattern, _ in ALLOWED_NON_FINITE.get(record["experiment"], ())]
+    is_allowed = lambda path: any(fnmatch.fnmatch(path, a) for a in allowed)
     found = record.get("non_finite_scalars", []) + record.get("allowed_non_finite", [])
-    record["non_finite_scalars"] = [p for p in found if not any(fnmatch.fnmatch(p, a) for a in allowed)]
-    record["allowed_non_finite"] = [p for p in found if p not in record["non_finite_scalars"]]
+    arrays = record.get("non_finite_arrays", {})
+    record["non_finite_scalars"] = [p for p in found if not is_allowed(p)]
+    record["non_finite_arrays"] = {name: n for name, n in arrays.items() if not is_allowed(name)}
+    record["allowed_non_finite"] = ([p for p in found if is_allowed(p)]
+                                    + [name for name in arrays if is_allowed(name)])
     record["ok"] = not (record["non_finite_scalars"] or record["non_finite_arrays"]
                         or record["figure_problems"])
     return record
