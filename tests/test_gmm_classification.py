@@ -25,15 +25,17 @@ TASK = GMMTask(n_dims=3, n_points=20, n_classes=3)
 
 
 def _bank(task, N, B=256, Q=4, seed=0):
-    return task.statistics_batch(jax.random.key(seed), B, N, Q)
+    """One compiled draw (eager op-by-op dispatch costs more compile time than the draw)."""
+    draw = jax.jit(task.statistics_batch, static_argnums=(1, 2, 3))
+    return draw(jax.random.key(seed), B, N, Q)
 
 
 def test_gradient_hessian_match_autodiff_and_finite_differences(x64):
     b = jax.tree.map(lambda a: jnp.asarray(a, jnp.float64) if a.dtype == jnp.float32 else a,
                      _bank(TASK, 10, B=64))
     W = jax.random.normal(jax.random.key(1), (3, 3), jnp.float64) * 0.5
-    loss = lambda w: LA.cross_entropy(w.reshape(3, 3), b.stat, b.xq, b.probs)
-    g, H = LA.grad_and_hessian(W, b.stat, b.xq, b.probs, chunk=16)
+    loss = jax.jit(lambda w: LA.cross_entropy(w.reshape(3, 3), b.stat, b.xq, b.probs))
+    g, H = jax.jit(lambda w: LA.grad_and_hessian(w, b.stat, b.xq, b.probs, chunk=16))(W)
     np.testing.assert_allclose(g.reshape(-1), jax.jit(jax.grad(loss))(W.reshape(-1)), rtol=1e-10,
                                atol=1e-12)
     np.testing.assert_allclose(H, jax.jit(jax.hessian(loss))(W.reshape(-1)), rtol=1e-9, atol=1e-12)
@@ -43,27 +45,33 @@ def test_gradient_hessian_match_autodiff_and_finite_differences(x64):
 
 
 def test_literal_layer_equals_statistic_form_and_binary_is_sigmoid(x64):
-    p = TASK.sample_tokens(jax.random.key(2), 7)
-    onehot = jax.nn.one_hot(p.labels, 3, dtype=jnp.float64)
-    xs, xq = p.xs[:6].astype(jnp.float64), p.xs[6].astype(jnp.float64)
-    W = jax.random.normal(jax.random.key(3), (3, 3), jnp.float64)
-    out = LA.layer(W, LA.embedding(xs, onehot[:6], xq), 3)[3:, -1]
-    np.testing.assert_allclose(out, LA.logits(W, LA.statistic(xs, onehot[:6]), xq[None])[0],
-                               rtol=1e-12)
-    pre = LA.prefix_logits(W, p.xs.astype(jnp.float64), onehot)
-    np.testing.assert_allclose(pre[6], out, rtol=1e-12)
-    # c = 2: softmax of the two logits is σ(b̄ᵀ W x_q) with ±1 labels
-    two = GMMTask(3, 7, 2).sample_tokens(jax.random.key(4), 7)
-    oh = jax.nn.one_hot(two.labels, 2, dtype=jnp.float64)
-    xs2 = two.xs.astype(jnp.float64)
-    soft = jax.nn.softmax(LA.logits(W, LA.statistic(xs2[:6], oh[:6]), xs2[6][None])[0])[1]
-    bbar = jnp.mean(two.ys[:6, None] * xs2[:6], axis=0)
-    np.testing.assert_allclose(soft, jax.nn.sigmoid(bbar @ W @ xs2[6]), rtol=1e-12)
+    @jax.jit
+    def forms(key):
+        """(literal layer, statistic form, prefix form; binary softmax, its sigmoid form)."""
+        p = TASK.sample_tokens(jax.random.fold_in(key, 2), 7)
+        onehot = jax.nn.one_hot(p.labels, 3, dtype=jnp.float64)
+        xs, xq = p.xs[:6].astype(jnp.float64), p.xs[6].astype(jnp.float64)
+        W = jax.random.normal(jax.random.fold_in(key, 3), (3, 3), jnp.float64)
+        out = LA.layer(W, LA.embedding(xs, onehot[:6], xq), 3)[3:, -1]
+        stat_form = LA.logits(W, LA.statistic(xs, onehot[:6]), xq[None])[0]
+        pre = LA.prefix_logits(W, p.xs.astype(jnp.float64), onehot)[6]
+        # c = 2: softmax of the two logits is σ(b̄ᵀ W x_q) with ±1 labels
+        two = GMMTask(3, 7, 2).sample_tokens(jax.random.fold_in(key, 4), 7)
+        oh = jax.nn.one_hot(two.labels, 2, dtype=jnp.float64)
+        xs2 = two.xs.astype(jnp.float64)
+        soft = jax.nn.softmax(LA.logits(W, LA.statistic(xs2[:6], oh[:6]), xs2[6][None])[0])[1]
+        bbar = jnp.mean(two.ys[:6, None] * xs2[:6], axis=0)
+        return out, stat_form, pre, soft, jax.nn.sigmoid(bbar @ W @ xs2[6])
+
+    out, stat_form, pre, soft, sigmoid = forms(jax.random.key(2))
+    np.testing.assert_allclose(out, stat_form, rtol=1e-12)
+    np.testing.assert_allclose(pre, out, rtol=1e-12)
+    np.testing.assert_allclose(soft, sigmoid, rtol=1e-12)
 
 
 def test_generator_class_statistics():
     task = GMMTask(n_dims=4, n_points=4000, n_classes=2)
-    p = task.sample_tokens(jax.random.key(5), 4000)
+    p = jax.jit(task.sample_tokens, static_argnums=1)(jax.random.key(5), 4000)
     assert abs(float(jnp.mean(p.labels)) - 0.5) < 0.03
     assert set(np.unique(np.asarray(p.ys))) == {-1.0, 1.0}
     lam = np.asarray(task.cov_diag())
@@ -133,14 +141,14 @@ def test_gd_converges_linearly_to_W_star(x64):
 
 def test_baselines_bayes_limit_and_masks():
     task = GMMTask(n_dims=3, n_points=401, n_classes=2)
-    p = task.sample_batch(jax.random.key(9), 64)
+    p = jax.jit(task.sample_batch, static_argnums=1)(jax.random.key(9), 64)
     oh = jax.nn.one_hot(p.labels, 2)
     xq = p.xs[:, -1]
     prec = jnp.diag(1.0 / task.cov_diag())
-    lda = CL.batched(CL.lda_known, prec)(p.xs[:, :400], oh[:, :400], xq)
+    lda = jax.jit(CL.batched(CL.lda_known, prec))(p.xs[:, :400], oh[:, :400], xq)
     assert float(CL.total_variation(lda, p.probs[:, -1]).mean()) < 0.05
-    np.testing.assert_allclose(jax.vmap(lambda x, m: CL.bayes(x, m, task.cov_diag()))(xq, p.means),
-                               p.probs[:, -1], rtol=1e-5)
+    bayes = jax.jit(jax.vmap(lambda x, m: CL.bayes(x, m, task.cov_diag())))(xq, p.means)
+    np.testing.assert_allclose(bayes, p.probs[:, -1], rtol=1e-5)
     mask = (jnp.arange(400) < 30).astype(jnp.float32)
     for fn in (CL.batched(CL.lda_known, prec), CL.batched(CL.lda_estimated, 0.1),
                CL.batched(CL.logistic, 20, 1.5, 0.01), CL.batched(CL.knn, 5)):
