@@ -14,7 +14,8 @@ from iclx.tasks import relu_net
 
 
 def test_task_shapes_fresh_net_per_prompt_and_labels_from_the_net():
-    task = relu_net.ReluNetTask(n_dims=4, n_points=7, depth=4, width=6, param_mean=0.5, shift_layers="all")
+    task = relu_net.ReluNetTask(n_dims=4, n_points=7, depth=4, width=6, param_mean=0.5,
+                                shift_layers="all")
     prompt = jax.jit(lambda k: task.sample_batch(k, 5))(jax.random.key(0))
     assert prompt.xs.shape == (5, 7, 4) and prompt.ys.shape == (5, 7)
     assert [w.shape for w in prompt.weights] == [(5, 6, 4), (5, 6, 6), (5, 6, 6), (5, 1, 6)]
@@ -40,7 +41,8 @@ def test_weight_law_he_scaling_and_parameter_shift():
             assert abs(raw.mean() - mean) < 0.02 and abs(raw.std() - 1.0) < 0.02
 
 
-@pytest.mark.parametrize("shift_layers, shifted", [("first", (True, False, False)), ("all", (True, True, True))])
+@pytest.mark.parametrize("shift_layers, shifted",
+                         [("first", (True, False, False)), ("all", (True, True, True))])
 def test_parameter_shift_moves_only_the_named_layers(shift_layers, shifted):
     task = relu_net.ReluNetTask(n_dims=8, n_points=3, depth=3, width=50, param_mean=-0.5,
                                 shift_layers=shift_layers)

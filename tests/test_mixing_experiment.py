@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from iclx import config as C
-from iclx import rng
+from iclx import results, rng
 from iclx.experiments.data_mixing import EXPERIMENT
 from iclx.experiments.data_mixing import multilingual as ML
 
@@ -99,8 +99,6 @@ def test_multilingual_variant_on_the_stand_in(tmp_path):
     run_dir = EXPERIMENT.execute(cfg, tmp_path / "ml", progress=False)
     paths = EXPERIMENT.make_figures(cfg, run_dir)
     assert any(p.name == "fig3c_real.png" for p in paths)
-    from iclx import results
-
     for row in results.load_results(run_dir)[0]["claims"]:   # the synthetic claims decline, never break
         assert row["holds"] in (True, False) or row["detail"].startswith("not evaluable:"), row
 

@@ -5,8 +5,9 @@ prompt: widths ``[d, K, …, K, 1]`` (N weight matrices, N − 1 hidden ReLU lay
 
     p(0) = x,   p(j) = relu(W_j p(j−1))  (j < N),   f(x) = W_N p(N−1)   (relu too if ``output_relu``).
 
-Raw weights are drawn i.i.d. N(μ_j, 1) and multiplied by sqrt(2 / fan_in) (``scaling="he"``, our choice: the paper does
-not state a scaling; without one the label scale explodes with depth) or by 1 (``scaling="none"``).
+Raw weights are drawn i.i.d. N(μ_j, 1) and multiplied by sqrt(2 / fan_in) (``scaling="he"``, our
+choice: the paper does not state a scaling; without one the label scale explodes with depth) or by 1
+(``scaling="none"``).
 The means μ_j carry the paper's parameter shift (N(±0.5, I) in its Figs 5–6; N(0, I) in training):
 μ_j = ``param_mean`` on the layers that ``shift_layers`` names, 0 on the others. ``"all"`` is the
 literal reading; ``"first"`` shifts only W_1, our default, because shifting every layer by −0.5 kills
@@ -63,15 +64,22 @@ def forward(weights: Sequence[jax.Array], xs: jax.Array, output_relu: bool = Fal
     return h[..., 0]
 
 
-def he_init(key: jax.Array, widths: Sequence[int], mean: float | Sequence[float] = 0.0,
-            std: float = 1.0) -> Weights:
-    """Weights ``W_j ~ sqrt(2 / fan_in) · N(mean_j, std²)``, ``[widths[j+1], widths[j]]``; ``mean``
-    is one number for every layer or one per layer."""
+def raw_weights(key: jax.Array, widths: Sequence[int], mean: float | Sequence[float] = 0.0,
+                std: float = 1.0) -> Weights:
+    """Unscaled weights ``W_j ~ N(mean_j, std²)``, ``[widths[j+1], widths[j]]``; ``mean`` is one number
+    for every layer or one per layer."""
     n_layers = len(widths) - 1
     means = tuple(mean) if isinstance(mean, Sequence) else (mean,) * n_layers
     keys = jax.random.split(key, n_layers)
-    return tuple(math.sqrt(2.0 / fan_in) * (m + std * jax.random.normal(k, (fan_out, fan_in)))
+    return tuple(m + std * jax.random.normal(k, (fan_out, fan_in))
                  for k, m, fan_in, fan_out in zip(keys, means, widths[:-1], widths[1:]))
+
+
+def he_init(key: jax.Array, widths: Sequence[int], mean: float | Sequence[float] = 0.0,
+            std: float = 1.0) -> Weights:
+    """``raw_weights`` times sqrt(2 / fan_in): ``W_j ~ sqrt(2 / fan_in) · N(mean_j, std²)``."""
+    return tuple(math.sqrt(2.0 / fan_in) * w
+                 for w, fan_in in zip(raw_weights(key, widths, mean, std), widths[:-1]))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -110,11 +118,8 @@ class ReluNetTask:
 
     def sample_weights(self, key: jax.Array) -> Weights:
         """One network's weights, ``W_j [widths[j+1], widths[j]]``."""
-        if self.scaling == "he":
-            return he_init(key, self.widths, self.layer_means, self.param_std)
-        keys = jax.random.split(key, self.depth)
-        return tuple(m + self.param_std * jax.random.normal(k, (o, i))
-                     for k, m, i, o in zip(keys, self.layer_means, self.widths[:-1], self.widths[1:]))
+        draw = he_init if self.scaling == "he" else raw_weights
+        return draw(key, self.widths, self.layer_means, self.param_std)
 
     def sample_inputs(self, key: jax.Array, d_active: jax.Array | int | None = None):
         """``(xs [n, d], component [n])`` from the input mixture, trailing coordinates zeroed."""
