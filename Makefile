@@ -48,7 +48,7 @@ reproduce-all: $(STAMP) $(VENV)/.extra-multilingual-stamp $(VENV)/.extra-e5-stam
 # hours -> benchmarks/dry-run-paper.json. DRY_RUN_FLAGS=--fast also cuts evaluation counts (CPU time).
 DRY_RUN_FLAGS ?=
 dry-run-paper: $(STAMP)
-	$(PY) -m iclx.experiments dry-run --preset=paper --json=benchmarks/dry-run-paper.json $(DRY_RUN_FLAGS)
+	$(PY) -m iclx.dryrun --preset=paper --json=benchmarks/dry-run-paper.json $(DRY_RUN_FLAGS)
 
 report: $(STAMP)
 	$(PY) -m iclx.report

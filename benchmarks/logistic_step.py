@@ -11,7 +11,7 @@ step = lr / L (``iclx.algorithms.classification.logistic_path``) with lr = 1 and
 import jax
 import jax.numpy as jnp
 
-from iclx.algorithms import classification as CL
+from iclx.algorithms import classification
 from iclx.tasks.gmm import GMMTask
 
 L2 = 1e-2
@@ -19,7 +19,7 @@ L2 = 1e-2
 
 def fixed_step_values(xs, onehot, steps, eta, mask):
     """The objective [steps] along GD with the absolute step ``eta`` (the former baseline)."""
-    loss, feats, _ = CL.logistic_objective(xs, onehot, L2, mask)
+    loss, feats, _ = classification.logistic_objective(xs, onehot, L2, mask)
 
     def update(t, _):
         value, grad = jax.value_and_grad(loss)(t)
@@ -37,7 +37,7 @@ def main() -> None:
             onehot = jax.nn.one_hot(p.labels, 2, dtype=jnp.float64)
             for M in (5, 20, 100, 400):
                 mask = (jnp.arange(401) < M).astype(jnp.float64)
-                rule = jax.jit(jax.vmap(lambda x, o, steps, lr: CL.logistic_path(x, o, steps, lr, L2, mask)[1],
+                rule = jax.jit(jax.vmap(lambda x, o, steps, lr: classification.logistic_path(x, o, steps, lr, L2, mask)[1],
                                         (0, 0, None, None)), static_argnums=2)
                 fixed = jax.jit(jax.vmap(lambda x, o: fixed_step_values(x, o, 101, 0.5, mask)))
                 best = rule(p.xs, onehot, 5000, 1.0)[:, -1]

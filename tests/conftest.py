@@ -24,7 +24,7 @@ import jax  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from iclx.experiment import enable_compilation_cache  # noqa: E402
+from iclx.cli import enable_compilation_cache  # noqa: E402
 
 enable_compilation_cache()
 
@@ -66,14 +66,14 @@ def smoke_run(tmp_path_factory):
     import fcntl
     from types import SimpleNamespace
 
-    from iclx import experiments as X
+    from iclx import experiments as registry
 
     base = tmp_path_factory.getbasetemp()
     shared = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "smoke-runs"
     shared.mkdir(parents=True, exist_ok=True)
 
     def run(name: str, variant: str = ""):
-        experiment = X.load(name)
+        experiment = registry.load(name)
         tag = f"{name}-{variant}" if variant else name
         figures = shared / "figures" / tag
         args = ["--preset=smoke", f"--out={shared / 'runs'}", f"--figures={figures}", "--no-progress"]

@@ -2,8 +2,8 @@
 
 Each experiment declares ``CLAIMS``: a tuple of ``Claim``. A claim names the paper's statement (one
 line, with its figure or table), the paper's own number where it has one, the threshold we apply
-(stated once, here, next to the claim) and a ``check(scalars, arrays) -> Measured`` that reads only
-what a run saved (results.json's scalars and arrays.npz). ``evaluate`` turns them into plain JSON
+(stated once, here, next to the claim) and a ``check(cfg, scalars, arrays) -> Measured`` that reads
+only what a run saved: the config it ran with, results.json's scalars and arrays.npz. ``evaluate`` turns them into plain JSON
 rows that go into results.json (``"claims"``) and that the report shows.
 
 A claim applies at the presets in ``scales``; at another preset (``smoke``) it is evaluated all the
@@ -46,20 +46,20 @@ class Claim:
     statement: str               # the paper's claim in one line
     source: str                  # where the paper shows it: "Fig. 3", "Table 1", "Thm 4.1"
     threshold: str               # the test we apply, in words (the numbers live in ``check``)
-    check: Callable[[Scalars, Arrays], Measured]
+    check: Callable[[Any, Scalars, Arrays], Measured]   # (cfg, scalars, arrays)
     paper_value: str = ""        # the paper's own number, if it has one
     scales: tuple[str, ...] = ("cpu", "cpu-long", "paper")   # presets at which this claim is evidence
 
 
-def evaluate(claims: Sequence[Claim], scalars: Scalars, arrays: Arrays,
-             preset: str) -> list[dict[str, Any]]:
+def evaluate(claims: Sequence[Claim], cfg: Any, scalars: Scalars, arrays: Arrays) -> list[dict[str, Any]]:
     """One JSON row per claim. A check that raises gives ``holds: null``, never a pass: with
     ``NotEvaluable`` the detail starts "not evaluable:" (the run cannot speak to the claim); any other
-    error (a missing array, say) "could not evaluate:"."""
-    rows = []
+    error (a missing array, say) "could not evaluate:". ``cfg`` is the run's config; its ``preset``
+    decides whether a claim ``applies``."""
+    preset, rows = cfg.preset, []
     for claim in claims:
         try:
-            measured = claim.check(scalars, arrays)
+            measured = claim.check(cfg, scalars, arrays)
             value, holds, detail = _jsonable_value(measured.value), bool(measured.holds), measured.detail
         except NotEvaluable as reason:
             value, holds, detail = None, None, f"not evaluable: {reason}"

@@ -1,19 +1,52 @@
-"""What every experiment shares: presets, the command line, run folders, training stages, results.
+"""The experiment framework: the one contract every experiment follows.
 
-An experiment module defines ``get_config(preset)``, ``validate(cfg)``, ``run(cfg, ctx)`` (train with
-``ctx.train`` and return results) and ``plot(cfg, scalars, arrays, fig_dir)``, and wraps them in an
-``Experiment``. Its ``main`` then does, for ``python -m iclx.experiments.<name> [flags]``:
+An experiment is a package ``iclx.experiments.<name>``:
 
-1. build the preset's config, apply ``--config.a.b=value`` overrides, validate every field
-   (a bad field: one line on stderr, exit code 2, nothing written);
-2. open ``<out>/<name>/<preset>-<config hash>/``; if it already holds results, skip to step 4;
-3. run: training stages resume from their last checkpoint; results go to results.json + arrays.npz;
-4. plot from the saved results into ``figures/`` (and ``--figures DIR`` if given).
+    config.py    get_config(preset) -> ConfigDict; validate(cfg) raises config.ConfigError naming the
+                 field (the command line turns it into one line and exit code 2, before any work)
+    run.py       run(cfg, ctx) -> (scalars, arrays)
+    summary.py   summarise(cfg, scalars, arrays) -> the derived scalars (summary lines, README tables,
+                 the numbers its claims read)
+    plots.py     plot(cfg, scalars, arrays, fig_dir) -> the figure paths
+    claims.py    CLAIMS: each claim's check(cfg, scalars, arrays) -> claims.Measured
+    __init__.py  EXPERIMENT = Experiment(...), and nothing else (no attribute shadows a module)
+    __main__.py  raise SystemExit(EXPERIMENT.main())
+
+The contract:
+
+- ``run(cfg, ctx)`` returns everything it computed: ``scalars`` (JSON-able facts of the run) and
+  ``arrays`` (numpy arrays, the figures' data). It mutates neither ``cfg`` nor ``ctx`` and keeps no
+  state between calls. It trains only through ``ctx.train(problem, train_cfg, lanes, name)``, which
+  returns an ``engine.Trained``: the final state, the metrics the engine logged and its timings
+  (nothing is read back from metrics files). A stage that does not train through the engine (a
+  closed-form Monte Carlo run) returns its lane labels in ``scalars["lanes"][stage]``.
+- ``summarise(cfg, scalars, arrays)`` and every claim's ``check(cfg, scalars, arrays)`` read only the
+  saved run, so a re-plot re-derives them without running anything.
+- ``Experiment.execute`` adds the run's facts to ``run``'s scalars (``experiment``, ``preset``,
+  ``variant``, ``config_hash``, ``seeds``, ``wall_s``, ``command``, and per training stage ``lanes``
+  and ``training``), then the output of ``summarise``, then the claims' rows, and saves
+  ``results.json`` + ``arrays.npz`` in the run folder (``iclx.engine.results``).
+
+Worked example, the smallest experiment (``iclx.experiments.linear_regression``)::
+
+    def run(cfg, ctx):
+        lanes = engine.seed_lanes(cfg.seeds)
+        trained = ctx.train(build_problem(cfg), cfg.train, lanes)   # all seeds: one vmapped program
+        curves = evaluate(cfg, trained.params, lanes)                # {method: [seeds, n]}
+        return {}, {f"error/{m}": v for m, v in curves.items()}
+
+    def summarise(cfg, scalars, arrays):      # error ÷ d past n = d per method, tables, summary lines
+        ...
+
+    EXPERIMENT = Experiment(name="linear_regression", get_config=get_config, validate=validate,
+                            run=run, summarise=summarise, plot=plot, claims=CLAIMS,
+                            figures_dir="experiments/linear_regression")
+
+The command line (``python -m iclx.experiments.<name> [flags]``) lives in ``iclx.cli``.
 """
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import json
 import shutil
@@ -25,119 +58,132 @@ from typing import Any
 
 import numpy as np
 
-from iclx import claims as claims_lib
-from iclx import config as C
-from iclx import results
-from iclx import train as T
-from iclx.sharding import initialize_distributed, is_main_process
+from iclx import claims as claims_lib, config, engine
+from iclx.engine import results
+from iclx.engine.cluster import is_main_process
 
 PRESETS = ("smoke", "cpu", "paper")
+Scalars = dict[str, Any]
+Arrays = dict[str, np.ndarray]
+StageHook = Callable[[str, config.ConfigDict, engine.Trained], None]
 
 
 @dataclasses.dataclass
 class RunContext:
-    """Handed to an experiment's ``run``: where to write, which seed, whether to show progress."""
+    """Handed to an experiment's ``run``: its config, its run folder (None: train in memory only),
+    whether to show progress, and the dry run's hooks (``analyze``: record XLA's cost analysis of
+    every training stage; ``on_stage(name, train_cfg, trained)``: called after each one). It records
+    each stage it trains (lane labels and timings) for the framework; ``run`` never writes to it."""
 
-    cfg: C.ConfigDict
+    cfg: config.ConfigDict
     run_dir: Path | None
     progress: bool = True
-    stats: dict[str, Any] = dataclasses.field(default_factory=dict)
-    lanes: dict[str, list[dict[str, Any]]] = dataclasses.field(default_factory=dict)
+    analyze: bool = False
+    on_stage: StageHook | None = None
+    _stats: dict[str, Any] = dataclasses.field(default_factory=dict)
+    _labels: dict[str, list[dict[str, Any]]] = dataclasses.field(default_factory=dict)
 
-    def train(self, problem: T.Problem, train_cfg: C.ConfigDict, lanes: T.Lanes,
-              name: str = results.MAIN_STAGE) -> T.TrainState:
-        """Train ``lanes`` (resuming from this run's checkpoint of stage ``name``); stacked state."""
-        state, stats = T.run_training(problem, train_cfg, lanes, self.cfg.seed, workdir=self.run_dir,
-                                      name=name, progress=self.progress)
-        self.stats[f"train_{name}"] = stats.to_dict()
-        self.lanes[name] = [dict(label) for label in lanes.labels]
-        return state
+    def train(self, problem: engine.Problem, train_cfg: config.ConfigDict, lanes: engine.Lanes,
+              name: str = results.MAIN_STAGE) -> engine.Trained:
+        """Train ``lanes`` (resuming from this run's checkpoint of stage ``name``)."""
+        trained = engine.run_training(problem, train_cfg, lanes, self.cfg.seed, workdir=self.run_dir,
+                                      name=name, progress=self.progress, analyze=self.analyze)
+        self._stats[f"train_{name}"] = trained.stats.to_dict()
+        self._labels[name] = [dict(label) for label in lanes.labels]
+        if self.on_stage is not None:
+            self.on_stage(name, train_cfg, trained)
+        return trained
 
     def log(self, message: str) -> None:
         if self.progress:
             print(message, file=sys.stderr, flush=True)
 
+    def stages(self) -> tuple[dict[str, Any], dict[str, list[dict[str, Any]]]]:
+        """(timings per ``train_<stage>``, lane labels per stage) of every stage trained so far."""
+        return dict(self._stats), dict(self._labels)
+
 
 @dataclasses.dataclass(frozen=True)
 class Experiment:
     name: str
-    get_config: Callable[[str], C.ConfigDict]
-    validate: Callable[[C.ConfigDict], None]
-    run: Callable[[C.ConfigDict, RunContext], tuple[dict[str, Any], dict[str, np.ndarray]]]
-    plot: Callable[[C.ConfigDict, dict[str, Any], dict[str, np.ndarray], Path], list[Path]]
+    get_config: Callable[[str], config.ConfigDict]
+    validate: Callable[[config.ConfigDict], None]
+    run: Callable[[config.ConfigDict, RunContext], tuple[Scalars, Arrays]]
+    summarise: Callable[[config.ConfigDict, Scalars, Arrays], Scalars]
+    plot: Callable[[config.ConfigDict, Scalars, Arrays, Path], list[Path]]
     figures_dir: str = ""   # the repository folder that holds this experiment's figures
     claims: tuple[claims_lib.Claim, ...] = ()
     # named variants: a variant's function changes a preset's config in place (e.g. noisy labels)
-    variants: Mapping[str, Callable[[C.ConfigDict], None]] = dataclasses.field(default_factory=dict)
+    variants: Mapping[str, Callable[[config.ConfigDict], None]] = dataclasses.field(default_factory=dict)
     presets: tuple[str, ...] = PRESETS
-    # ``summarise(cfg, arrays) -> scalars``: the run's derived scalars (summary lines, tables) as a pure
-    # function of its saved arrays; given, a re-plot re-derives them as it re-evaluates the claims
-    summarise: Callable[[C.ConfigDict, dict[str, np.ndarray]], dict[str, Any]] | None = None
     # ``requirements(cfg)``: what a run needs from this machine beyond the config (an optional package,
     # a cache); raises ``ConfigError`` naming the field. Checked by the command line before any work,
     # not by ``validate`` (a config stays valid on a machine that cannot run it)
-    requirements: Callable[[C.ConfigDict], None] | None = None
+    requirements: Callable[[config.ConfigDict], None] | None = None
 
     def config(self, preset: str, overrides: Sequence[tuple[str, str]] = (),
-               variant: str = "") -> C.ConfigDict:
+               variant: str = "") -> config.ConfigDict:
         """The validated config of ``preset`` (+ ``variant``) with ``overrides``; raises ``ConfigError``."""
         if preset not in self.presets:
-            raise C.ConfigError("preset", f"unknown preset {preset!r} (choose from: {', '.join(self.presets)})")
+            raise config.ConfigError("preset", f"unknown preset {preset!r} (choose from: "
+                                               f"{', '.join(self.presets)})")
         cfg = self.get_config(preset)
         if variant:
             if variant not in self.variants:
                 known = ", ".join(self.variants) or "none"
-                raise C.ConfigError("variant", f"unknown variant {variant!r} (this experiment has: {known})")
+                raise config.ConfigError("variant", f"unknown variant {variant!r} (this experiment "
+                                                    f"has: {known})")
             self.variants[variant](cfg)
             cfg.variant = variant
-        cfg = C.apply_overrides(cfg, overrides)
+        cfg = config.apply_overrides(cfg, overrides)
         cfg.preset = preset
         self.validate(cfg)
         return cfg
 
-    def evaluate_claims(self, cfg: C.ConfigDict, scalars: dict[str, Any],
-                        arrays: dict[str, np.ndarray]) -> list[dict[str, Any]]:
-        return claims_lib.evaluate(self.claims, scalars, arrays, cfg.preset)
+    def run_dir(self, cfg: config.ConfigDict, out: Path) -> Path:
+        return Path(out) / self.name / f"{cfg.preset}-{config.config_hash(cfg)}"
 
-    def run_dir(self, cfg: C.ConfigDict, out: Path) -> Path:
-        return Path(out) / self.name / f"{cfg.preset}-{C.config_hash(cfg)}"
+    def derive(self, cfg: config.ConfigDict, scalars: Scalars, arrays: Arrays) -> Scalars:
+        """What a saved run implies: ``summarise``'s scalars (as results.json stores them) and the
+        claims' rows. A pure function of the run, so a re-plot re-derives it."""
+        derived = json.loads(json.dumps(self.summarise(cfg, scalars, arrays),
+                                        default=lambda v: np.asarray(v).tolist()))
+        rows = claims_lib.evaluate(self.claims, cfg, {**scalars, **derived}, arrays)
+        return {**derived, "claims": rows}
 
-    def execute(self, cfg: C.ConfigDict, run_dir: Path, *, progress: bool = True,
-                command: str = "") -> Path:
+    def execute(self, cfg: config.ConfigDict, run_dir: Path, *, progress: bool = True,
+                command: str = "", analyze: bool = False, on_stage: StageHook | None = None) -> Path:
         """Run (or resume) into ``run_dir`` unless it already holds results; returns ``run_dir``.
-        ``command`` (the command line that asked for it) is stored with the results."""
+        ``command`` (the command line that asked for it) is stored with the results; ``analyze``
+        and ``on_stage`` are the dry run's hooks (``RunContext``)."""
         if results.has_results(run_dir):
             return run_dir
-        main_process = is_main_process()
-        if main_process:
+        if is_main_process():
             run_dir.mkdir(parents=True, exist_ok=True)
-            results.write_json(run_dir / "config.json", C.to_jsonable(cfg))
-        ctx = RunContext(cfg, run_dir, progress)
+            results.write_json(run_dir / "config.json", config.to_jsonable(cfg))
+        ctx = RunContext(cfg, run_dir, progress, analyze, on_stage)
         t0 = time.perf_counter()
         scalars, arrays = self.run(cfg, ctx)
+        training, labels = ctx.stages()
         scalars = {**scalars, "experiment": self.name, "preset": cfg.preset,
-                   "variant": cfg.get("variant", ""), "config_hash": C.config_hash(cfg),
-                   "seeds": cfg.get("seeds"), "wall_s": time.perf_counter() - t0, "training": ctx.stats, "lanes": ctx.lanes,
+                   "variant": cfg.get("variant", ""), "config_hash": config.config_hash(cfg),
+                   "seeds": cfg.get("seeds"), "wall_s": time.perf_counter() - t0, "training": training,
+                   "lanes": {**labels, **scalars.get("lanes", {})},
                    "command": command or f"python -m iclx.experiments.{self.name} --preset={cfg.preset}"}
-        scalars["claims"] = self.evaluate_claims(cfg, scalars, arrays)
-        if main_process:
+        scalars.update(self.derive(cfg, scalars, arrays))
+        if is_main_process():
             results.save_results(run_dir, scalars, arrays)
         return run_dir
 
-    def refresh_derived(self, cfg: C.ConfigDict, run_dir: Path) -> None:
-        """Re-derive the summary (``summarise``, if the experiment has one) and re-evaluate the claims
-        on ``run_dir``'s saved results (both are pure functions of them); rewrite results.json if
-        either changed since the run."""
+    def refresh_derived(self, cfg: config.ConfigDict, run_dir: Path) -> None:
+        """Re-derive the summary and the claims on ``run_dir``'s saved results; rewrite results.json
+        if either changed since the run."""
         scalars, arrays = results.load_results(run_dir)
-        fresh = dict(scalars)
-        if self.summarise is not None:
-            derived = self.summarise(cfg, arrays)   # as results.json would store it
-            fresh.update(json.loads(json.dumps(derived, default=lambda v: np.asarray(v).tolist())))
-        fresh["claims"] = self.evaluate_claims(cfg, fresh, arrays)
+        fresh = {**scalars, **self.derive(cfg, scalars, arrays)}
         if fresh != scalars:
             results.write_json(results.results_path(run_dir), fresh)
 
-    def make_figures(self, cfg: C.ConfigDict, run_dir: Path, copy_to: Path | None = None) -> list[Path]:
+    def make_figures(self, cfg: config.ConfigDict, run_dir: Path, copy_to: Path | None = None) -> list[Path]:
         """Figures from ``run_dir``'s saved results, copied to ``copy_to`` if given."""
         scalars, arrays = results.load_results(run_dir)
         paths = self.plot(cfg, scalars, arrays, run_dir / "figures")
@@ -149,7 +195,10 @@ class Experiment:
         return paths
 
     def main(self, argv: Sequence[str] | None = None) -> int:
-        return run_command_line(self, sys.argv[1:] if argv is None else list(argv))
+        """``python -m iclx.experiments.<name> [flags]`` (``iclx.cli``)."""
+        from iclx import cli   # the command line builds on this module, not the reverse
+
+        return cli.run_command_line(self, sys.argv[1:] if argv is None else list(argv))
 
 
 PUBLISHED_ARRAYS_MAX_BYTES = 2 << 20
@@ -164,150 +213,11 @@ def publish_results(run_dir: Path, folder: Path) -> None:
         shutil.copy2(arrays, folder / "arrays.npz")
 
 
-# --------------------------------------------------------------------------- command line
-
-
-def _parser(experiment: Experiment) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog=f"python -m iclx.experiments.{experiment.name}",
-        description="Run (or resume) the experiment, save its results and plot them. Config fields "
-                    "are set with --config.<group>.<field>=<value> (lists: 1,2,3); "
-                    "--show-config lists them.")
-    parser.add_argument("--preset", default="cpu",
-                        help=f"{' | '.join(experiment.presets)} (default: cpu)")
-    parser.add_argument("--variant", default="",
-                        help="a named variant: " + (", ".join(experiment.variants) or "none"))
-    parser.add_argument("--out", default="runs", help="root of the run folders (default: runs)")
-    parser.add_argument("--figures", default=None,
-                        help="also copy the figures into this folder (the make targets use "
-                             "experiments/<name>/)")
-    parser.add_argument("--fresh", action="store_true",
-                        help="delete this config's run folder first instead of resuming it")
-    parser.add_argument("--plot-only", action="store_true",
-                        help="only re-plot saved results (error if there are none)")
-    parser.add_argument("--no-progress", action="store_true", help="no progress bars")
-    parser.add_argument("--distributed", action="store_true",
-                        help="join a multi-process run (several hosts, or several processes on one "
-                             "machine): seeds and sweep points are sharded over every device of every "
-                             "process; only process 0 writes. The cluster comes from the three flags "
-                             "below, else from JAX_COORDINATOR_ADDRESS / JAX_NUM_PROCESSES / "
-                             "JAX_PROCESS_ID, else from SLURM, Open MPI or a TPU pod")
-    parser.add_argument("--coordinator", default=None, metavar="HOST:PORT",
-                        help="address of process 0's coordination service (implies --distributed)")
-    parser.add_argument("--num-processes", default=None, metavar="N",
-                        help="number of processes (implies --distributed)")
-    parser.add_argument("--process-id", default=None, metavar="I",
-                        help="this process's id, 0..N-1; process 0 is the coordinator "
-                             "(implies --distributed)")
-    parser.add_argument("--distributed-timeout", default=None, metavar="SECONDS",
-                        help="how long to wait for every process to join (default 300), and "
-                             "for a silent process (at most 100) before the others stop")
-    parser.add_argument("--show-config", action="store_true",
-                        help="print the resolved config and its run folder, then exit")
-    return parser
-
-
-def parse_overrides(extra: Sequence[str]) -> list[tuple[str, str]]:
-    """``--config.a.b=v`` or ``--config.a.b v`` pairs; anything else is a ``ConfigError``."""
-    overrides, i = [], 0
-    while i < len(extra):
-        arg = extra[i]
-        if not arg.startswith("--config."):
-            raise C.ConfigError(arg.lstrip("-").split("=")[0] or arg,
-                                f"unknown argument {arg!r} (config fields are --config.<path>=<value>)")
-        body = arg[len("--config."):]
-        if "=" in body:
-            path, value = body.split("=", 1)
-        elif i + 1 < len(extra):
-            path, value = body, extra[i + 1]
-            i += 1
-        else:
-            raise C.ConfigError(body, "needs a value (--config.<path>=<value>)")
-        overrides.append((path, value))
-        i += 1
-    return overrides
-
-
-def fail(message: str, code: int) -> int:
-    print(f"error: {message}", file=sys.stderr)
-    return code
-
-
-def enable_compilation_cache() -> Path | None:
-    """Keep compiled programs on disk (``$ICLX_COMPILATION_CACHE``, default ~/.cache/iclx/jax; set it
-    to an empty string to disable), so a resumed or repeated run skips most compilation."""
-    import os
-
-    import jax
-
-    location = os.environ.get("ICLX_COMPILATION_CACHE", str(Path.home() / ".cache" / "iclx" / "jax"))
-    if not location:
-        return None
-    jax.config.update("jax_compilation_cache_dir", location)
-    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)
-    return Path(location)
-
-
-def run_command_line(experiment: Experiment, argv: Sequence[str]) -> int:
-    parser = _parser(experiment)
-    args, extra = parser.parse_known_args(argv)
-    try:
-        cfg = experiment.config(args.preset, parse_overrides(extra), args.variant)
-        if experiment.requirements is not None and not args.show_config:
-            experiment.requirements(cfg)
-    except C.ConfigError as error:
-        return fail(f"config field {error.field}: {error.message}", 2)
-    run_dir = experiment.run_dir(cfg, Path(args.out))
-    if args.show_config:
-        print(cfg)
-        print(f"run folder: {run_dir}")
-        return 0
-    if args.plot_only and not results.has_results(run_dir):
-        return fail(f"no saved results in {run_dir}; run without --plot-only first", 2)
-    enable_compilation_cache()
-    if args.distributed or any(v is not None for v in (args.coordinator, args.num_processes,
-                                                        args.process_id)):
-        from iclx import sharding
-
-        try:
-            initialize_distributed(sharding.cluster_settings(
-                args.coordinator, args.num_processes, args.process_id, args.distributed_timeout))
-        except sharding.ClusterError as error:
-            return fail(str(error), error.exit_code)
-        if args.fresh and is_main_process():
-            results.remove_run(run_dir)
-        sharding.sync_processes("start")   # no process looks into the run folder before that
-    if args.fresh and is_main_process():
-        results.remove_run(run_dir)
-    resumed = results.has_results(run_dir)
-    try:
-        command = " ".join(["python -m", f"iclx.experiments.{experiment.name}", *argv])
-        experiment.execute(cfg, run_dir, progress=not args.no_progress, command=command)
-    except T.TrainingDiverged as error:
-        return fail(str(error), 1)
-    except KeyboardInterrupt:
-        print(f"\ninterrupted; rerun the same command to resume from {run_dir}", file=sys.stderr)
-        return 130
-    if not is_main_process():
-        return 0
-    if resumed:
-        experiment.refresh_derived(cfg, run_dir)
-    figures = experiment.make_figures(cfg, run_dir, Path(args.figures) if args.figures else None)
-    scalars, _ = results.load_results(run_dir)
-    if resumed:
-        print(f"found results in {run_dir}; re-plotted them (use --fresh to recompute)")
-    print(f"results: {results.results_path(run_dir)}")
-    for line in scalars.get("summary", []):
-        print(f"  {line}")
-    print("figures: " + ", ".join(str(p) for p in figures if p.suffix == ".png"))
-    return 0
-
-
-def common_config(preset: str, name: str) -> C.ConfigDict:
+def common_config(preset: str, name: str) -> config.ConfigDict:
     """The fields every experiment has: ``experiment``, ``preset``, ``seed``, ``seeds``."""
-    return C.ConfigDict(dict(experiment=name, preset=preset, seed=0, seeds=1))
+    return config.ConfigDict(dict(experiment=name, preset=preset, seed=0, seeds=1))
 
 
-def validate_common(cfg: C.ConfigDict) -> None:
-    C.nonnegative_int(cfg, "seed")
-    C.positive_int(cfg, "seeds")
+def validate_common(cfg: config.ConfigDict) -> None:
+    config.nonnegative_int(cfg, "seed")
+    config.positive_int(cfg, "seeds")

@@ -7,8 +7,8 @@ seeds pin the curve down; with a single seed there is no band.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Sequence
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 import matplotlib

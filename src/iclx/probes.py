@@ -30,7 +30,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from iclx import rng
+from iclx.engine import rng
 from iclx.models.gpt2 import Hidden
 
 Array = jax.Array

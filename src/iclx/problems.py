@@ -21,9 +21,8 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from iclx import config as C
-from iclx import models, rng
-from iclx import train as T
+from iclx import config, engine, models
+from iclx.engine import rng
 from iclx.tasks import curriculum as curriculum_lib
 
 LOSSES = ("mse", "logistic")
@@ -36,8 +35,8 @@ def pointwise_loss(kind: str, preds: jax.Array, ys: jax.Array) -> jax.Array:
     return jax.nn.softplus(-ys * preds)
 
 
-def prompt_problem(task: Any, model_cfg: C.ConfigDict, train_cfg: C.ConfigDict,
-                   curriculum_cfg: C.ConfigDict, loss: str = "mse") -> T.Problem:
+def prompt_problem(task: Any, model_cfg: config.ConfigDict, train_cfg: config.ConfigDict,
+                   curriculum_cfg: config.ConfigDict, loss: str = "mse") -> engine.Problem:
     """The problem "train ``model_cfg``'s model on prompts of ``task``" for the engine.
 
     The loss is ``loss`` (``mse`` | ``logistic``) averaged over the batch and the curriculum's active
@@ -47,10 +46,10 @@ def prompt_problem(task: Any, model_cfg: C.ConfigDict, train_cfg: C.ConfigDict,
     curriculum = curriculum_lib.Curriculum.from_config(curriculum_cfg, task.n_dims, task.n_points)
     batch_size, n = train_cfg.batch_size, task.n_points
 
-    def init_params(key: jax.Array, hp: T.Hparams):
+    def init_params(key: jax.Array, hp: engine.Hparams):
         return model.init(key, jnp.zeros((1, n, task.n_dims)), jnp.zeros((1, n)))["params"]
 
-    def loss_fn(params, key: jax.Array, step: jax.Array, hp: T.Hparams, fixed: None):
+    def loss_fn(params, key: jax.Array, step: jax.Array, hp: engine.Hparams, fixed: None):
         d_active, n_active = curriculum.active(step)
         prompt = task.sample_batch(key, batch_size, d_active)
         preds = model.apply({"params": params}, prompt.xs, prompt.ys)
@@ -58,7 +57,7 @@ def prompt_problem(task: Any, model_cfg: C.ConfigDict, train_cfg: C.ConfigDict,
         value = jnp.sum(pointwise_loss(loss, preds, prompt.ys) * in_prompt) / (batch_size * n_active)
         return value, {"loss_per_dim": value / d_active, "n_dims": d_active, "n_points": n_active}
 
-    return T.Problem(init_params, loss_fn, T.optimizer_from_config(train_cfg))
+    return engine.Problem(init_params, loss_fn, engine.optimizer_from_config(train_cfg))
 
 
 def eval_prompts(task: Any, n_prompts: int, seed_key: jax.Array, name: str = "eval"):
@@ -69,28 +68,28 @@ def eval_prompts(task: Any, n_prompts: int, seed_key: jax.Array, name: str = "ev
 # --------------------------------------------------------------------------- presets
 
 
-def training_preset(preset: str, *, steps: int | None = None) -> C.ConfigDict:
+def training_preset(preset: str, *, steps: int | None = None) -> config.ConfigDict:
     """The ``train`` group of the GPT-2-on-prompts presets: ``smoke`` a few Adam steps; ``cpu`` Adam
     2e-3 with 200 warm-up steps and cosine decay, 8000 steps; ``paper`` Garg et al.'s Adam 1e-4,
     500k steps. ``steps`` overrides the preset's number of steps."""
     if preset == "smoke":
-        train = T.default_config(steps=40, batch_size=16, lr=1e-3, chunk_steps=20, log_every=10)
+        train = engine.train_config(steps=40, batch_size=16, lr=1e-3, chunk_steps=20, log_every=10)
     elif preset == "paper":
-        train = T.default_config(steps=500_000, batch_size=64, lr=1e-4, chunk_steps=1000,
-                                 log_every=100, checkpoint_every=10_000)
+        train = engine.train_config(steps=500_000, batch_size=64, lr=1e-4, chunk_steps=1000,
+                                    log_every=100, checkpoint_every=10_000)
     else:
         # Adam 2e-3 with warm-up and cosine decay: the best of lr ∈ {5e-4, 1e-3, 2e-3, 3e-3, 5e-3} ×
         # {constant, cosine} in a sweep at 8000 steps on linear regression (5e-3 stays at the
         # trivial predictor)
-        train = T.default_config(steps=8000, batch_size=64, lr=2e-3, chunk_steps=250,
-                                 log_every=50, checkpoint_every=1000)
+        train = engine.train_config(steps=8000, batch_size=64, lr=2e-3, chunk_steps=250,
+                                    log_every=50, checkpoint_every=1000)
         train.update(schedule="cosine", warmup_steps=200)
     if steps is not None:
         train.steps = steps
     return train
 
 
-def curriculum_preset(preset: str, d: int, n: int, *, interval: int = 400) -> C.ConfigDict:
+def curriculum_preset(preset: str, d: int, n: int, *, interval: int = 400) -> config.ConfigDict:
     """The curriculum of the presets: none for ``smoke``; dims 2→d and points 5→n, one step every
     ``interval`` training steps for ``cpu``; Garg et al.'s 5→d / 11→n every 2000 steps for ``paper``."""
     if preset == "smoke":
@@ -103,10 +102,10 @@ def curriculum_preset(preset: str, d: int, n: int, *, interval: int = 400) -> C.
     return curriculum
 
 
-def validate_prompt_training(cfg: C.ConfigDict) -> None:
+def validate_prompt_training(cfg: config.ConfigDict) -> None:
     """The ``model``, ``train`` and ``curriculum`` groups of a prompt-training config (needs
     ``task.n_dims`` and ``task.n_points``)."""
     curriculum_lib.validate_config(cfg, cfg.task.n_dims, cfg.task.n_points)
     models.validate_name(cfg)
     models.MODELS[cfg.model.name][1](cfg, cfg.task.n_points)
-    T.validate_config(cfg)
+    engine.validate_train_config(cfg)

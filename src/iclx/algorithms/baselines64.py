@@ -19,25 +19,25 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from iclx.algorithms import regression as R
+from iclx.algorithms import regression
 
-newton_predictions = jax.jit(R.newton_predictions, static_argnames="num_steps")
-gradient_descent = jax.jit(R.gradient_descent, static_argnames="steps")
-least_squares = jax.jit(R.least_squares)
-online_gd = jax.jit(R.online_gd)
-error_per_position = jax.jit(R.squared_error_per_position, static_argnames="n_dims")
+newton_predictions = jax.jit(regression.newton_predictions, static_argnames="num_steps")
+gradient_descent = jax.jit(regression.gradient_descent, static_argnames="steps")
+least_squares = jax.jit(regression.least_squares)
+online_gd = jax.jit(regression.online_gd)
+error_per_position = jax.jit(regression.squared_error_per_position, static_argnames="n_dims")
 
 
 @functools.partial(jax.jit, static_argnames="num_steps")
 def newton_weights(xs, ys, num_steps: int):
     """Newton iterates w_1..w_K per prefix: ``[K, B, n, d]``."""
-    return R.newton_weights_scan(*R.prefix_systems(xs, ys), num_steps)
+    return regression.newton_weights_scan(*regression.prefix_systems(xs, ys), num_steps)
 
 
 @functools.partial(jax.jit, static_argnames="steps")
 def gd_weights(xs, ys, eta, steps: tuple[int, ...]):
     """GD weights after each of ``steps`` iterations per prefix: ``[G, B, n, d]``."""
-    return R.gd_weights(*R.prefix_systems(xs, ys), eta, steps)
+    return regression.gd_weights(*regression.prefix_systems(xs, ys), eta, steps)
 
 
 def x64(fn: Callable[..., Any], *arrays, **static) -> Any:

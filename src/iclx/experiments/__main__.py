@@ -4,7 +4,7 @@
     python -m iclx.experiments help                       # what `make help` prints
     python -m iclx.experiments reproduce TARGET [--preset=P] [other experiment flags]
     python -m iclx.experiments reproduce-all [--preset=P]
-    python -m iclx.experiments dry-run [--preset=paper] [--steps=2] [--json=PATH] [NAME ...]
+    python -m iclx.experiments dry-run [flags]            # = python -m iclx.dryrun [flags]
 
 ``reproduce`` runs the target's experiment (its preset and variant unless ``--preset`` is given)
 and writes its figures and results to the target's folder, or to ``<folder>/<preset>`` for
@@ -16,10 +16,10 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from iclx import experiments as X
+from iclx import experiments as registry
 
 
-def target_args(target: X.Target, preset: str | None) -> list[str]:
+def target_args(target: registry.Target, preset: str | None) -> list[str]:
     """The experiment's command-line flags for ``target`` at ``preset`` (default: the target's)."""
     preset = preset or target.preset
     folder = target.figures if preset == target.preset else f"{target.figures}/{preset}"
@@ -30,10 +30,10 @@ def target_args(target: X.Target, preset: str | None) -> list[str]:
 
 
 def help_lines() -> list[str]:
-    rows = [("make demo", f"the first figure at cpu scale (= make reproduce-fig-{X.DEMO_TARGET})"),
+    rows = [("make demo", f"the first figure at cpu scale (= make reproduce-fig-{registry.DEMO_TARGET})"),
             ("make test", "the test suite (CPU), without the long checks marked slow"),
             ("make test-all", "every test, including the slow ones (multi-process runs, paper-preset steps)")]
-    for target in X.TARGETS.values():
+    for target in registry.TARGETS.values():
         minutes = f" [{target.minutes} min]" if target.minutes else ""
         rows.append((f"make reproduce-fig-{target.name}", target.description + minutes))
     rows += [("make reproduce-all", "every target's cpu preset"),
@@ -57,12 +57,12 @@ def _split_preset(argv: Sequence[str]) -> tuple[str | None, list[str]]:
 
 
 def reproduce(name: str, argv: Sequence[str]) -> int:
-    if name not in X.TARGETS:
-        print(f"error: unknown target {name!r} (targets: {', '.join(X.TARGETS)})", file=sys.stderr)
+    if name not in registry.TARGETS:
+        print(f"error: unknown target {name!r} (targets: {', '.join(registry.TARGETS)})", file=sys.stderr)
         return 2
-    target = X.TARGETS[name]
+    target = registry.TARGETS[name]
     preset, rest = _split_preset(argv)
-    experiment = X.load(target.experiment)
+    experiment = registry.load(target.experiment)
     return experiment.main(target_args(target, preset) + rest)
 
 
@@ -70,25 +70,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     command, rest = (argv[0], argv[1:]) if argv else ("help", [])
     if command == "list":
-        print("\n".join(X.TARGETS))
+        print("\n".join(registry.TARGETS))
         return 0
     if command == "help":
         print("\n".join(help_lines()))
         return 0
     if command == "reproduce" and rest:
         return reproduce(rest[0], rest[1:])
-    if command == "dry-run":   # every experiment's preset with training cut to a few steps (iclx.dryrun)
-        from iclx import dryrun
+    if command == "dry-run":   # tooling sits above the registry: run it, don't import it
+        import subprocess
 
-        return dryrun.main(rest)
+        return subprocess.call([sys.executable, "-m", "iclx.dryrun", *rest])
     if command == "reproduce-all":
-        for name in X.TARGETS:
+        for name in registry.TARGETS:
             code = reproduce(name, rest)
             if code != 0:
                 return code
         return 0
     print("error: usage: python -m iclx.experiments list | help | reproduce TARGET [flags] | "
-          "reproduce-all [--preset=P] | dry-run [--preset=P] [NAME ...]", file=sys.stderr)
+          "reproduce-all [--preset=P] | dry-run [flags]", file=sys.stderr)
     return 2
 
 

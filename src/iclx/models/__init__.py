@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from iclx import config as C
+from iclx import config
 from iclx.models import attention, gpt2, lstm
 
 MODELS = {
@@ -12,9 +12,9 @@ MODELS = {
 }
 
 
-def validate_name(cfg: C.ConfigDict, path: str = "model.name") -> str:
-    return C.one_of(cfg, path, MODELS)
+def validate_name(cfg: config.ConfigDict, path: str = "model.name") -> str:
+    return config.one_of(cfg, path, MODELS)
 
 
-def build(model_cfg: C.ConfigDict, n_dims: int):
+def build(model_cfg: config.ConfigDict, n_dims: int):
     return MODELS[model_cfg.name][0](model_cfg, n_dims)

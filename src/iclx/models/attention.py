@@ -24,7 +24,7 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from iclx import config as C
+from iclx import config
 
 
 def _masked_softmax(scores: jax.Array, mask: jax.Array | None) -> jax.Array:
@@ -154,13 +154,13 @@ class OneLayerAttention(nn.Module):
         return jnp.einsum("...ij,...j->...i", weights, ys)
 
 
-def build(model: C.ConfigDict, n_dims: int) -> OneLayerAttention:
+def build(model: config.ConfigDict, n_dims: int) -> OneLayerAttention:
     return OneLayerAttention(n_dims=n_dims, kind=model.kind)
 
 
-def default_config(kind: str = "softmax") -> C.ConfigDict:
-    return C.ConfigDict(dict(name="one_layer_attention", kind=kind))
+def default_config(kind: str = "softmax") -> config.ConfigDict:
+    return config.ConfigDict(dict(name="one_layer_attention", kind=kind))
 
 
-def validate_config(cfg: C.ConfigDict, n_points: int, prefix: str = "model") -> None:
-    C.one_of(cfg, f"{prefix}.kind", ATTENTIONS)
+def validate_config(cfg: config.ConfigDict, n_points: int, prefix: str = "model") -> None:
+    config.one_of(cfg, f"{prefix}.kind", ATTENTIONS)

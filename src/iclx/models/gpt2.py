@@ -23,8 +23,7 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from iclx import config as C
-
+from iclx import config
 
 DTYPES = ("float32", "bfloat16")
 ATTENTIONS = ("softmax", "relu")
@@ -133,36 +132,36 @@ class GPT2ICL(nn.Module):
         return preds
 
 
-def build(model: C.ConfigDict, n_dims: int) -> GPT2ICL:
+def build(model: config.ConfigDict, n_dims: int) -> GPT2ICL:
     return GPT2ICL(n_dims=n_dims, n_positions=model.n_positions, n_layer=model.n_layer,
                    n_head=model.n_head, n_embd=model.n_embd, mlp_width=model.mlp_width,
                    dtype=model.dtype, attention=model.get("attention", "softmax"))
 
 
 def default_config(*, n_layer: int, n_head: int, n_embd: int, n_positions: int,
-                   attention: str | None = None) -> C.ConfigDict:
+                   attention: str | None = None) -> config.ConfigDict:
     """The ``model`` group; ``attention`` ("softmax" | "relu") adds the optional field."""
-    cfg = C.ConfigDict(dict(name="gpt2", n_layer=n_layer, n_head=n_head, n_embd=n_embd,
+    cfg = config.ConfigDict(dict(name="gpt2", n_layer=n_layer, n_head=n_head, n_embd=n_embd,
                             mlp_width=4 * n_embd, n_positions=n_positions, dtype="float32"))
     if attention is not None:
         cfg.attention = attention
     return cfg
 
 
-def validate_config(cfg: C.ConfigDict, n_points: int, prefix: str = "model") -> None:
-    C.positive_int(cfg, f"{prefix}.n_layer")
-    n_head = C.positive_int(cfg, f"{prefix}.n_head")
-    n_embd = C.positive_int(cfg, f"{prefix}.n_embd")
-    C.positive_int(cfg, f"{prefix}.mlp_width")
-    n_positions = C.positive_int(cfg, f"{prefix}.n_positions")
-    C.one_of(cfg, f"{prefix}.dtype", DTYPES)
-    if "attention" in C.get_field(cfg, prefix):
-        C.one_of(cfg, f"{prefix}.attention", ATTENTIONS)
-    C.require(n_embd % n_head == 0, f"{prefix}.n_embd",
-              f"{n_embd} is not divisible by {prefix}.n_head={n_head}")
-    C.require(2 * n_points <= n_positions, f"{prefix}.n_positions",
-              f"a prompt of task.n_points={n_points} needs {2 * n_points} positions, "
-              f"longer than the model's context {prefix}.n_positions={n_positions}")
+def validate_config(cfg: config.ConfigDict, n_points: int, prefix: str = "model") -> None:
+    config.positive_int(cfg, f"{prefix}.n_layer")
+    n_head = config.positive_int(cfg, f"{prefix}.n_head")
+    n_embd = config.positive_int(cfg, f"{prefix}.n_embd")
+    config.positive_int(cfg, f"{prefix}.mlp_width")
+    n_positions = config.positive_int(cfg, f"{prefix}.n_positions")
+    config.one_of(cfg, f"{prefix}.dtype", DTYPES)
+    if "attention" in config.get_field(cfg, prefix):
+        config.one_of(cfg, f"{prefix}.attention", ATTENTIONS)
+    config.require(n_embd % n_head == 0, f"{prefix}.n_embd",
+                   f"{n_embd} is not divisible by {prefix}.n_head={n_head}")
+    config.require(2 * n_points <= n_positions, f"{prefix}.n_positions",
+                   f"a prompt of task.n_points={n_points} needs {2 * n_points} positions, "
+                   f"longer than the model's context {prefix}.n_positions={n_positions}")
 
 
 def count_params(params) -> int:

@@ -13,7 +13,7 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from iclx import config as C
+from iclx import config
 from iclx.models.gpt2 import Hidden, interleave
 
 
@@ -50,15 +50,15 @@ class LSTMICL(nn.Module):
         return preds
 
 
-def build(model: C.ConfigDict, n_dims: int) -> LSTMICL:
+def build(model: config.ConfigDict, n_dims: int) -> LSTMICL:
     return LSTMICL(n_dims=n_dims, n_layer=model.n_layer, hidden=model.hidden)
 
 
-def default_config(*, n_layer: int, hidden: int) -> C.ConfigDict:
-    return C.ConfigDict(dict(name="lstm", n_layer=n_layer, hidden=hidden))
+def default_config(*, n_layer: int, hidden: int) -> config.ConfigDict:
+    return config.ConfigDict(dict(name="lstm", n_layer=n_layer, hidden=hidden))
 
 
-def validate_config(cfg: C.ConfigDict, n_points: int, prefix: str = "model") -> None:
+def validate_config(cfg: config.ConfigDict, n_points: int, prefix: str = "model") -> None:
     """Every field of an LSTM model group (``n_points`` is unused: an LSTM has no context limit)."""
-    C.positive_int(cfg, f"{prefix}.n_layer")
-    C.positive_int(cfg, f"{prefix}.hidden")
+    config.positive_int(cfg, f"{prefix}.n_layer")
+    config.positive_int(cfg, f"{prefix}.hidden")

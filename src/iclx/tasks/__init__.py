@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from iclx import config as C
+from iclx import config
 from iclx.tasks import linear, lipschitz
 
 TASKS = {
@@ -14,17 +14,17 @@ TASKS = {
 }
 
 
-def validate_name(cfg: C.ConfigDict, path: str = "task.name") -> str:
-    return C.one_of(cfg, path, TASKS)
+def validate_name(cfg: config.ConfigDict, path: str = "task.name") -> str:
+    return config.one_of(cfg, path, TASKS)
 
 
-def require_task(cfg: C.ConfigDict, name: str) -> None:
+def require_task(cfg: config.ConfigDict, name: str) -> None:
     """``task.name`` is a known task and is ``name`` (this experiment's), and its fields validate."""
     validate_name(cfg)
-    C.require(cfg.task.name == name, "task.name",
-              f"this experiment needs a {name.replace('_', '-')} task, got {cfg.task.name!r}")
+    config.require(cfg.task.name == name, "task.name",
+                   f"this experiment needs a {name.replace('_', '-')} task, got {cfg.task.name!r}")
     TASKS[name][1](cfg)
 
 
-def build(task_cfg: C.ConfigDict):
+def build(task_cfg: config.ConfigDict):
     return TASKS[task_cfg.name][0](task_cfg)

@@ -25,7 +25,7 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
-from iclx import config as C
+from iclx import config
 
 
 class Prompt(NamedTuple):
@@ -65,7 +65,7 @@ class GMMTask:
     cov_scale: float = 1.0      # test shift: true covariance cov_scale · Λ
 
     @classmethod
-    def from_config(cls, task: C.ConfigDict) -> "GMMTask":
+    def from_config(cls, task: config.ConfigDict) -> "GMMTask":
         return cls(n_dims=task.n_dims, n_points=task.n_points, n_classes=task.n_classes,
                    radius=float(task.radius), cov_min=float(task.cov_min),
                    cov_max=float(task.cov_max))
@@ -159,17 +159,17 @@ class GMMTask:
         return jax.lax.map(one, keys, batch_size=chunk)
 
 
-def default_config(n_dims: int, n_points: int, n_classes: int = 2) -> C.ConfigDict:
-    return C.ConfigDict(dict(name="gmm_classification", n_dims=n_dims, n_points=n_points,
+def default_config(n_dims: int, n_points: int, n_classes: int = 2) -> config.ConfigDict:
+    return config.ConfigDict(dict(name="gmm_classification", n_dims=n_dims, n_points=n_points,
                              n_classes=n_classes, radius=1.5, cov_min=0.5, cov_max=2.0))
 
 
-def validate_config(cfg: C.ConfigDict, prefix: str = "task") -> None:
-    C.positive_int(cfg, f"{prefix}.n_dims")
-    C.positive_int(cfg, f"{prefix}.n_points")
-    C.require(C.positive_int(cfg, f"{prefix}.n_classes") >= 2, f"{prefix}.n_classes",
-              "needs at least 2 classes")
-    C.finite_float(cfg, f"{prefix}.radius", positive=True)
-    lo = C.finite_float(cfg, f"{prefix}.cov_min", positive=True)
-    hi = C.finite_float(cfg, f"{prefix}.cov_max", positive=True)
-    C.require(hi >= lo, f"{prefix}.cov_max", f"must be >= {prefix}.cov_min={lo}, got {hi}")
+def validate_config(cfg: config.ConfigDict, prefix: str = "task") -> None:
+    config.positive_int(cfg, f"{prefix}.n_dims")
+    config.positive_int(cfg, f"{prefix}.n_points")
+    config.require(config.positive_int(cfg, f"{prefix}.n_classes") >= 2, f"{prefix}.n_classes",
+                   "needs at least 2 classes")
+    config.finite_float(cfg, f"{prefix}.radius", positive=True)
+    lo = config.finite_float(cfg, f"{prefix}.cov_min", positive=True)
+    hi = config.finite_float(cfg, f"{prefix}.cov_max", positive=True)
+    config.require(hi >= lo, f"{prefix}.cov_max", f"must be >= {prefix}.cov_min={lo}, got {hi}")

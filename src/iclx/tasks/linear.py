@@ -14,8 +14,8 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
-from iclx import config as C
-from iclx import rng
+from iclx import config
+from iclx.engine import rng
 
 COVARIANCES = ("isotropic", "two_level", "geometric", "custom")
 BASES = ("random", "identity")
@@ -43,7 +43,7 @@ class LinearRegressionTask:
     noise_std: float = 0.0          # label noise σ
 
     @classmethod
-    def from_config(cls, task: C.ConfigDict) -> "LinearRegressionTask":
+    def from_config(cls, task: config.ConfigDict) -> "LinearRegressionTask":
         return cls(n_dims=task.n_dims, n_points=task.n_points, covariance=task.covariance,
                    kappa=float(task.kappa), eigenvalues=tuple(float(v) for v in task.eigenvalues),
                    basis=task.basis, normalize=task.normalize, noise_std=float(task.noise_std))
@@ -106,22 +106,22 @@ class LinearRegressionTask:
         return jax.vmap(lambda k: self.sample(k, d_active))(keys)
 
 
-def validate_config(cfg: C.ConfigDict, prefix: str = "task") -> None:
+def validate_config(cfg: config.ConfigDict, prefix: str = "task") -> None:
     """Check the ``task`` fields of a linear-regression config."""
-    n_dims = C.positive_int(cfg, f"{prefix}.n_dims")
-    C.positive_int(cfg, f"{prefix}.n_points")
-    covariance = C.one_of(cfg, f"{prefix}.covariance", COVARIANCES)
-    C.one_of(cfg, f"{prefix}.basis", BASES)
-    C.finite_float(cfg, f"{prefix}.kappa", low=1.0)
-    C.finite_float(cfg, f"{prefix}.noise_std", low=0.0)
-    eigenvalues = C.finite_float_list(cfg, f"{prefix}.eigenvalues", positive=True)
+    n_dims = config.positive_int(cfg, f"{prefix}.n_dims")
+    config.positive_int(cfg, f"{prefix}.n_points")
+    covariance = config.one_of(cfg, f"{prefix}.covariance", COVARIANCES)
+    config.one_of(cfg, f"{prefix}.basis", BASES)
+    config.finite_float(cfg, f"{prefix}.kappa", low=1.0)
+    config.finite_float(cfg, f"{prefix}.noise_std", low=0.0)
+    eigenvalues = config.finite_float_list(cfg, f"{prefix}.eigenvalues", positive=True)
     if covariance == "custom":
-        C.require(len(eigenvalues) == n_dims, f"{prefix}.eigenvalues",
-                  f"needs {n_dims} values (task.n_dims) for covariance='custom', got {len(eigenvalues)}")
+        config.require(len(eigenvalues) == n_dims, f"{prefix}.eigenvalues",
+                       f"needs {n_dims} values (task.n_dims) for covariance='custom', got {len(eigenvalues)}")
 
 
-def default_config(n_dims: int, n_points: int) -> C.ConfigDict:
+def default_config(n_dims: int, n_points: int) -> config.ConfigDict:
     """The ``task`` group of a linear-regression config."""
-    return C.ConfigDict(dict(name="linear_regression", n_dims=n_dims, n_points=n_points,
+    return config.ConfigDict(dict(name="linear_regression", n_dims=n_dims, n_points=n_points,
                              covariance="isotropic", kappa=1.0, eigenvalues=(), basis="random",
                              normalize=True, noise_std=0.0))

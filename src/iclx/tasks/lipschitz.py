@@ -27,8 +27,8 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
-from iclx import config as C
-from iclx import rng
+from iclx import config
+from iclx.engine import rng
 
 FAMILIES = ("linear", "sine", "relu")
 FEATURES = ("orthonormal", "equicorrelated", "random")
@@ -91,7 +91,7 @@ class LipschitzTask:
     feature_seed: int = 0      # draws the random features
 
     @classmethod
-    def from_config(cls, task: C.ConfigDict) -> "LipschitzTask":
+    def from_config(cls, task: config.ConfigDict) -> "LipschitzTask":
         return cls(n_features=task.n_features, n_dims=task.n_dims, n_points=task.n_points,
                    family=task.family, lipschitz=float(task.lipschitz), scaling=task.scaling,
                    features=task.features, rho=float(task.rho), noise_std=float(task.noise_std),
@@ -212,27 +212,27 @@ def missing_feature_probability(n_features: int, n_points: int) -> float:
     return (1.0 - 1.0 / n_features) ** n_points
 
 
-def validate_config(cfg: C.ConfigDict, prefix: str = "task") -> None:
+def validate_config(cfg: config.ConfigDict, prefix: str = "task") -> None:
     """Check the ``task`` fields of a Lipschitz-regression config."""
-    K = C.positive_int(cfg, f"{prefix}.n_features")
-    d = C.positive_int(cfg, f"{prefix}.n_dims")
-    C.positive_int(cfg, f"{prefix}.n_points")
-    C.require(K >= 2, f"{prefix}.n_features", f"needs at least 2 features, got {K}")
-    C.require(d >= K, f"{prefix}.n_dims", f"must be >= task.n_features={K} (features e_k + …), got {d}")
-    C.one_of(cfg, f"{prefix}.family", FAMILIES)
-    C.one_of(cfg, f"{prefix}.scaling", SCALINGS)
-    C.one_of(cfg, f"{prefix}.features", FEATURES)
-    C.finite_float(cfg, f"{prefix}.lipschitz", positive=True)
-    C.finite_float(cfg, f"{prefix}.rho", low=0.0)
-    C.finite_float(cfg, f"{prefix}.noise_std", low=0.0)
-    C.finite_float(cfg, f"{prefix}.frequency", positive=True)
-    C.positive_int(cfg, f"{prefix}.relu_units")
-    C.nonnegative_int(cfg, f"{prefix}.feature_seed")
+    K = config.positive_int(cfg, f"{prefix}.n_features")
+    d = config.positive_int(cfg, f"{prefix}.n_dims")
+    config.positive_int(cfg, f"{prefix}.n_points")
+    config.require(K >= 2, f"{prefix}.n_features", f"needs at least 2 features, got {K}")
+    config.require(d >= K, f"{prefix}.n_dims", f"must be >= task.n_features={K} (features e_k + …), got {d}")
+    config.one_of(cfg, f"{prefix}.family", FAMILIES)
+    config.one_of(cfg, f"{prefix}.scaling", SCALINGS)
+    config.one_of(cfg, f"{prefix}.features", FEATURES)
+    config.finite_float(cfg, f"{prefix}.lipschitz", positive=True)
+    config.finite_float(cfg, f"{prefix}.rho", low=0.0)
+    config.finite_float(cfg, f"{prefix}.noise_std", low=0.0)
+    config.finite_float(cfg, f"{prefix}.frequency", positive=True)
+    config.positive_int(cfg, f"{prefix}.relu_units")
+    config.nonnegative_int(cfg, f"{prefix}.feature_seed")
 
 
-def default_config(n_features: int, n_points: int, n_dims: int | None = None) -> C.ConfigDict:
+def default_config(n_features: int, n_points: int, n_dims: int | None = None) -> config.ConfigDict:
     """The ``task`` group of a Lipschitz-regression config."""
-    return C.ConfigDict(dict(name="lipschitz_regression", n_features=n_features,
+    return config.ConfigDict(dict(name="lipschitz_regression", n_features=n_features,
                              n_dims=n_dims or n_features, n_points=n_points, family="sine",
                              lipschitz=1.0, scaling="amplitude", features="orthonormal", rho=0.0,
                              noise_std=0.0, frequency=1.0, relu_units=8, feature_seed=0))

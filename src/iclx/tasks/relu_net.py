@@ -31,8 +31,8 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
-from iclx import config as C
-from iclx import rng
+from iclx import config
+from iclx.engine import rng
 
 SCALINGS = ("he", "none")
 SHIFT_LAYERS = ("first", "all")
@@ -99,7 +99,7 @@ class ReluNetTask:
     output_relu: bool = False            # relu on the output (the paper's Def. 1) or linear
 
     @classmethod
-    def from_config(cls, task: C.ConfigDict) -> "ReluNetTask":
+    def from_config(cls, task: config.ConfigDict) -> "ReluNetTask":
         return cls(n_dims=task.n_dims, n_points=task.n_points, depth=task.depth, width=task.width,
                    mixture=tuple(float(w) for w in task.mixture), input_mean=float(task.input_mean),
                    param_mean=float(task.param_mean),
@@ -145,25 +145,25 @@ class ReluNetTask:
         return jax.vmap(lambda k: self.sample(k, d_active))(keys)
 
 
-def default_config(n_dims: int, n_points: int, *, depth: int = 3, width: int = 100) -> C.ConfigDict:
+def default_config(n_dims: int, n_points: int, *, depth: int = 3, width: int = 100) -> config.ConfigDict:
     """The ``task`` group of a ReLU-network config."""
-    return C.ConfigDict(dict(name="relu_net", n_dims=n_dims, n_points=n_points, depth=depth,
+    return config.ConfigDict(dict(name="relu_net", n_dims=n_dims, n_points=n_points, depth=depth,
                              width=width, mixture=(1.0, 0.0), input_mean=2.0, param_mean=0.0,
                              shift_layers="first", param_std=1.0, scaling="he", output_relu=False))
 
 
-def validate_config(cfg: C.ConfigDict, prefix: str = "task") -> None:
+def validate_config(cfg: config.ConfigDict, prefix: str = "task") -> None:
     """Check the ``task`` fields of a ReLU-network config."""
-    C.positive_int(cfg, f"{prefix}.n_dims")
-    C.positive_int(cfg, f"{prefix}.n_points")
-    depth = C.positive_int(cfg, f"{prefix}.depth")
-    C.require(depth >= 2, f"{prefix}.depth", f"needs at least 2 layers (one hidden), got {depth}")
-    C.positive_int(cfg, f"{prefix}.width")
-    mixture = C.finite_float_list(cfg, f"{prefix}.mixture")
-    C.require(len(mixture) == 2 and min(mixture) >= 0 and sum(mixture) > 0, f"{prefix}.mixture",
-              f"needs two non-negative weights (ω₁, ω₂) with a positive sum, got {tuple(mixture)}")
-    C.finite_float(cfg, f"{prefix}.input_mean")
-    C.finite_float(cfg, f"{prefix}.param_mean")
-    C.one_of(cfg, f"{prefix}.shift_layers", SHIFT_LAYERS)
-    C.finite_float(cfg, f"{prefix}.param_std", positive=True)
-    C.one_of(cfg, f"{prefix}.scaling", SCALINGS)
+    config.positive_int(cfg, f"{prefix}.n_dims")
+    config.positive_int(cfg, f"{prefix}.n_points")
+    depth = config.positive_int(cfg, f"{prefix}.depth")
+    config.require(depth >= 2, f"{prefix}.depth", f"needs at least 2 layers (one hidden), got {depth}")
+    config.positive_int(cfg, f"{prefix}.width")
+    mixture = config.finite_float_list(cfg, f"{prefix}.mixture")
+    config.require(len(mixture) == 2 and min(mixture) >= 0 and sum(mixture) > 0, f"{prefix}.mixture",
+                   f"needs two non-negative weights (ω₁, ω₂) with a positive sum, got {tuple(mixture)}")
+    config.finite_float(cfg, f"{prefix}.input_mean")
+    config.finite_float(cfg, f"{prefix}.param_mean")
+    config.one_of(cfg, f"{prefix}.shift_layers", SHIFT_LAYERS)
+    config.finite_float(cfg, f"{prefix}.param_std", positive=True)
+    config.one_of(cfg, f"{prefix}.scaling", SCALINGS)

@@ -34,7 +34,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from iclx.models import attention as A
+from iclx.models import attention
 
 if TYPE_CHECKING:
     from iclx.tasks.lipschitz import LipschitzTask
@@ -91,7 +91,7 @@ def balanced_loss(q: jax.Array, features: jax.Array, cov: jax.Array, n_points: i
     feature holds N/K tokens; ``q [d, d]``."""
     K = features.shape[0]
     counts = jnp.full((K,), n_points / K)
-    err = A.feature_attention(A.score_matrix(q, features), counts) - jnp.eye(K)
+    err = attention.feature_attention(attention.score_matrix(q, features), counts) - jnp.eye(K)
     return 0.5 * jnp.mean(jnp.einsum("jk,kl,jl->j", err, cov, err))
 
 

@@ -5,13 +5,11 @@
     python -m iclx.experiments.data_mixing --preset=cpu --variant=multilingual_e5   # … -multilingual-e5
 """
 
-from iclx import experiment as E
-from iclx.experiments.data_mixing.claims import CLAIMS
-from iclx.experiments.data_mixing.config import NAME, VARIANTS, get_config, validate
-from iclx.experiments.data_mixing.multilingual import require_encoder
-from iclx.experiments.data_mixing.plots import plot
-from iclx.experiments.data_mixing.run import run
+from iclx.experiment import Experiment
+from iclx.experiments.data_mixing import claims, config, multilingual, plots, run, summary
 
-EXPERIMENT = E.Experiment(name=NAME, get_config=get_config, validate=validate, run=run, plot=plot,
-                          claims=CLAIMS, variants=VARIANTS, figures_dir="experiments/data_mixing",
-                          requirements=require_encoder)
+EXPERIMENT = Experiment(
+    name=config.NAME, get_config=config.get_config, validate=config.validate, run=run.run,
+    summarise=summary.summarise, plot=plots.plot, claims=claims.CLAIMS,
+    figures_dir="experiments/data_mixing", variants=config.VARIANTS,
+    requirements=multilingual.require_encoder)

@@ -19,7 +19,7 @@ def _dims(scalars, arrays):
     return stages
 
 
-def mlp_beats_linear(scalars, arrays):
+def mlp_beats_linear(cfg, scalars, arrays):
     wins, total = 0, 0
     for stage in _dims(scalars, arrays):
         axis = DIM_AXES[stage.split("_", 2)[2]]
@@ -32,7 +32,7 @@ def mlp_beats_linear(scalars, arrays):
 
 
 def equivalence(stages_fn):
-    def check(scalars, arrays):
+    def check(cfg, scalars, arrays):
         stages = stages_fn(arrays)
         if not all(s in arrays for s in stages) or not stages:
             raise NotEvaluable("this run has none of these stages")
@@ -44,7 +44,7 @@ def equivalence(stages_fn):
 
 
 def double_descent(axis):
-    def check(scalars, arrays):
+    def check(cfg, scalars, arrays):
         found = []
         for stage in [s for s in _dims(scalars, arrays) if s.endswith(f"_{axis}")]:
             _, err = curve(scalars["lanes"], arrays, stage, DIM_AXES[axis])
@@ -57,7 +57,7 @@ def double_descent(axis):
     return check
 
 
-def decreasing_in_ell(scalars, arrays):
+def decreasing_in_ell(cfg, scalars, arrays):
     ok = []
     for stage in [s for s in _dims(scalars, arrays) if s.endswith("_ell")]:
         _, err = curve(scalars["lanes"], arrays, stage, "ell_ratio")
@@ -70,7 +70,7 @@ def decreasing_in_ell(scalars, arrays):
 def rho_trend(stage, pick):
     """The curve ``pick(values)`` of ``stage``: paired (same seed) ICL-error drop from ρ = min to
     ρ = max, significant at 95% (mean > 1.96 standard errors)."""
-    def check(scalars, arrays):
+    def check(cfg, scalars, arrays):
         if stage not in scalars["lanes"]:
             raise NotEvaluable(f"this run has no {stage} stage")
         values = curve_values(scalars["lanes"], stage)
@@ -87,7 +87,7 @@ def rho_trend(stage, pick):
 
 
 def eta_gain(stage, want_large):
-    def check(scalars, arrays):
+    def check(cfg, scalars, arrays):
         if stage not in scalars["lanes"]:
             raise NotEvaluable(f"this run has no {stage} stage")
         values = curve_values(scalars["lanes"], stage)

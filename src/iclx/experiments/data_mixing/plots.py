@@ -10,8 +10,7 @@ import numpy as np
 
 from iclx import plotting
 from iclx.experiments.data_mixing import config  # noqa: F401  (the experiment's config module)
-from iclx.experiments.data_mixing.curves import (DIM_AXES, ETA_PANELS, MIX_PANELS, curve,
-                                                 curve_values, icl)
+from iclx.experiments.data_mixing.curves import DIM_AXES, ETA_PANELS, MIX_PANELS, curve, curve_values, icl
 
 AXIS_LABEL = {"n_ratio": "n / d²", "ell_ratio": "ℓ / d", "k_ratio": "k / n", "rho": "ρ = P(s = 1)"}
 

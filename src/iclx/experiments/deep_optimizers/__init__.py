@@ -9,11 +9,10 @@ saved results), ``claims`` (the paper's claims as checks). The explicit construc
 on an N-layer ReLU net lives in ``iclx.models.constructions_relu_gd`` (tested in tests/).
 """
 
-from iclx import experiment as E
-from iclx.experiments.deep_optimizers.claims import CLAIMS
-from iclx.experiments.deep_optimizers.config import NAME, get_config, validate
-from iclx.experiments.deep_optimizers.plots import plot
-from iclx.experiments.deep_optimizers.run import run
+from iclx.experiment import Experiment
+from iclx.experiments.deep_optimizers import claims, config, plots, run, summary
 
-EXPERIMENT = E.Experiment(name=NAME, get_config=get_config, validate=validate, run=run, plot=plot,
-                          claims=CLAIMS, figures_dir="experiments/deep_optimizers")
+EXPERIMENT = Experiment(
+    name=config.NAME, get_config=config.get_config, validate=config.validate, run=run.run,
+    summarise=summary.summarise, plot=plots.plot, claims=claims.CLAIMS,
+    figures_dir="experiments/deep_optimizers")

@@ -28,7 +28,7 @@ def _baseline_best(meta, arrays, target, mean=0.0) -> float:
     return float(np.mean(per_epoch.max(0)[sel]))
 
 
-def comparable_to_training(scalars, arrays) -> Measured:
+def comparable_to_training(cfg, scalars, arrays) -> Measured:
     meta = scalars["meta"]
     gaps = {f"{a} N={t}": _inside(meta, _r2(arrays, a, t, meta["main_layers"])) - _baseline_best(meta, arrays, t)
             for a in meta["attentions"] for t in meta["targets"]}
@@ -37,7 +37,7 @@ def comparable_to_training(scalars, arrays) -> Measured:
                     "ICL − NN mean R²: " + ", ".join(f"{k}: {v:+.3f}" for k, v in gaps.items()))
 
 
-def in_distribution_level(scalars, arrays) -> Measured:
+def in_distribution_level(cfg, scalars, arrays) -> Measured:
     meta = scalars["meta"]
     values = {f"{a} N={t}": _inside(meta, _r2(arrays, a, t, meta["main_layers"]))
               for a in meta["attentions"] for t in meta["targets"]}
@@ -45,7 +45,7 @@ def in_distribution_level(scalars, arrays) -> Measured:
     return Measured(worst, worst >= IN_DIST_R2, ", ".join(f"{k}: {v:.3f}" for k, v in values.items()))
 
 
-def mixture_degradation(scalars, arrays) -> Measured:
+def mixture_degradation(cfg, scalars, arrays) -> Measured:
     meta = scalars["meta"]
     order = sorted(meta["mixtures"], reverse=True)       # 1.0, 0.9, 0.7, 0.5: growing shift
     details, holds = [], True
@@ -63,7 +63,7 @@ def _sweep(meta, arrays, attention) -> np.ndarray:
                       for k in meta["depth_ks"]] for L in meta["depths"]])
 
 
-def softmax_beats_relu(scalars, arrays) -> Measured:
+def softmax_beats_relu(cfg, scalars, arrays) -> Measured:
     meta = scalars["meta"]
     soft, relu = _sweep(meta, arrays, "softmax"), _sweep(meta, arrays, "relu")
     wins = float(np.mean(soft > relu))
@@ -71,7 +71,7 @@ def softmax_beats_relu(scalars, arrays) -> Measured:
                     f"mean difference {float(np.mean(soft - relu)):+.3f}")
 
 
-def depth_helps(scalars, arrays) -> Measured:
+def depth_helps(cfg, scalars, arrays) -> Measured:
     meta = scalars["meta"]
     gains = {a: _sweep(meta, arrays, a)[-1] - _sweep(meta, arrays, a)[0] for a in meta["attentions"]}
     worst = min(float(g.min()) for g in gains.values())
@@ -80,7 +80,7 @@ def depth_helps(scalars, arrays) -> Measured:
                     + "; ".join(f"{a}: {np.round(g, 3).tolist()}" for a, g in gains.items()))
 
 
-def relu_worse_beyond_length(scalars, arrays) -> Measured:
+def relu_worse_beyond_length(cfg, scalars, arrays) -> Measured:
     meta = scalars["meta"]
     drops = {}
     for a in meta["attentions"]:
@@ -94,14 +94,14 @@ def relu_worse_beyond_length(scalars, arrays) -> Measured:
                     "mixtures: " + ", ".join(f"{a}: {v:+.3f}" for a, v in drops.items()))
 
 
-def param_shift_robust(scalars, arrays) -> Measured:
+def param_shift_robust(cfg, scalars, arrays) -> Measured:
     meta = scalars["meta"]
     t, gaps = meta["sweep_target"], {}
     for a in meta["attentions"]:
         for m in meta["param_means"]:
             if m != 0.0:
                 gaps[f"{a} μ={m:g}"] = (_inside(meta, _r2(arrays, a, t, meta["main_layers"], 1.0, m))
-                                       - _baseline_best(meta, arrays, t, m))
+                                        - _baseline_best(meta, arrays, t, m))
     worst = min(gaps.values())
     return Measured(worst, worst >= -COMPARABLE,
                     "ICL − NN mean R²: " + ", ".join(f"{k}: {v:+.3f}" for k, v in gaps.items()))

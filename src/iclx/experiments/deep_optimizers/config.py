@@ -8,17 +8,16 @@ Groups: ``task`` (the training prompts: a fresh N-layer ReLU net per prompt), ``
 
 from __future__ import annotations
 
-from iclx import config as C
-from iclx import experiment as E
-from iclx import models, problems
+from iclx import config, models, problems
+from iclx.experiment import common_config, validate_common
 from iclx.tasks import relu_net
 
 NAME = "deep_optimizers"
 
 
-def get_config(preset: str = "cpu") -> C.ConfigDict:
+def get_config(preset: str = "cpu") -> config.ConfigDict:
     """``smoke`` (seconds; the tests), ``cpu`` (the committed figures), ``paper`` (the paper's scale)."""
-    cfg = E.common_config(preset, NAME)
+    cfg = common_config(preset, NAME)
     if preset == "smoke":
         d, n_train, n_test, layers, heads, width, target_width = 3, 9, 12, 2, 2, 16, 8
         targets, sweep, sweep_target, ks = (3,), (1, 2), 3, (2, 4, 8)
@@ -42,20 +41,20 @@ def get_config(preset: str = "cpu") -> C.ConfigDict:
                          checkpoint_every=400, warmup_steps=100)
     # [OPEN] the paper mentions no curriculum: none (its prompts are short and d is fixed)
     cfg.curriculum = problems.curriculum_preset("smoke", d, n_train)
-    cfg.study = C.ConfigDict(dict(
+    cfg.study = config.ConfigDict(dict(
         attentions=("softmax", "relu"),   # the paper's Softmax- and ReLU-Transformer
         target_depths=targets,            # N of the target networks (Figs 2–4)
         sweep_depths=sweep,               # transformer depths of the depth sweep (Fig 7)
         sweep_target_depth=sweep_target,  # [OPEN] target depth of Fig 7 and of Figs 5–6
     ))
-    cfg.eval = C.ConfigDict(dict(
+    cfg.eval = config.ConfigDict(dict(
         n_points=n_test,                  # test prompts are longer than training ones (76 vs 51)
         n_prompts=n_eval,
         mixtures=(1.0, 0.9, 0.7, 0.5),    # ω₁ of ω₁N(−2, I) + (1 − ω₁)N(2, I)
         param_means=(0.0, -0.5, 0.5),     # mean of the shifted layers' raw weights (Figs 5–6; task.shift_layers)
         depth_ks=ks,                      # in-context examples reported in the depth sweep
     ))
-    cfg.baseline = C.ConfigDict(dict(
+    cfg.baseline = config.ConfigDict(dict(
         width=base_width,                 # hidden width of the trained N-layer net (paper: 200)
         epochs=epochs,                    # full-batch steps (paper: 100 epochs)
         lr=5e-3, optimizer="adam",        # [OPEN] not stated; the dtsip GD baseline's Adam 5e-3
@@ -65,37 +64,37 @@ def get_config(preset: str = "cpu") -> C.ConfigDict:
     return cfg
 
 
-def validate(cfg: C.ConfigDict) -> None:
-    E.validate_common(cfg)
-    C.require(cfg.task.name == "relu_net", "task.name",
-              f"this experiment needs the relu_net task, got {cfg.task.name!r}")
+def validate(cfg: config.ConfigDict) -> None:
+    validate_common(cfg)
+    config.require(cfg.task.name == "relu_net", "task.name",
+                   f"this experiment needs the relu_net task, got {cfg.task.name!r}")
     relu_net.validate_config(cfg)
     problems.validate_prompt_training(cfg)
-    n_test = C.positive_int(cfg, "eval.n_points")
-    C.require(n_test >= cfg.task.n_points, "eval.n_points",
-              f"{n_test} is shorter than the training prompts task.n_points={cfg.task.n_points}")
-    C.require(2 * n_test <= cfg.model.n_positions, "model.n_positions",
-              f"test prompts of eval.n_points={n_test} need {2 * n_test} positions")
-    attentions = C.get_field(cfg, "study.attentions")
-    C.require(len(attentions) > 0 and all(a in models.gpt2.ATTENTIONS for a in attentions),
-              "study.attentions", f"must be a non-empty list from {models.gpt2.ATTENTIONS}, got {attentions}")
-    targets = C.positive_int_list(cfg, "study.target_depths", allow_empty=False)
-    C.require(min(targets) >= 2, "study.target_depths", f"depths must be ≥ 2, got {targets}")
-    C.positive_int_list(cfg, "study.sweep_depths")
-    sweep_target = C.positive_int(cfg, "study.sweep_target_depth")
-    C.require(sweep_target in targets, "study.sweep_target_depth",
-              f"{sweep_target} must be one of study.target_depths={targets}")
-    C.positive_int(cfg, "eval.n_prompts")
-    mixtures = C.finite_float_list(cfg, "eval.mixtures", allow_empty=False)
-    C.require(all(0.0 <= w <= 1.0 for w in mixtures), "eval.mixtures", f"weights must be in [0, 1]: {mixtures}")
-    C.finite_float_list(cfg, "eval.param_means")
-    ks = C.positive_int_list(cfg, "eval.depth_ks")
-    C.require(all(k < n_test for k in ks), "eval.depth_ks", f"must be < eval.n_points={n_test}: {ks}")
-    C.positive_int(cfg, "baseline.width")
-    C.positive_int(cfg, "baseline.epochs")
-    C.finite_float(cfg, "baseline.lr", positive=True)
-    C.one_of(cfg, "baseline.optimizer", ("adam", "sgd"))
-    n_base = C.positive_int(cfg, "baseline.n_prompts")
-    C.require(n_base <= cfg.eval.n_prompts, "baseline.n_prompts",
-              f"{n_base} exceeds eval.n_prompts={cfg.eval.n_prompts}")
-    C.positive_int(cfg, "baseline.position_stride")
+    n_test = config.positive_int(cfg, "eval.n_points")
+    config.require(n_test >= cfg.task.n_points, "eval.n_points",
+                   f"{n_test} is shorter than the training prompts task.n_points={cfg.task.n_points}")
+    config.require(2 * n_test <= cfg.model.n_positions, "model.n_positions",
+                   f"test prompts of eval.n_points={n_test} need {2 * n_test} positions")
+    attentions = config.get_field(cfg, "study.attentions")
+    config.require(len(attentions) > 0 and all(a in models.gpt2.ATTENTIONS for a in attentions),
+                   "study.attentions", f"must be a non-empty list from {models.gpt2.ATTENTIONS}, got {attentions}")
+    targets = config.positive_int_list(cfg, "study.target_depths", allow_empty=False)
+    config.require(min(targets) >= 2, "study.target_depths", f"depths must be ≥ 2, got {targets}")
+    config.positive_int_list(cfg, "study.sweep_depths")
+    sweep_target = config.positive_int(cfg, "study.sweep_target_depth")
+    config.require(sweep_target in targets, "study.sweep_target_depth",
+                   f"{sweep_target} must be one of study.target_depths={targets}")
+    config.positive_int(cfg, "eval.n_prompts")
+    mixtures = config.finite_float_list(cfg, "eval.mixtures", allow_empty=False)
+    config.require(all(0.0 <= w <= 1.0 for w in mixtures), "eval.mixtures", f"weights must be in [0, 1]: {mixtures}")
+    config.finite_float_list(cfg, "eval.param_means")
+    ks = config.positive_int_list(cfg, "eval.depth_ks")
+    config.require(all(k < n_test for k in ks), "eval.depth_ks", f"must be < eval.n_points={n_test}: {ks}")
+    config.positive_int(cfg, "baseline.width")
+    config.positive_int(cfg, "baseline.epochs")
+    config.finite_float(cfg, "baseline.lr", positive=True)
+    config.one_of(cfg, "baseline.optimizer", ("adam", "sgd"))
+    n_base = config.positive_int(cfg, "baseline.n_prompts")
+    config.require(n_base <= cfg.eval.n_prompts, "baseline.n_prompts",
+                   f"{n_base} exceeds eval.n_prompts={cfg.eval.n_prompts}")
+    config.positive_int(cfg, "baseline.position_stride")

@@ -8,8 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from iclx import config as C
-from iclx import plotting
+from iclx import config, plotting
 
 # the paper's legend: red N(−2, I), blue 0.9/0.1, orange 0.7/0.3, green 0.5/0.5, gray the N-layer NN
 MIX_COLORS = {1.0: "#D55E00", 0.9: "#0072B2", 0.7: "#E69F00", 0.5: "#009E73"}
@@ -28,7 +27,7 @@ def _baseline(ax, arrays, target: int, mean: float) -> None:
     ax.plot(pos, per_epoch[-1], color="0.65", linestyle=":", label="N-layer NN (last epoch)")
 
 
-def _axes_style(ax, cfg: C.ConfigDict, title: str, low: float = -0.5) -> None:
+def _axes_style(ax, cfg: config.ConfigDict, title: str, low: float = -0.5) -> None:
     ax.axvline(cfg.task.n_points - 1, color="0.5", linewidth=0.8, linestyle="--")
     ax.set_xlim(0, cfg.eval.n_points - 1)
     ax.set_ylim(low, 1.02)
@@ -103,7 +102,7 @@ def plot_depth(cfg, arrays, fig_dir) -> list[Path]:
         return plotting.save_figure(fig, fig_dir, "r2_depth")
 
 
-def plot(cfg: C.ConfigDict, scalars: dict[str, Any], arrays: dict[str, np.ndarray],
+def plot(cfg: config.ConfigDict, scalars: dict[str, Any], arrays: dict[str, np.ndarray],
          fig_dir: Path) -> list[Path]:
     return (plot_mixtures(cfg, arrays, fig_dir) + plot_param_shift(cfg, arrays, fig_dir)
             + plot_depth(cfg, arrays, fig_dir))

@@ -12,11 +12,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from iclx import config as C
-from iclx import experiment as E
-from iclx import models, problems, rng
-from iclx import train as T
+from iclx import config, engine, models, problems
 from iclx.algorithms import relu_gd
+from iclx.engine import rng
+from iclx.experiment import RunContext
+from iclx.experiments.deep_optimizers.summary import mix_key, shift_key
 from iclx.tasks import relu_net
 
 EVAL_CHUNK = 64
@@ -26,15 +26,7 @@ def stage_name(attention: str, target: int, layers: int) -> str:
     return f"{attention}-N{target}-L{layers}"
 
 
-def mix_key(w: float) -> str:
-    return f"w{w:g}"
-
-
-def shift_key(mean: float) -> str:
-    return f"mu{mean:g}"
-
-
-def stages(cfg: C.ConfigDict) -> list[tuple[str, int, int]]:
+def stages(cfg: config.ConfigDict) -> list[tuple[str, int, int]]:
     """(attention, target depth, transformer depth) of every model to train, each once."""
     out = []
     for attention in cfg.study.attentions:
@@ -44,22 +36,22 @@ def stages(cfg: C.ConfigDict) -> list[tuple[str, int, int]]:
     return out
 
 
-def model_config(cfg: C.ConfigDict, attention: str, layers: int) -> C.ConfigDict:
-    model = C.ConfigDict(cfg.model.to_dict())
+def model_config(cfg: config.ConfigDict, attention: str, layers: int) -> config.ConfigDict:
+    model = config.ConfigDict(cfg.model.to_dict())
     model.attention, model.n_layer = attention, layers
     return model
 
 
-def train_task(cfg: C.ConfigDict, target: int) -> relu_net.ReluNetTask:
+def train_task(cfg: config.ConfigDict, target: int) -> relu_net.ReluNetTask:
     return dataclasses.replace(relu_net.ReluNetTask.from_config(cfg.task), depth=target)
 
 
-def test_task(cfg: C.ConfigDict, target: int, w: float = 1.0, mean: float = 0.0) -> relu_net.ReluNetTask:
+def test_task(cfg: config.ConfigDict, target: int, w: float = 1.0, mean: float = 0.0) -> relu_net.ReluNetTask:
     return dataclasses.replace(train_task(cfg, target), n_points=cfg.eval.n_points,
                                mixture=(w, 1.0 - w), param_mean=mean)
 
 
-def test_prompts(cfg: C.ConfigDict, target: int, w: float = 1.0, mean: float = 0.0) -> relu_net.Prompt:
+def test_prompts(cfg: config.ConfigDict, target: int, w: float = 1.0, mean: float = 0.0) -> relu_net.Prompt:
     """The evaluation prompts of one test distribution: the same for every model and seed."""
     key = rng.stream(rng.root_key(cfg.seed), f"eval-N{target}-{mix_key(w)}-{shift_key(mean)}")
     sample = _prompt_program(test_task(cfg, target), cfg.eval.n_prompts)
@@ -102,7 +94,7 @@ def _r2_program(model, chunk: int):
     return r2
 
 
-def baseline_r2(cfg: C.ConfigDict, target: int, prompt: relu_net.Prompt) -> tuple[np.ndarray, np.ndarray]:
+def baseline_r2(cfg: config.ConfigDict, target: int, prompt: relu_net.Prompt) -> tuple[np.ndarray, np.ndarray]:
     """(R² per epoch ``[E, P]``, positions ``[P]``) of the directly trained N-layer network."""
     base = cfg.baseline
     positions = tuple(range(0, cfg.eval.n_points, base.position_stride))
@@ -126,15 +118,15 @@ def _baseline_program(target: int, positions: tuple[int, ...], width: int, epoch
     return run
 
 
-def run(cfg: C.ConfigDict, ctx: E.RunContext) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-    lanes = T.seed_lanes(cfg.seeds)
+def run(cfg: config.ConfigDict, ctx: RunContext) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    lanes = engine.seed_lanes(cfg.seeds)
     arrays: dict[str, np.ndarray] = {}
     shift_target, main_layers = cfg.study.sweep_target_depth, cfg.model.n_layer
     prompts = {}
     for attention, target, layers in stages(cfg):
         mcfg = model_config(cfg, attention, layers)
         problem = problems.prompt_problem(train_task(cfg, target), mcfg, cfg.train, cfg.curriculum)
-        state = ctx.train(problem, cfg.train, lanes, name=stage_name(attention, target, layers))
+        trained = ctx.train(problem, cfg.train, lanes, name=stage_name(attention, target, layers))
         ctx.log(f"evaluating {stage_name(attention, target, layers)} …")
         model = models.build(mcfg, cfg.task.n_dims)
         tests = [(w, 0.0) for w in cfg.eval.mixtures] if layers == main_layers else [(1.0, 0.0)]
@@ -143,7 +135,7 @@ def run(cfg: C.ConfigDict, ctx: E.RunContext) -> tuple[dict[str, Any], dict[str,
         for w, mean in tests:
             if (target, w, mean) not in prompts:
                 prompts[target, w, mean] = test_prompts(cfg, target, w, mean)
-            r2 = transformer_r2(model, state.params, prompts[target, w, mean])
+            r2 = transformer_r2(model, trained.params, prompts[target, w, mean])
             arrays[f"r2/{attention}/N{target}/L{layers}/{mix_key(w)}/{shift_key(mean)}"] = r2
     ctx.log("training the N-layer networks on the prompts (baseline) …")
     for target in cfg.study.target_depths:
@@ -153,65 +145,4 @@ def run(cfg: C.ConfigDict, ctx: E.RunContext) -> tuple[dict[str, Any], dict[str,
             per_epoch, positions = baseline_r2(cfg, target, prompt)
             arrays[f"baseline/N{target}/{shift_key(mean)}/per_epoch"] = per_epoch
             arrays["baseline/positions"] = positions
-    return summarise(cfg, arrays), arrays
-
-
-def curve(arrays, attention: str, target: int, layers: int, w: float = 1.0, mean: float = 0.0):
-    return arrays[f"r2/{attention}/N{target}/L{layers}/{mix_key(w)}/{shift_key(mean)}"]
-
-
-def summarise(cfg: C.ConfigDict, arrays: dict[str, np.ndarray]) -> dict[str, Any]:
-    n_train, main = cfg.task.n_points, cfg.model.n_layer
-    inside = slice(1, n_train)                       # 1 .. n_train − 1 examples
-    summary, rows = [], []
-    for target in cfg.study.target_depths:
-        base = arrays[f"baseline/N{target}/{shift_key(0.0)}/per_epoch"]
-        pos = arrays["baseline/positions"]
-        sel = (pos >= 1) & (pos < n_train)
-        best, final = float(np.mean(base.max(0)[sel])), float(np.mean(base[-1][sel]))
-        for attention in cfg.study.attentions:
-            row = [f"N={target}", attention]
-            for w in cfg.eval.mixtures:
-                row.append(round(float(np.mean(curve(arrays, attention, target, main, w)[:, inside])), 3))
-            beyond = float(np.mean(curve(arrays, attention, target, main)[:, n_train:]))
-            row += [round(beyond, 3), round(best, 3), round(final, 3)]
-            rows.append(row)
-            summary.append(f"N={target} {attention:7s}: mean R² over 1..{n_train - 1} examples "
-                           + ", ".join(f"ω₁={w:g}: {v:.3f}" for w, v in zip(cfg.eval.mixtures, row[2:]))
-                           + f"; beyond {n_train - 1}: {beyond:.3f}; N-layer NN best-epoch {best:.3f}, "
-                           f"final {final:.3f}")
-    tables = {"mixtures": {
-        "columns": ["target", "attention"] + [f"R² ω₁={w:g}" for w in cfg.eval.mixtures]
-        + [f"R² ω₁=1, > {n_train - 1} ex.", "NN best epoch", "NN final epoch"], "rows": rows}}
-    depths = sorted(set(cfg.study.sweep_depths) | {main})
-    depth_rows = []
-    for L in depths:
-        row: list[Any] = [L]
-        for attention in cfg.study.attentions:
-            r2 = curve(arrays, attention, cfg.study.sweep_target_depth, L)
-            row += [round(float(np.mean(r2[:, k])), 3) for k in cfg.eval.depth_ks]
-        depth_rows.append(row)
-    tables["depth_sweep"] = {"columns": ["depth"] + [f"{a} k={k}" for a in cfg.study.attentions
-                                                     for k in cfg.eval.depth_ks], "rows": depth_rows}
-    summary.append(f"depth sweep (target N={cfg.study.sweep_target_depth}, R² at k={list(cfg.eval.depth_ks)}): "
-                   + "; ".join(f"L={r[0]}: {r[1:]}" for r in depth_rows))
-    shift_rows = []
-    target = cfg.study.sweep_target_depth
-    for mean in cfg.eval.param_means:
-        base = arrays[f"baseline/N{target}/{shift_key(mean)}/per_epoch"]
-        pos = arrays["baseline/positions"]
-        sel = (pos >= 1) & (pos < n_train)
-        row = [f"{mean:g}"] + [round(float(np.mean(curve(arrays, a, target, main, 1.0, mean)[:, inside])), 3)
-                               for a in cfg.study.attentions]
-        row.append(round(float(np.mean(base.max(0)[sel])), 3))
-        shift_rows.append(row)
-    tables["param_shift"] = {"columns": ["weight mean μ"] + list(cfg.study.attentions) + ["NN best epoch"],
-                             "rows": shift_rows}
-    summary.append("parameter shift (mean R² over 1..%d examples): " % (n_train - 1)
-                   + "; ".join(f"μ={r[0]}: {r[1:]}" for r in shift_rows))
-    meta = dict(n_train=n_train, n_test=cfg.eval.n_points, main_layers=main,
-                attentions=list(cfg.study.attentions), targets=list(cfg.study.target_depths),
-                sweep_target=cfg.study.sweep_target_depth, depths=depths,
-                mixtures=list(cfg.eval.mixtures), param_means=list(cfg.eval.param_means),
-                depth_ks=list(cfg.eval.depth_ks))
-    return {"summary": summary, "tables": tables, "meta": meta}
+    return {}, arrays

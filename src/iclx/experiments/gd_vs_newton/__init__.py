@@ -10,12 +10,10 @@
 (figures from saved results), ``claims`` (the paper's claims as checks on saved results).
 """
 
-from iclx import experiment as E
-from iclx.experiments.gd_vs_newton.claims import CLAIMS
-from iclx.experiments.gd_vs_newton.config import NAME, PRESETS, VARIANTS, get_config, validate
-from iclx.experiments.gd_vs_newton.plots import plot
-from iclx.experiments.gd_vs_newton.run import run, summarise
+from iclx.experiment import Experiment
+from iclx.experiments.gd_vs_newton import claims, config, plots, run, summary
 
-EXPERIMENT = E.Experiment(name=NAME, get_config=get_config, validate=validate, run=run, plot=plot,
-                          claims=CLAIMS, variants=VARIANTS, presets=PRESETS, summarise=summarise,
-                          figures_dir="experiments/gd_vs_newton")
+EXPERIMENT = Experiment(
+    name=config.NAME, get_config=config.get_config, validate=config.validate, run=run.run,
+    summarise=summary.summarise, plot=plots.plot, claims=claims.CLAIMS,
+    figures_dir="experiments/gd_vs_newton", variants=config.VARIANTS, presets=config.PRESETS)

@@ -63,7 +63,7 @@ def _best(scalars: Scalars, key: str) -> list[float]:
     return scalars["best_match"][key]["best_of_mean"]
 
 
-def newton_linear(scalars: Scalars, arrays: Arrays) -> Measured:
+def newton_linear(cfg, scalars: Scalars, arrays: Arrays) -> Measured:
     fits = growth_fits(_best(scalars, "tf/sime_newton"))
     if len(fits["layers"]) < MIN_MIDDLE_LAYERS:
         return Measured(float("nan"), False, _describe(fits, "too few growing layers to fit"))
@@ -72,7 +72,7 @@ def newton_linear(scalars: Scalars, arrays: Arrays) -> Measured:
     return Measured(fits["slope"], holds, _describe(fits, "value: Newton iterations per layer"))
 
 
-def gd_exponential(scalars: Scalars, arrays: Arrays) -> Measured:
+def gd_exponential(cfg, scalars: Scalars, arrays: Arrays) -> Measured:
     fits = growth_fits(_best(scalars, "tf/sime_gd_log"))
     if len(fits["layers"]) < MIN_MIDDLE_LAYERS:
         return Measured(float("nan"), False, _describe(fits, "too few growing layers to fit"))
@@ -96,15 +96,15 @@ def _greater(table: np.ndarray, a: str, b: str, what: str) -> Measured:
     return Measured(float(diff.mean()), bool(diff.mean() > 0 and np.all(diff > 0)), detail)
 
 
-def tf_newton_over_gd(scalars: Scalars, arrays: Arrays) -> Measured:
+def tf_newton_over_gd(cfg, scalars: Scalars, arrays: Arrays) -> Measured:
     return _greater(_table(arrays, "tf"), "newton", "gd", "transformer output")
 
 
-def tf_newton_over_ogd(scalars: Scalars, arrays: Arrays) -> Measured:
+def tf_newton_over_ogd(cfg, scalars: Scalars, arrays: Arrays) -> Measured:
     return _greater(_table(arrays, "tf"), "newton", "online_gd", "transformer output")
 
 
-def lstm_prefers_ogd(scalars: Scalars, arrays: Arrays) -> Measured:
+def lstm_prefers_ogd(cfg, scalars: Scalars, arrays: Arrays) -> Measured:
     table = _table(arrays, "lstm")
     best_other = np.maximum(table[:, 0], table[:, 1])
     diff = table[:, 2] - best_other
@@ -114,7 +114,7 @@ def lstm_prefers_ogd(scalars: Scalars, arrays: Arrays) -> Measured:
     return Measured(float(diff.mean()), bool(diff.mean() > 0 and np.all(diff > 0)), detail)
 
 
-def lstm_nearer_ogd_than_tf(scalars: Scalars, arrays: Arrays) -> Measured:
+def lstm_nearer_ogd_than_tf(cfg, scalars: Scalars, arrays: Arrays) -> Measured:
     lstm, tf = _table(arrays, "lstm")[:, 2], _table(arrays, "tf")[:, 2]
     detail = (f"SimE with online GD: LSTM {lstm.mean():.3f} (seeds {', '.join(f'{x:.3f}' for x in lstm)}), "
               f"transformer {tf.mean():.3f} (seeds {', '.join(f'{x:.3f}' for x in tf)})")

@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from iclx import config as C
-from iclx import experiment as E
-from iclx import problems, tasks
-from iclx import train as T
+from iclx import config, engine, problems, tasks
+from iclx.experiment import common_config, validate_common
 from iclx.models import gpt2, lstm
 from iclx.tasks import linear
 
@@ -30,10 +28,10 @@ PRESETS = ("smoke", "cpu", "cpu-long", "paper")
 CPU_LONG_STEPS, CPU_LONG_LSTM_STEPS = 24_000, 8000
 
 
-def get_config(preset: str = "cpu") -> C.ConfigDict:
+def get_config(preset: str = "cpu") -> config.ConfigDict:
     """Presets: ``smoke`` (seconds; tests), ``cpu`` (≤ 15 min on 2 cores), ``cpu-long`` (≤ 60 min on
     2 cores, near least squares), ``paper`` (Fu et al.)."""
-    cfg = E.common_config(preset, NAME)
+    cfg = common_config(preset, NAME)
     if preset == "smoke":
         d, n, layers, heads, width, seeds = 4, 9, 2, 2, 32, 2
         train, lstm_model, lstm_train = problems.training_preset(preset, steps=20), \
@@ -70,21 +68,21 @@ def get_config(preset: str = "cpu") -> C.ConfigDict:
     cfg.curriculum = problems.curriculum_preset(preset, d, n, interval=300)
     cfg.task = linear.default_config(d, n)
     cfg.model = gpt2.default_config(n_layer=layers, n_head=heads, n_embd=width, n_positions=2 * n)
-    cfg.lstm = C.ConfigDict(dict(enabled=True, model=lstm_model, train=lstm_train))
+    cfg.lstm = config.ConfigDict(dict(enabled=True, model=lstm_model, train=lstm_train))
     # probes: ridge = λ relative to the mean feature variance; anchor: "final" read-out or "zero"
-    cfg.probe = C.ConfigDict(dict(ridge=1e-4, anchor="final", **probe))
-    cfg.sim = C.ConfigDict(dict(gd_lr=0.01, first_position=0, decimals=3, newton_fixed=5, **sim))
+    cfg.probe = config.ConfigDict(dict(ridge=1e-4, anchor="final", **probe))
+    cfg.sim = config.ConfigDict(dict(gd_lr=0.01, first_position=0, decimals=3, newton_fixed=5, **sim))
     if preset == "cpu-long":   # a converged model's last layers run past cpu's grids (Newton 20, GD 2¹⁴)
         cfg.sim.update(newton_max=30, gd_log2_max=16)
-    cfg.simw = C.ConfigDict(simw)
-    cfg.errors = C.ConfigDict(dict(examples=examples))
+    cfg.simw = config.ConfigDict(simw)
+    cfg.errors = config.ConfigDict(dict(examples=examples))
     return cfg
 
 
 # --------------------------------------------------------------------------- named variants
 
 
-def ill_conditioned(cfg: C.ConfigDict) -> None:
+def ill_conditioned(cfg: config.ConfigDict) -> None:
     """Inputs with κ(Σ) = 100 (eigenvalues 100 and 1, fresh eigenbasis per prompt; Figs 4, 16), no
     LSTM; longer Newton and GD grids, since both algorithms need more steps on such inputs."""
     cfg.task.covariance, cfg.task.kappa = "two_level", 100.0
@@ -94,7 +92,7 @@ def ill_conditioned(cfg: C.ConfigDict) -> None:
         cfg.sim.gd_lr = 0.005
 
 
-def noisy(cfg: C.ConfigDict) -> None:
+def noisy(cfg: config.ConfigDict) -> None:
     """Labels y = w*ᵀx + N(0, 0.1²) (Fig 19), no LSTM."""
     cfg.task.noise_std = 0.1
     cfg.lstm.enabled = False
@@ -106,52 +104,52 @@ VARIANTS = {"ill_conditioned": ill_conditioned, "noisy": noisy}
 # --------------------------------------------------------------------------- validation
 
 
-def validate(cfg: C.ConfigDict) -> None:
-    E.validate_common(cfg)
+def validate(cfg: config.ConfigDict) -> None:
+    validate_common(cfg)
     tasks.require_task(cfg, "linear_regression")
     d, n = cfg.task.n_dims, cfg.task.n_points
-    C.require(cfg.model.name == "gpt2", "model.name", "the probes read GPT-2 hidden states ('gpt2')")
+    config.require(cfg.model.name == "gpt2", "model.name", "the probes read GPT-2 hidden states ('gpt2')")
     problems.validate_prompt_training(cfg)
     if not isinstance(cfg.lstm.enabled, bool):
-        raise C.ConfigError("lstm.enabled", f"must be true or false, got {cfg.lstm.enabled!r}")
-    C.require(cfg.lstm.model.name == "lstm", "lstm.model.name", "must be 'lstm'")
+        raise config.ConfigError("lstm.enabled", f"must be true or false, got {cfg.lstm.enabled!r}")
+    config.require(cfg.lstm.model.name == "lstm", "lstm.model.name", "must be 'lstm'")
     lstm.validate_config(cfg, n, prefix="lstm.model")
-    T.validate_config(cfg, prefix="lstm.train")
-    C.positive_int(cfg, "probe.n_batches")
-    C.positive_int(cfg, "probe.batch_size")
-    C.finite_float(cfg, "probe.ridge", low=0.0)
-    C.one_of(cfg, "probe.anchor", ANCHORS)
-    n_prompts = C.positive_int(cfg, "sim.n_prompts")
-    batch = C.positive_int(cfg, "sim.batch_size")
-    C.require(n_prompts % batch == 0, "sim.batch_size", f"{batch} must divide sim.n_prompts={n_prompts}")
-    C.positive_int(cfg, "sim.newton_max")
-    C.positive_int(cfg, "sim.newton_fixed")
-    C.require(cfg.sim.newton_fixed <= cfg.sim.newton_max, "sim.newton_fixed",
-              f"must be <= sim.newton_max={cfg.sim.newton_max}")
-    C.finite_float(cfg, "sim.gd_lr", positive=True)
-    step = C.positive_int(cfg, "sim.gd_lin_step")
-    C.require(C.positive_int(cfg, "sim.gd_lin_max") >= step, "sim.gd_lin_max",
-              f"must be >= sim.gd_lin_step={step}")
-    C.nonnegative_int(cfg, "sim.gd_log2_max")
-    first = C.nonnegative_int(cfg, "sim.first_position")
-    C.require(first < n - 1, "sim.first_position", f"must be < task.n_points - 1 = {n - 1}")
-    C.nonnegative_int(cfg, "sim.decimals")
+    engine.validate_train_config(cfg, prefix="lstm.train")
+    config.positive_int(cfg, "probe.n_batches")
+    config.positive_int(cfg, "probe.batch_size")
+    config.finite_float(cfg, "probe.ridge", low=0.0)
+    config.one_of(cfg, "probe.anchor", ANCHORS)
+    n_prompts = config.positive_int(cfg, "sim.n_prompts")
+    batch = config.positive_int(cfg, "sim.batch_size")
+    config.require(n_prompts % batch == 0, "sim.batch_size", f"{batch} must divide sim.n_prompts={n_prompts}")
+    config.positive_int(cfg, "sim.newton_max")
+    config.positive_int(cfg, "sim.newton_fixed")
+    config.require(cfg.sim.newton_fixed <= cfg.sim.newton_max, "sim.newton_fixed",
+                   f"must be <= sim.newton_max={cfg.sim.newton_max}")
+    config.finite_float(cfg, "sim.gd_lr", positive=True)
+    step = config.positive_int(cfg, "sim.gd_lin_step")
+    config.require(config.positive_int(cfg, "sim.gd_lin_max") >= step, "sim.gd_lin_max",
+                   f"must be >= sim.gd_lin_step={step}")
+    config.nonnegative_int(cfg, "sim.gd_log2_max")
+    first = config.nonnegative_int(cfg, "sim.first_position")
+    config.require(first < n - 1, "sim.first_position", f"must be < task.n_points - 1 = {n - 1}")
+    config.nonnegative_int(cfg, "sim.decimals")
     if not isinstance(cfg.simw.enabled, bool):
-        raise C.ConfigError("simw.enabled", f"must be true or false, got {cfg.simw.enabled!r}")
-    simw_prompts = C.positive_int(cfg, "simw.n_prompts")
-    C.require(C.positive_int(cfg, "simw.n_queries") >= d, "simw.n_queries",
-              f"needs at least task.n_dims={d} queries for a least-squares fit")
-    simw_batch = C.positive_int(cfg, "simw.prompt_batch")
-    C.require(simw_prompts % simw_batch == 0, "simw.prompt_batch",
-              f"{simw_batch} must divide simw.n_prompts={simw_prompts}")
-    examples = C.positive_int_list(cfg, "errors.examples", allow_empty=False)
-    C.require(max(examples) < n, "errors.examples", f"every count must be < task.n_points={n}")
+        raise config.ConfigError("simw.enabled", f"must be true or false, got {cfg.simw.enabled!r}")
+    simw_prompts = config.positive_int(cfg, "simw.n_prompts")
+    config.require(config.positive_int(cfg, "simw.n_queries") >= d, "simw.n_queries",
+                   f"needs at least task.n_dims={d} queries for a least-squares fit")
+    simw_batch = config.positive_int(cfg, "simw.prompt_batch")
+    config.require(simw_prompts % simw_batch == 0, "simw.prompt_batch",
+                   f"{simw_batch} must divide simw.n_prompts={simw_prompts}")
+    examples = config.positive_int_list(cfg, "errors.examples", allow_empty=False)
+    config.require(max(examples) < n, "errors.examples", f"every count must be < task.n_points={n}")
 
 
 # --------------------------------------------------------------------------- step grids
 
 
-def step_grids(cfg: C.ConfigDict) -> dict[str, np.ndarray]:
+def step_grids(cfg: config.ConfigDict) -> dict[str, np.ndarray]:
     """The algorithm step grids: Newton 1..K, GD 1, s, 2s, …, max, GD 2⁰..2^m."""
     s = cfg.sim
     return {"newton": np.arange(1, s.newton_max + 1),
@@ -159,6 +157,6 @@ def step_grids(cfg: C.ConfigDict) -> dict[str, np.ndarray]:
             "gd_log": 2 ** np.arange(s.gd_log2_max + 1)}
 
 
-def static_grids(cfg: C.ConfigDict) -> dict[str, tuple[int, ...]]:
+def static_grids(cfg: config.ConfigDict) -> dict[str, tuple[int, ...]]:
     """``step_grids`` as tuples of ints (static arguments of the jitted baselines)."""
     return {k: tuple(int(s) for s in v) for k, v in step_grids(cfg).items()}

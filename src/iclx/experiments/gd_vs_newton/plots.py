@@ -18,8 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from iclx import config as C
-from iclx import plotting, probes, results
+from iclx import config, engine, plotting, probes
 from iclx.experiments.gd_vs_newton.config import TABLE_COLUMNS
 
 GRID_LABELS = {"newton": "Newton iterations", "gd": "GD steps", "gd_log": "GD steps (log₂ grid)"}
@@ -60,7 +59,7 @@ def _heatmap(ax, heat: np.ndarray, steps: np.ndarray, decimals: int, title: str,
     return image
 
 
-def plot_heatmaps(cfg: C.ConfigDict, arrays: dict[str, np.ndarray], metric: str, net: str,
+def plot_heatmaps(cfg: config.ConfigDict, arrays: dict[str, np.ndarray], metric: str, net: str,
                   fig_dir: Path) -> list[Path]:
     grids = [g for g in ("newton", "gd", "gd_log") if f"{net}/{metric}_{g}" in arrays]
     if not grids:
@@ -80,7 +79,7 @@ def plot_heatmaps(cfg: C.ConfigDict, arrays: dict[str, np.ndarray], metric: str,
         return plotting.save_figure(fig, fig_dir, f"heatmaps_{metric}")
 
 
-def _setting(cfg: C.ConfigDict) -> str:
+def _setting(cfg: config.ConfigDict) -> str:
     task = cfg.task
     extra = ""
     if task.covariance != "isotropic":
@@ -114,7 +113,7 @@ def _best_panel(ax, cfg, arrays, grid: str, colour_of: dict[str, str]):
     ax.set_ylabel(f"best-matching {GRID_LABELS[grid]}")
 
 
-def plot_best_match(cfg: C.ConfigDict, arrays: dict[str, np.ndarray], fig_dir: Path) -> list[Path]:
+def plot_best_match(cfg: config.ConfigDict, arrays: dict[str, np.ndarray], fig_dir: Path) -> list[Path]:
     colour_of = {"sime": plotting.PALETTE[1], "simw": plotting.PALETTE[2]}
     with plotting.style():
         fig, axes = plotting.new_figure(3, width=3.6, height=3.1, layout="constrained")
@@ -143,7 +142,7 @@ def plot_best_match(cfg: C.ConfigDict, arrays: dict[str, np.ndarray], fig_dir: P
         return plotting.save_figure(fig, fig_dir, "best_match")
 
 
-def plot_error_per_layer(cfg: C.ConfigDict, arrays: dict[str, np.ndarray], fig_dir: Path) -> list[Path]:
+def plot_error_per_layer(cfg: config.ConfigDict, arrays: dict[str, np.ndarray], fig_dir: Path) -> list[Path]:
     """Fig 7: error vs examples per layer (probe), Newton and GD at each layer's best match."""
     d, n = cfg.task.n_dims, cfg.task.n_points
     x = np.arange(n)
@@ -183,7 +182,7 @@ def plot_error_per_layer(cfg: C.ConfigDict, arrays: dict[str, np.ndarray], fig_d
         return plotting.save_figure(fig, fig_dir, "error_per_layer")
 
 
-def plot_error_vs_depth(cfg: C.ConfigDict, arrays: dict[str, np.ndarray], fig_dir: Path) -> list[Path]:
+def plot_error_vs_depth(cfg: config.ConfigDict, arrays: dict[str, np.ndarray], fig_dir: Path) -> list[Path]:
     """Figs 2 / 4: error at several prompt lengths vs layer, Newton iterations, GD steps."""
     examples = list(cfg.errors.examples)
     colours = _layer_colours(len(examples))
@@ -211,7 +210,7 @@ def plot_error_vs_depth(cfg: C.ConfigDict, arrays: dict[str, np.ndarray], fig_di
         return plotting.save_figure(fig, fig_dir, "error_vs_depth")
 
 
-def plot_lstm(cfg: C.ConfigDict, scalars: dict[str, Any], arrays: dict[str, np.ndarray],
+def plot_lstm(cfg: config.ConfigDict, scalars: dict[str, Any], arrays: dict[str, np.ndarray],
               fig_dir: Path) -> list[Path]:
     """Fig 5 left and Fig 7c; Table 1 in the title."""
     if "lstm/error_model" not in arrays:
@@ -256,7 +255,7 @@ def plot_lstm(cfg: C.ConfigDict, scalars: dict[str, Any], arrays: dict[str, np.n
 def seed_rows(labels: list[dict[str, Any]]) -> np.ndarray:
     """Row of every seed (in seed order) among a stage's lanes, picked by label."""
     seeds = sorted({label["seed"] for label in labels})
-    return np.array([results.select_lanes(labels, seed=seed)[0] for seed in seeds])
+    return np.array([engine.select_lanes(labels, seed=seed)[0] for seed in seeds])
 
 
 def by_seed(scalars: dict[str, Any], arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -268,7 +267,7 @@ def by_seed(scalars: dict[str, Any], arrays: dict[str, np.ndarray]) -> dict[str,
             for key, values in arrays.items()}
 
 
-def plot(cfg: C.ConfigDict, scalars: dict[str, Any], arrays: dict[str, np.ndarray],
+def plot(cfg: config.ConfigDict, scalars: dict[str, Any], arrays: dict[str, np.ndarray],
          fig_dir: Path) -> list[Path]:
     arrays = by_seed(scalars, arrays)
     paths = plot_heatmaps(cfg, arrays, "sime", "tf", fig_dir)

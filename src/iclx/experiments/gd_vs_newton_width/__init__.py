@@ -4,11 +4,10 @@
     python -m iclx.experiments.gd_vs_newton_width --preset=paper   # GPU: d=20, 12L-1H, 500k steps each
 """
 
-from iclx import experiment as E
-from iclx.experiments.gd_vs_newton_width.claims import CLAIMS
-from iclx.experiments.gd_vs_newton_width.config import NAME, get_config, validate
-from iclx.experiments.gd_vs_newton_width.plots import plot
-from iclx.experiments.gd_vs_newton_width.run import run
+from iclx.experiment import Experiment
+from iclx.experiments.gd_vs_newton_width import claims, config, plots, run, summary
 
-EXPERIMENT = E.Experiment(name=NAME, get_config=get_config, validate=validate, run=run, plot=plot,
-                          claims=CLAIMS, figures_dir="experiments/gd_vs_newton/width")
+EXPERIMENT = Experiment(
+    name=config.NAME, get_config=config.get_config, validate=config.validate, run=run.run,
+    summarise=summary.summarise, plot=plots.plot, claims=claims.CLAIMS,
+    figures_dir="experiments/gd_vs_newton/width")

@@ -30,7 +30,7 @@ def _describe(rows) -> str:
     return "; ".join(f"hidden {k.split('_')[1]} ({r:.2g}d): {e:.3f}" for k, r, e in rows)
 
 
-def narrow_fail(scalars: Scalars, arrays: Arrays) -> Measured:
+def narrow_fail(cfg, scalars: Scalars, arrays: Arrays) -> Measured:
     rows = [row for row in _widths(scalars) if row[1] < NARROW_BELOW]
     if not rows:
         raise NotEvaluable(f"no width below {NARROW_BELOW:g}d in this run")
@@ -38,7 +38,7 @@ def narrow_fail(scalars: Scalars, arrays: Arrays) -> Measured:
     return Measured(lowest, lowest >= FAIL_ERROR, "error/d with ≥ d examples: " + _describe(rows))
 
 
-def wide_match(scalars: Scalars, arrays: Arrays) -> Measured:
+def wide_match(cfg, scalars: Scalars, arrays: Arrays) -> Measured:
     rows = [row for row in _widths(scalars) if row[1] >= WIDE_FROM]
     if not rows:
         raise NotEvaluable(f"no width of at least {WIDE_FROM:g}d in this run")
@@ -46,7 +46,7 @@ def wide_match(scalars: Scalars, arrays: Arrays) -> Measured:
     return Measured(highest, highest <= MATCH_ERROR, "error/d with ≥ d examples: " + _describe(rows))
 
 
-def error_falls_with_width(scalars: Scalars, arrays: Arrays) -> Measured:
+def error_falls_with_width(cfg, scalars: Scalars, arrays: Arrays) -> Measured:
     rows = _widths(scalars)
     if len(rows) < 2:
         raise NotEvaluable("needs at least two widths")

@@ -8,18 +8,17 @@ share a vmapped program); seeds are vmapped lanes.
 
 from __future__ import annotations
 
-from iclx import config as C
-from iclx import experiment as E
-from iclx import problems, tasks
+from iclx import config, problems, tasks
+from iclx.experiment import common_config, validate_common
 from iclx.models import gpt2
 from iclx.tasks import linear
 
 NAME = "gd_vs_newton_width"
 
 
-def get_config(preset: str = "cpu") -> C.ConfigDict:
+def get_config(preset: str = "cpu") -> config.ConfigDict:
     """Presets: ``smoke`` (seconds; tests), ``cpu`` (≤ 15 min on 2 cores), ``paper`` (Fu et al. Fig 6)."""
-    cfg = E.common_config(preset, NAME)
+    cfg = common_config(preset, NAME)
     if preset == "smoke":
         d, n, layers, widths, seeds, n_eval, steps = 3, 7, 1, (4,), 2, 64, 20
     elif preset == "cpu":
@@ -35,25 +34,25 @@ def get_config(preset: str = "cpu") -> C.ConfigDict:
     cfg.task = linear.default_config(d, n)
     cfg.model = gpt2.default_config(n_layer=layers, n_head=1, n_embd=widths[-1], n_positions=2 * n)
     cfg.widths = widths
-    cfg.eval = C.ConfigDict(dict(n_prompts=n_eval))
+    cfg.eval = config.ConfigDict(dict(n_prompts=n_eval))
     return cfg
 
 
-def validate(cfg: C.ConfigDict) -> None:
-    E.validate_common(cfg)
+def validate(cfg: config.ConfigDict) -> None:
+    validate_common(cfg)
     tasks.require_task(cfg, "linear_regression")
-    C.require(cfg.model.name == "gpt2", "model.name", "the width ablation uses GPT-2 ('gpt2')")
+    config.require(cfg.model.name == "gpt2", "model.name", "the width ablation uses GPT-2 ('gpt2')")
     problems.validate_prompt_training(cfg)
-    widths = C.positive_int_list(cfg, "widths", allow_empty=False)
+    widths = config.positive_int_list(cfg, "widths", allow_empty=False)
     for width in widths:
-        C.require(width % cfg.model.n_head == 0, "widths",
-                  f"{width} is not divisible by model.n_head={cfg.model.n_head}")
-    C.require(len(set(widths)) == len(widths), "widths", f"must be distinct, got {widths}")
-    C.positive_int(cfg, "eval.n_prompts")
+        config.require(width % cfg.model.n_head == 0, "widths",
+                       f"{width} is not divisible by model.n_head={cfg.model.n_head}")
+    config.require(len(set(widths)) == len(widths), "widths", f"must be distinct, got {widths}")
+    config.positive_int(cfg, "eval.n_prompts")
 
 
-def width_config(cfg: C.ConfigDict, width: int) -> C.ConfigDict:
+def width_config(cfg: config.ConfigDict, width: int) -> config.ConfigDict:
     """``cfg`` with the model's hidden size (and MLP width 4×) set to ``width``."""
-    sub = C.ConfigDict(cfg.to_dict())
+    sub = config.ConfigDict(cfg.to_dict())
     sub.model.n_embd, sub.model.mlp_width = width, 4 * width
     return sub

@@ -7,17 +7,16 @@ from typing import Any
 
 import numpy as np
 
-from iclx import config as C
-from iclx import plotting, results
+from iclx import config, engine, plotting
 
 
 def seed_rows(labels: list[dict[str, Any]]) -> np.ndarray:
     """Row of every seed (in seed order) among a stage's lanes, picked by label."""
     seeds = sorted({label["seed"] for label in labels})
-    return np.array([results.select_lanes(labels, seed=seed)[0] for seed in seeds])
+    return np.array([engine.select_lanes(labels, seed=seed)[0] for seed in seeds])
 
 
-def plot(cfg: C.ConfigDict, scalars: dict[str, Any], arrays: dict[str, np.ndarray],
+def plot(cfg: config.ConfigDict, scalars: dict[str, Any], arrays: dict[str, np.ndarray],
          fig_dir: Path) -> list[Path]:
     """Squared error vs in-context examples per hidden size, with least squares (linear, log)."""
     import matplotlib

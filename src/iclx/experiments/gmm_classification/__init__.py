@@ -5,11 +5,10 @@ error's dependence on N, M and c, a 3-layer GPT-2 contrast and traditional basel
     python -m iclx.experiments.gmm_classification --preset=cpu --figures=experiments/gmm_classification
 """
 
-from iclx import experiment as E
-from iclx.experiments.gmm_classification.claims import CLAIMS
-from iclx.experiments.gmm_classification.config import NAME, get_config, validate
-from iclx.experiments.gmm_classification.plots import plot
-from iclx.experiments.gmm_classification.run import run
+from iclx.experiment import Experiment
+from iclx.experiments.gmm_classification import claims, config, plots, run, summary
 
-EXPERIMENT = E.Experiment(name=NAME, get_config=get_config, validate=validate, run=run, plot=plot,
-                          claims=CLAIMS, figures_dir="experiments/gmm_classification")
+EXPERIMENT = Experiment(
+    name=config.NAME, get_config=config.get_config, validate=config.validate, run=run.run,
+    summarise=summary.summarise, plot=plots.plot, claims=claims.CLAIMS,
+    figures_dir="experiments/gmm_classification")

@@ -6,27 +6,21 @@ from __future__ import annotations
 
 import numpy as np
 
-from iclx import config as C
 from iclx.claims import Claim, Measured, NotEvaluable
-from iclx.experiments.gmm_classification import summary as SM
+from iclx.experiments.gmm_classification import summary as gmm_summary
 
 
-def _cfg(scalars):
-    """The run's config, as saved beside its results."""
-    return C.ConfigDict(scalars["config"])
-
-
-def linear_rate(scalars, arrays) -> Measured:
-    r2 = [float(np.min(arrays[f"conv/{s}/r2"])) for s in SM.stage_names(arrays)]
-    final = [float(np.max(np.asarray(arrays[f"conv/{s}/dist"])[-1])) for s in SM.stage_names(arrays)]
+def linear_rate(cfg, scalars, arrays) -> Measured:
+    r2 = [float(np.min(arrays[f"conv/{s}/r2"])) for s in gmm_summary.stage_names(arrays)]
+    final = [float(np.max(np.asarray(arrays[f"conv/{s}/dist"])[-1])) for s in gmm_summary.stage_names(arrays)]
     holds = min(r2) >= 0.99 and max(final) <= 1e-4
     return Measured(min(r2), holds, f"min R² over all lanes {min(r2):.4f}; largest final relative "
                     f"distance {max(final):.2g}")
 
 
-def rate_matches(scalars, arrays) -> Measured:
+def rate_matches(cfg, scalars, arrays) -> Measured:
     errs = []
-    for s in SM.stage_names(arrays):
+    for s in gmm_summary.stage_names(arrays):
         meas = np.log(np.asarray(arrays[f"conv/{s}/rate_measured"]))
         theo = np.log(np.asarray(arrays[f"conv/{s}/rate_theory"]))
         errs.append(np.max(np.abs(meas / theo - 1.0)))
@@ -35,25 +29,24 @@ def rate_matches(scalars, arrays) -> Measured:
                     "log-contraction per step, over all lanes")
 
 
-def minimizer_rate(scalars, arrays) -> Measured:
-    cfg = _cfg(scalars)
-    slopes = [SM.minimizer_slope(cfg, arrays, c) for c in cfg.minimizer.classes]
+def minimizer_rate(cfg, scalars, arrays) -> Measured:
+    slopes = [gmm_summary.minimizer_slope(cfg, arrays, c) for c in cfg.minimizer.classes]
     holds = all(-1.2 <= s <= -0.8 for s in slopes)
     return Measured(", ".join(f"c={c}: {s:.3f}" for c, s in zip(cfg.minimizer.classes, slopes)),
                     holds, f"log-log slope of ‖W*_N/c − Λ⁻¹‖_max over N ≥ {cfg.minimizer.fit_from}")
 
 
-def test_length_rate(scalars, arrays) -> Measured:
-    slope, k = SM.M_slope(_cfg(scalars), arrays)
+def test_length_rate(cfg, scalars, arrays) -> Measured:
+    slope, k = gmm_summary.M_slope(cfg, arrays)
     return Measured(slope, -0.65 <= slope <= -0.35 and k >= 3, f"slope over {k} M values ≤ N/4")
 
 
-def train_length_floor(scalars, arrays) -> Measured:
-    slope = SM.floor_slope(_cfg(scalars), arrays)
+def train_length_floor(cfg, scalars, arrays) -> Measured:
+    slope = gmm_summary.floor_slope(cfg, arrays)
     return Measured(slope, -1.2 <= slope <= -0.8, "slope of the M = ∞ TV error against N")
 
 
-def classes_grow(scalars, arrays) -> Measured:
+def classes_grow(cfg, scalars, arrays) -> Measured:
     tv = np.asarray(arrays["classes/tv"]).mean(0)
     return Measured(" → ".join(f"{v:.3g}" for v in tv), bool(np.all(np.diff(tv) > 0)),
                     "TV error at N = M for increasing c must increase monotonically")
@@ -62,20 +55,19 @@ def classes_grow(scalars, arrays) -> Measured:
 GPT2_LEARNED_MARGIN = 0.05   # a GPT-2 comparison is evidence only if its accuracy beats chance by this
 
 
-def require_gpt2_learned(scalars, arrays) -> None:
+def require_gpt2_learned(cfg, scalars, arrays) -> None:
     """Raise (the claim is then "not evaluable") unless the trained GPT-2's in-distribution accuracy,
     averaged over test lengths M, beats chance (1/c) by ``GPT2_LEARNED_MARGIN``: a model that learned
     nothing cannot show how a trained transformer stalls or shifts."""
-    chance = 1.0 / int(_cfg(scalars).task.n_classes)
+    chance = 1.0 / int(cfg.task.n_classes)
     accuracy = float(np.mean(arrays["tokens/acc/gpt2"]))
     if accuracy < chance + GPT2_LEARNED_MARGIN:
         raise NotEvaluable(f"the GPT-2 did not learn the task (accuracy {accuracy:.3f}, chance "
-                         f"{chance:.3g}): no evidence either way at this scale")
+                           f"{chance:.3g}): no evidence either way at this scale")
 
 
-def gpt2_stalls(scalars, arrays) -> Measured:
-    require_gpt2_learned(scalars, arrays)
-    cfg = _cfg(scalars)
+def gpt2_stalls(cfg, scalars, arrays) -> Measured:
+    require_gpt2_learned(cfg, scalars, arrays)
     Ms, N = list(cfg.gpt2.M_values), cfg.task.n_points
     g = np.asarray(arrays["tokens/tv/gpt2"]).mean(0)
     la = np.asarray(arrays["tokens/tv/linear"]).mean(0)
@@ -85,8 +77,7 @@ def gpt2_stalls(scalars, arrays) -> Measured:
                     f"TV error at M = N = {N} → M = {Ms[j]}")
 
 
-def beats_baselines(scalars, arrays) -> Measured:
-    cfg = _cfg(scalars)
+def beats_baselines(cfg, scalars, arrays) -> Measured:
     Ms = list(cfg.gpt2.M_values)
     small = [i for i, m in enumerate(Ms) if m <= 20]
     la = np.asarray(arrays["tokens/acc/linear"]).mean(0)[small]
@@ -98,9 +89,8 @@ def beats_baselines(scalars, arrays) -> Measured:
                     "regression and k-NN at M ≤ 20: " + ", ".join(f"{m} {g:+.3f}" for m, g in gaps.items()))
 
 
-def shift_robust(scalars, arrays) -> Measured:
-    require_gpt2_learned(scalars, arrays)
-    cfg = _cfg(scalars)
+def shift_robust(cfg, scalars, arrays) -> Measured:
+    require_gpt2_learned(cfg, scalars, arrays)
     scales = np.asarray(cfg.gpt2.mean_scales)
     off = ~np.isclose(scales, 1.0)
     la = np.asarray(arrays["shift_mean/tv/linear"]).mean(0)[off]

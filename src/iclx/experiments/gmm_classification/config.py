@@ -4,10 +4,8 @@ the README says what we chose and why."""
 
 from __future__ import annotations
 
-from iclx import config as C
-from iclx import experiment as E
-from iclx import models, problems
-from iclx import train as T
+from iclx import config, engine, models, problems
+from iclx.experiment import common_config, validate_common
 from iclx.tasks import gmm
 
 NAME = "gmm_classification"
@@ -40,30 +38,30 @@ def _scale(preset: str) -> dict:
                 shift=(0.5, 1.0, 1.5, 2.0, 3.0))
 
 
-def get_config(preset: str = "cpu") -> C.ConfigDict:
+def get_config(preset: str = "cpu") -> config.ConfigDict:
     """Presets: ``smoke`` (seconds; tests), ``cpu`` (the committed figures), ``paper`` (GPU)."""
     s = _scale(preset)
-    cfg = E.common_config(preset, NAME)
+    cfg = common_config(preset, NAME)
     cfg.seeds = s["seeds"]
     cfg.task = gmm.default_config(s["d"], s["gN"], 2)
     # the one-layer model: full-batch GD on a fixed bank of prompts (the population loss's estimate)
-    cfg.loss = C.ConfigDict(dict(bank=s["bank"], queries=s["queries"], target="soft",
+    cfg.loss = config.ConfigDict(dict(bank=s["bank"], queries=s["queries"], target="soft",
                                  newton_steps=s.get("newton", 12)))
-    cfg.train = T.default_config(steps=s["steps"], batch_size=s["bank"], lr=1.0,
-                                 chunk_steps=s["chunk"], log_every=1, checkpoint_every=s["steps"])
+    cfg.train = engine.train_config(steps=s["steps"], batch_size=s["bank"], lr=1.0,
+                                    chunk_steps=s["chunk"], log_every=1, checkpoint_every=s["steps"])
     cfg.train.optimizer = "sgd"
-    cfg.convergence = C.ConfigDict(dict(dims=s["dims"], classes=s["classes"], N_values=s["N"],
+    cfg.convergence = config.ConfigDict(dict(dims=s["dims"], classes=s["classes"], N_values=s["N"],
                                         step_scale=1.0))
-    cfg.minimizer = C.ConfigDict(dict(N_values=s["minN"], classes=(2, 3), bank=s["min_bank"],
+    cfg.minimizer = config.ConfigDict(dict(N_values=s["minN"], classes=(2, 3), bank=s["min_bank"],
                                       fit_from=40 if preset != "smoke" else 10,
                                       newton_steps=12))   # float64 Newton steps of every W* reference
-    cfg.eval = C.ConfigDict(dict(M_values=s["M"], n_prompts=s["eval_prompts"], queries=4,
+    cfg.eval = config.ConfigDict(dict(M_values=s["M"], n_prompts=s["eval_prompts"], queries=4,
                                  classes=s["cs"], class_N=s["cN"], class_M=s["cN"],
                                  class_bank=max(s["bank"] // 2, 256)))
     # the 3-layer softmax GPT-2 contrast, trained on token-level prompts of N = task.n_points
     layers, heads, width = s["gpt"]
     m_max = max(s["gM"])
-    cfg.gpt2 = C.ConfigDict(dict(enabled=True, seeds=s["gseeds"], M_values=s["gM"],
+    cfg.gpt2 = config.ConfigDict(dict(enabled=True, seeds=s["gseeds"], M_values=s["gM"],
                                  n_prompts=s["tok_prompts"],
                                  mean_scales=s["shift"], cov_scales=s["shift"]))
     cfg.model = models.gpt2.default_config(n_layer=layers, n_head=heads, n_embd=width,
@@ -74,68 +72,68 @@ def get_config(preset: str = "cpu") -> C.ConfigDict:
                               checkpoint_every=1000, warmup_steps=200)
     cfg.curriculum = problems.curriculum_preset(preset, s["d"], s["gN"] + 1, interval=50)
     cfg.curriculum.dims_start = s["d"]       # no dimension curriculum: Λ is fixed
-    cfg.baselines = C.ConfigDict(dict(knn_k=5, logistic_steps=100, logistic_lr=1.5,
+    cfg.baselines = config.ConfigDict(dict(knn_k=5, logistic_steps=100, logistic_lr=1.5,
                                       logistic_l2=1e-2, lda_ridge=0.1))
     return cfg
 
 
-def validate(cfg: C.ConfigDict) -> None:
-    E.validate_common(cfg)
-    C.require(cfg.task.name == "gmm_classification", "task.name",
-              f"this experiment needs the gmm_classification task, got {cfg.task.name!r}")
+def validate(cfg: config.ConfigDict) -> None:
+    validate_common(cfg)
+    config.require(cfg.task.name == "gmm_classification", "task.name",
+                   f"this experiment needs the gmm_classification task, got {cfg.task.name!r}")
     gmm.validate_config(cfg)
-    C.require(cfg.task.n_classes == 2, "task.n_classes", "the GPT-2 contrast task is binary (2)")
-    C.positive_int(cfg, "loss.bank")
-    C.positive_int(cfg, "loss.queries")
-    C.one_of(cfg, "loss.target", TARGETS)
-    C.positive_int(cfg, "loss.newton_steps")
-    T.validate_config(cfg, "train")
-    C.require(cfg.train.optimizer == "sgd", "train.optimizer",
-              "the theory is about plain gradient descent: use sgd")
-    C.require(cfg.train.batch_size == cfg.loss.bank, "train.batch_size",
-              f"full-batch GD: must equal loss.bank={cfg.loss.bank}")
-    dims = C.positive_int_list(cfg, "convergence.dims", allow_empty=False)
-    classes = C.positive_int_list(cfg, "convergence.classes", allow_empty=False)
-    C.require(len(dims) == len(classes), "convergence.classes",
-              f"one class count per entry of convergence.dims ({len(dims)})")
-    C.require(dims[0] == cfg.task.n_dims and classes[0] == 2, "convergence.dims",
-              "the first shape must be (task.n_dims, 2): its lanes are the binary trained models")
-    C.require(all(c >= 2 for c in classes), "convergence.classes", "needs >= 2 classes")
-    N_values = C.positive_int_list(cfg, "convergence.N_values", allow_empty=False)
-    C.require(cfg.task.n_points in N_values, "convergence.N_values",
-              f"must contain task.n_points={cfg.task.n_points} (the GPT-2 contrast's N)")
-    C.finite_float(cfg, "convergence.step_scale", positive=True)
-    C.require(cfg.convergence.step_scale < 2.0, "convergence.step_scale", "GD diverges at η ≥ 2/L")
-    C.require(len(C.positive_int_list(cfg, "minimizer.N_values")) >= 2, "minimizer.N_values",
-              "needs at least 2 prompt lengths")
-    C.require(all(c >= 2 for c in C.positive_int_list(cfg, "minimizer.classes", allow_empty=False)),
-              "minimizer.classes", "needs >= 2 classes")
-    C.positive_int(cfg, "minimizer.bank")
-    C.positive_int(cfg, "minimizer.fit_from")
-    C.positive_int(cfg, "minimizer.newton_steps")
-    C.positive_int_list(cfg, "eval.M_values", allow_empty=False)
-    C.positive_int(cfg, "eval.n_prompts")
-    C.positive_int(cfg, "eval.queries")
-    C.require(all(c >= 2 for c in C.positive_int_list(cfg, "eval.classes", allow_empty=False)),
-              "eval.classes", "needs >= 2 classes")
-    C.positive_int(cfg, "eval.class_N")
-    C.positive_int(cfg, "eval.class_M")
-    C.positive_int(cfg, "eval.class_bank")
-    gM = C.positive_int_list(cfg, "gpt2.M_values", allow_empty=False)
-    C.positive_int(cfg, "gpt2.n_prompts")
-    C.require(C.positive_int(cfg, "gpt2.seeds") <= cfg.seeds, "gpt2.seeds",
-              f"at most seeds={cfg.seeds} (the 1-layer model of each GPT-2 seed is compared)")
-    C.finite_float_list(cfg, "gpt2.mean_scales", positive=True, allow_empty=False)
-    C.finite_float_list(cfg, "gpt2.cov_scales", positive=True, allow_empty=False)
-    C.require(cfg.task.n_points in gM, "gpt2.M_values", f"must contain N = task.n_points")
-    C.require(2 * (max(gM) + 1) <= cfg.model.n_positions, "model.n_positions",
-              f"test prompts of {max(gM)} examples need {2 * (max(gM) + 1)} positions")
-    sub = C.ConfigDict(dict(task=dict(n_dims=cfg.task.n_dims, n_points=cfg.task.n_points + 1),
+    config.require(cfg.task.n_classes == 2, "task.n_classes", "the GPT-2 contrast task is binary (2)")
+    config.positive_int(cfg, "loss.bank")
+    config.positive_int(cfg, "loss.queries")
+    config.one_of(cfg, "loss.target", TARGETS)
+    config.positive_int(cfg, "loss.newton_steps")
+    engine.validate_train_config(cfg, "train")
+    config.require(cfg.train.optimizer == "sgd", "train.optimizer",
+                   "the theory is about plain gradient descent: use sgd")
+    config.require(cfg.train.batch_size == cfg.loss.bank, "train.batch_size",
+                   f"full-batch GD: must equal loss.bank={cfg.loss.bank}")
+    dims = config.positive_int_list(cfg, "convergence.dims", allow_empty=False)
+    classes = config.positive_int_list(cfg, "convergence.classes", allow_empty=False)
+    config.require(len(dims) == len(classes), "convergence.classes",
+                   f"one class count per entry of convergence.dims ({len(dims)})")
+    config.require(dims[0] == cfg.task.n_dims and classes[0] == 2, "convergence.dims",
+                   "the first shape must be (task.n_dims, 2): its lanes are the binary trained models")
+    config.require(all(c >= 2 for c in classes), "convergence.classes", "needs >= 2 classes")
+    N_values = config.positive_int_list(cfg, "convergence.N_values", allow_empty=False)
+    config.require(cfg.task.n_points in N_values, "convergence.N_values",
+                   f"must contain task.n_points={cfg.task.n_points} (the GPT-2 contrast's N)")
+    config.finite_float(cfg, "convergence.step_scale", positive=True)
+    config.require(cfg.convergence.step_scale < 2.0, "convergence.step_scale", "GD diverges at η ≥ 2/L")
+    config.require(len(config.positive_int_list(cfg, "minimizer.N_values")) >= 2, "minimizer.N_values",
+                   "needs at least 2 prompt lengths")
+    config.require(all(c >= 2 for c in config.positive_int_list(cfg, "minimizer.classes", allow_empty=False)),
+                   "minimizer.classes", "needs >= 2 classes")
+    config.positive_int(cfg, "minimizer.bank")
+    config.positive_int(cfg, "minimizer.fit_from")
+    config.positive_int(cfg, "minimizer.newton_steps")
+    config.positive_int_list(cfg, "eval.M_values", allow_empty=False)
+    config.positive_int(cfg, "eval.n_prompts")
+    config.positive_int(cfg, "eval.queries")
+    config.require(all(c >= 2 for c in config.positive_int_list(cfg, "eval.classes", allow_empty=False)),
+                   "eval.classes", "needs >= 2 classes")
+    config.positive_int(cfg, "eval.class_N")
+    config.positive_int(cfg, "eval.class_M")
+    config.positive_int(cfg, "eval.class_bank")
+    gM = config.positive_int_list(cfg, "gpt2.M_values", allow_empty=False)
+    config.positive_int(cfg, "gpt2.n_prompts")
+    config.require(config.positive_int(cfg, "gpt2.seeds") <= cfg.seeds, "gpt2.seeds",
+                   f"at most seeds={cfg.seeds} (the 1-layer model of each GPT-2 seed is compared)")
+    config.finite_float_list(cfg, "gpt2.mean_scales", positive=True, allow_empty=False)
+    config.finite_float_list(cfg, "gpt2.cov_scales", positive=True, allow_empty=False)
+    config.require(cfg.task.n_points in gM, "gpt2.M_values", f"must contain N = task.n_points")
+    config.require(2 * (max(gM) + 1) <= cfg.model.n_positions, "model.n_positions",
+                   f"test prompts of {max(gM)} examples need {2 * (max(gM) + 1)} positions")
+    sub = config.ConfigDict(dict(task=dict(n_dims=cfg.task.n_dims, n_points=cfg.task.n_points + 1),
                             model=cfg.model, train=cfg.gpt2_train, curriculum=cfg.curriculum))
     problems.validate_prompt_training(sub)
-    C.positive_int(cfg, "baselines.knn_k")
-    C.positive_int(cfg, "baselines.logistic_steps")
-    C.require(C.finite_float(cfg, "baselines.logistic_lr", positive=True) < 2.0, "baselines.logistic_lr",
-              "the step is logistic_lr / L (L bounds the Hessian): GD is stable only below 2")
-    C.finite_float(cfg, "baselines.logistic_l2", low=0.0)
-    C.finite_float(cfg, "baselines.lda_ridge", low=0.0)
+    config.positive_int(cfg, "baselines.knn_k")
+    config.positive_int(cfg, "baselines.logistic_steps")
+    config.require(config.finite_float(cfg, "baselines.logistic_lr", positive=True) < 2.0, "baselines.logistic_lr",
+                   "the step is logistic_lr / L (L bounds the Hessian): GD is stable only below 2")
+    config.finite_float(cfg, "baselines.logistic_l2", low=0.0)
+    config.finite_float(cfg, "baselines.lda_ridge", low=0.0)

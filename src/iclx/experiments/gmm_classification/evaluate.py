@@ -14,8 +14,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from iclx import models
-from iclx.algorithms import classification as CL
-from iclx.models import linear_attention as LA
+from iclx.algorithms import classification
+from iclx.models import linear_attention
 from iclx.tasks.gmm import GMMTask
 
 CHUNK = 1024
@@ -31,11 +31,11 @@ def stat_errors(task: GMMTask, Ws: jax.Array, key: jax.Array, M, *, n_prompts: i
     def one_chunk(k):
         b = task.statistics_batch(k, chunk, M, queries, n_max=n_max)
         stat = b.means / task.n_classes if limit else b.stat
-        logit = jax.vmap(lambda W: LA.logits(W, stat, b.xq))(Ws)               # [K, B, Q, c]
+        logit = jax.vmap(lambda W: linear_attention.logits(W, stat, b.xq))(Ws)               # [K, B, Q, c]
         p = jax.nn.softmax(logit, -1)
-        tv = jnp.mean(CL.total_variation(p, b.probs), axis=(1, 2))
+        tv = jnp.mean(classification.total_variation(p, b.probs), axis=(1, 2))
         cls = 1.0 - jnp.mean(jnp.argmax(p, -1) == b.labels, axis=(1, 2))
-        bayes = 1.0 - CL.accuracy(b.probs, b.labels)
+        bayes = 1.0 - classification.accuracy(b.probs, b.labels)
         return tv, cls, bayes
 
     keys = jax.random.split(key, n_prompts // chunk)
@@ -52,7 +52,7 @@ def token_prompts(task: GMMTask, key: jax.Array, n_prompts: int, n: int, mean_sc
 def _at(probs: jax.Array, prompt, positions) -> tuple[np.ndarray, np.ndarray]:
     """TV to p* and accuracy at ``positions`` from per-position probabilities ``[B, n, c]``."""
     idx = np.asarray(positions)
-    tv = CL.total_variation(probs[:, idx], prompt.probs[:, idx]).mean(0)
+    tv = classification.total_variation(probs[:, idx], prompt.probs[:, idx]).mean(0)
     acc = (jnp.argmax(probs[:, idx], -1) == prompt.labels[:, idx]).mean(0)
     return np.asarray(tv), np.asarray(acc)
 
@@ -75,7 +75,7 @@ def model_probs(model_cfg, n_dims: int):
 @jax.jit
 def linear_probs(W, xs, labels):
     onehot = jax.nn.one_hot(labels, 2, dtype=xs.dtype)
-    return jax.nn.softmax(LA.prefix_logits(W, xs, onehot), -1)
+    return jax.nn.softmax(linear_attention.prefix_logits(W, xs, onehot), -1)
 
 
 def baseline_errors(task: GMMTask, prompt, positions, cfg) -> dict[str, tuple]:
@@ -83,10 +83,10 @@ def baseline_errors(task: GMMTask, prompt, positions, cfg) -> dict[str, tuple]:
     baseline: ``{name: (tv [nM], acc [nM])}``; one compiled program per family (M is traced)."""
     onehot = jax.nn.one_hot(prompt.labels, 2, dtype=prompt.xs.dtype)
     prec = jnp.diag(1.0 / task.true_cov_diag())
-    fams = {"lda_known": CL.batched(CL.lda_known, prec),
-            "lda_estimated": CL.batched(CL.lda_estimated, cfg.lda_ridge),
-            "logistic": CL.batched(CL.logistic, cfg.logistic_steps, cfg.logistic_lr, cfg.logistic_l2),
-            "knn": CL.batched(CL.knn, cfg.knn_k)}
+    fams = {"lda_known": classification.batched(classification.lda_known, prec),
+            "lda_estimated": classification.batched(classification.lda_estimated, cfg.lda_ridge),
+            "logistic": classification.batched(classification.logistic, cfg.logistic_steps, cfg.logistic_lr, cfg.logistic_l2),
+            "knn": classification.batched(classification.knn, cfg.knn_k)}
     n = prompt.xs.shape[1]
     out = {}
     for name, fn in fams.items():
@@ -97,7 +97,7 @@ def baseline_errors(task: GMMTask, prompt, positions, cfg) -> dict[str, tuple]:
             xq = jnp.take(prompt.xs, M, axis=1)
             p = fn(prompt.xs, onehot, xq, mask)
             target = jnp.take(prompt.probs, M, axis=1)
-            return (CL.total_variation(p, target).mean(),
+            return (classification.total_variation(p, target).mean(),
                     (jnp.argmax(p, -1) == jnp.take(prompt.labels, M, axis=1)).mean())
 
         res = np.array([[float(v) for v in at(jnp.int32(M))] for M in positions])

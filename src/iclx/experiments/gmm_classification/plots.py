@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from iclx import plotting, results
+from iclx import engine, plotting
 from iclx.experiments.gmm_classification import config as config_mod  # noqa: F401  (the shape)
 
 NAMES = {"bayes": "Bayes oracle", "linear": "1-layer linear attention", "gpt2": "3-layer GPT-2",
@@ -26,7 +26,7 @@ def _convergence(cfg, scalars, arrays, fig_dir) -> list[Path]:
             Ns = sorted({lab["N"] for lab in labels})
             t = np.arange(1, dist.shape[0] + 1)
             for color, N in zip(plotting.colors(len(Ns) + 1)[1:], Ns):
-                idx = results.select_lanes(labels, N=N)
+                idx = engine.select_lanes(labels, N=N)
                 plotting.band_plot(ax, t, dist[:, idx].T, label=f"N={N}", color=color, log=True)
                 rate = float(np.mean(theory[idx]))
                 ax.plot(t, np.exp(np.log(rate) * t), color=color, linestyle=":", linewidth=1.0)

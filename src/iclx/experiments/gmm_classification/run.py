@@ -12,22 +12,21 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from iclx import config as C
-from iclx import experiment as E
-from iclx import problems, results, rng
-from iclx import train as T
-from iclx.experiments.gmm_classification import evaluate as EV
-from iclx.models import linear_attention as LA
+from iclx import config, engine, problems
+from iclx.engine import rng
+from iclx.experiment import RunContext
+from iclx.experiments.gmm_classification import evaluate as gmm_eval
+from iclx.models import linear_attention
 from iclx.tasks.gmm import GMMTask
-from iclx.theory import gmm as TH
+from iclx.theory import gmm as gmm_theory
 
 
-def task_of(cfg: C.ConfigDict, d: int | None = None, c: int | None = None) -> GMMTask:
+def task_of(cfg: config.ConfigDict, d: int | None = None, c: int | None = None) -> GMMTask:
     t = GMMTask.from_config(cfg.task)
     return GMMTask(d or t.n_dims, t.n_points, c or t.n_classes, t.radius, t.cov_min, t.cov_max)
 
 
-def bank_problem(cfg: C.ConfigDict, task: GMMTask, n_max: int) -> T.Problem:
+def bank_problem(cfg: config.ConfigDict, task: GMMTask, n_max: int) -> engine.Problem:
     """GD on W (zero init) on a fixed bank of ``loss.bank`` statistic prompts of N = hp["N"] examples
     and ``loss.queries`` queries each; ``prepare`` also solves the bank's W* (float32 Newton) so that
     the metric ``dist`` = ‖W_t − W*‖_F / ‖W*‖_F is logged at every step."""
@@ -36,18 +35,18 @@ def bank_problem(cfg: C.ConfigDict, task: GMMTask, n_max: int) -> T.Problem:
     def prepare(key, hp):
         b = task.statistics_batch(key, cfg.loss.bank, hp["N"], cfg.loss.queries, n_max=n_max)
         targets = b.probs if soft else jax.nn.one_hot(b.labels, task.n_classes)
-        gh = lambda W: LA.grad_and_hessian(W, b.stat, b.xq, targets)
-        W_star, _ = TH.newton_minimizer(gh, jnp.zeros((d, d)), cfg.loss.newton_steps)
+        gh = lambda W: linear_attention.grad_and_hessian(W, b.stat, b.xq, targets)
+        W_star, _ = gmm_theory.newton_minimizer(gh, jnp.zeros((d, d)), cfg.loss.newton_steps)
         return {"stat": b.stat, "xq": b.xq, "targets": targets, "W_star": W_star}
 
     def loss(params, key, step, hp, fixed):
         W = params["W"]
-        value = LA.cross_entropy(W, fixed["stat"], fixed["xq"], fixed["targets"])
+        value = linear_attention.cross_entropy(W, fixed["stat"], fixed["xq"], fixed["targets"])
         dist = jnp.linalg.norm(W - fixed["W_star"]) / jnp.linalg.norm(fixed["W_star"])
         return value, {"dist": dist}
 
-    return T.Problem(lambda key, hp: {"W": jnp.zeros((d, d))}, loss,
-                     T.optimizer_from_config(cfg.train), prepare)
+    return engine.Problem(lambda key, hp: {"W": jnp.zeros((d, d))}, loss,
+                          engine.optimizer_from_config(cfg.train), prepare)
 
 
 def _float64(tree):
@@ -56,12 +55,13 @@ def _float64(tree):
 
 @functools.partial(jax.jit, static_argnames="steps")
 def _newton64(stat, xq, targets, W0, steps: int = 12):
-    return TH.newton_minimizer(lambda W: LA.grad_and_hessian(W, stat, xq, targets), W0, steps)[0]
+    grad_and_hessian = lambda W: linear_attention.grad_and_hessian(W, stat, xq, targets)
+    return gmm_theory.newton_minimizer(grad_and_hessian, W0, steps)[0]
 
 
 @jax.jit
 def _extremes64(stat, xq, targets, W):
-    return TH.hessian_extremes(LA.grad_and_hessian(W, stat, xq, targets)[1])
+    return gmm_theory.hessian_extremes(linear_attention.grad_and_hessian(W, stat, xq, targets)[1])
 
 
 def reference(fixed_data, seed_key, hp, newton_steps: int = 12) -> dict[str, float | np.ndarray]:
@@ -78,9 +78,9 @@ def reference(fixed_data, seed_key, hp, newton_steps: int = 12) -> dict[str, flo
         return {"W": np.asarray(W), "mu": mu, "L": L, "L0": L0}
 
 
-def convergence_stage(cfg, ctx: E.RunContext, d: int, c: int) -> tuple[dict, dict, np.ndarray]:
+def convergence_stage(cfg, ctx: RunContext, d: int, c: int) -> tuple[dict, engine.Trained, list[dict]]:
     """One (d, c): lanes N × seeds with η = step_scale / max(L₀, L(W*)); returns the per-lane theory,
-    the logged ``dist`` curve and the final W [lanes, d, d]."""
+    the trained stage (its logged ``dist`` curve, its final W [lanes, d, d]) and the lane labels."""
     task, N_values = task_of(cfg, d, c), cfg.convergence.N_values
     problem = bank_problem(cfg, task, max(N_values))
     labels, refs = [], []
@@ -92,23 +92,24 @@ def convergence_stage(cfg, ctx: E.RunContext, d: int, c: int) -> tuple[dict, dic
             lr = cfg.convergence.step_scale / max(ref["L0"], ref["L"])
             labels.append({"N": N, "lr": lr, "seed": seed, "d": d, "c": c})
             refs.append(ref)
-    lanes = T.Lanes(np.array([lab["seed"] for lab in labels], np.uint32),
-                    {k: np.array([float(lab[k]) for lab in labels], np.float32) for k in ("N", "lr")},
-                    tuple(labels))
+    lanes = engine.Lanes(np.array([lab["seed"] for lab in labels], np.uint32),
+                         {k: np.array([float(lab[k]) for lab in labels], np.float32) for k in ("N", "lr")},
+                         tuple(labels))
     name = f"gd_d{d}_c{c}"
     ctx.log(f"GD on the bank loss, d={d}, c={c}: {len(lanes)} lanes …")
-    state = ctx.train(problem, cfg.train, lanes, name=name)
-    metrics = results.metrics_arrays(results.metrics_path(ctx.run_dir, name))
-    theory = {"rate": np.array([TH.gd_contraction(lab["lr"], r["mu"], r["L"])
+    trained = ctx.train(problem, cfg.train, lanes, name=name)
+    theory = {"rate": np.array([gmm_theory.gd_contraction(lab["lr"], r["mu"], r["L"])
                                 for lab, r in zip(labels, refs)]),
               "mu": np.array([r["mu"] for r in refs]), "L": np.array([r["L"] for r in refs]),
               "L0": np.array([r["L0"] for r in refs]), "W64": np.stack([r["W"] for r in refs])}
-    return theory, metrics, np.asarray(state.params["W"])
+    return theory, trained, labels
 
 
-def measured_rate(dist: np.ndarray, hi: float = 1e-1, lo: float = 1e-4) -> tuple[float, float]:
-    """Per-step contraction and R² of a line through log dist where lo < dist < hi."""
-    t = np.arange(1, len(dist) + 1)
+def measured_rate(dist: np.ndarray, steps: np.ndarray, hi: float = 1e-1,
+                  lo: float = 1e-4) -> tuple[float, float]:
+    """Per-step contraction and R² of a line through log dist against the step, where lo < dist < hi
+    (``dist [T]`` as logged at ``steps [T]``: a slope per step whatever ``train.log_every``)."""
+    t = np.asarray(steps, dtype=float)
     sel = (dist < hi) & (dist > lo)
     if sel.sum() < 3:
         return float("nan"), float("nan")
@@ -134,7 +135,7 @@ def minimizer_sweep(cfg) -> dict[str, np.ndarray]:
                     s, x, t = _float64((b.stat, b.xq, b.probs))
                     W = _newton64(s, x, t, jnp.zeros((task.n_dims,) * 2),
                                   steps=cfg.minimizer.newton_steps)
-                    G[seed, j] = float(TH.correction_max(W, jnp.asarray(np.asarray(
+                    G[seed, j] = float(gmm_theory.correction_max(W, jnp.asarray(np.asarray(
                         task.cov_diag(), np.float64)), c))
         out[f"minimizer/G_c{c}"] = G
     return out
@@ -153,9 +154,9 @@ def error_vs_M(cfg, Ws: np.ndarray, labels: list[dict]) -> dict[str, np.ndarray]
         W = jnp.asarray(Ws[lanes])
         key = rng.stream(rng.seed_keys(cfg.seed, np.array([seed]))[0], "eval")
         for j, M in enumerate(Ms):
-            a, b, bay = EV.stat_errors(task, W, key, jnp.float32(M), **kw)
+            a, b, bay = gmm_eval.stat_errors(task, W, key, jnp.float32(M), **kw)
             tv[order, seed, j], cls[order, seed, j], bayes[seed, j] = a, b, bay
-        tv_inf[order, seed] = EV.stat_errors(task, W, key, jnp.float32(1), **kw, limit=True)[0]
+        tv_inf[order, seed] = gmm_eval.stat_errors(task, W, key, jnp.float32(1), **kw, limit=True)[0]
     return {"error_M/tv": tv, "error_M/cls": cls, "error_M/tv_inf": tv_inf,
             "error_M/bayes_cls": bayes}
 
@@ -176,9 +177,9 @@ def error_vs_classes(cfg) -> dict[str, np.ndarray]:
                 W = _newton64(*_float64((b.stat, b.xq, b.probs)), jnp.zeros((task.n_dims,) * 2),
                               steps=cfg.minimizer.newton_steps)
             W = jnp.asarray(np.asarray(W, np.float32))[None]
-            a, e, bay = EV.stat_errors(task, W, rng.stream(skey, "eval"), jnp.float32(M),
-                                       n_prompts=cfg.eval.n_prompts, queries=cfg.eval.queries,
-                                       n_max=M)
+            a, e, bay = gmm_eval.stat_errors(task, W, rng.stream(skey, "eval"), jnp.float32(M),
+                                             n_prompts=cfg.eval.n_prompts, queries=cfg.eval.queries,
+                                             n_max=M)
             tv[seed, j], cls[seed, j], bayes[seed, j] = float(a[0]), float(e[0]), float(bay)
     return {"classes/tv": tv, "classes/cls": cls, "classes/bayes_cls": bayes}
 
@@ -192,29 +193,29 @@ def gpt2_contrast(cfg, ctx, W_la: dict[int, np.ndarray]) -> dict[str, np.ndarray
     train_task = GMMTask(task.n_dims, N + 1, 2, task.radius, task.cov_min, task.cov_max)
     problem = problems.prompt_problem(train_task, cfg.model, cfg.gpt2_train, cfg.curriculum,
                                       loss="logistic")
-    lanes = T.seed_lanes(S)
+    lanes = engine.seed_lanes(S)
     ctx.log(f"GPT-2 ({cfg.model.n_layer} layers) on prompts of N={N} …")
     params = ctx.train(problem, cfg.gpt2_train, lanes, name="gpt2").params
-    probs = EV.model_probs(cfg.model, task.n_dims)
+    probs = gmm_eval.model_probs(cfg.model, task.n_dims)
     out: dict[str, list] = {}
     n = max(Ms) + 1
     for seed in range(S):
         skey = rng.seed_keys(cfg.seed, np.array([seed]))[0]
-        gp = T.lane_slice(params, seed)
-        prompt = EV.token_prompts(task, rng.stream(skey, "tokens"), cfg.gpt2.n_prompts, n)
-        res = EV.token_errors(task, prompt, Ms, gpt_probs=probs, gpt_params=gp,
-                              W=jnp.asarray(W_la[seed]))
-        res.update(EV.baseline_errors(task, prompt, Ms, cfg.baselines))
+        gp = engine.lane_slice(params, seed)
+        prompt = gmm_eval.token_prompts(task, rng.stream(skey, "tokens"), cfg.gpt2.n_prompts, n)
+        res = gmm_eval.token_errors(task, prompt, Ms, gpt_probs=probs, gpt_params=gp,
+                                    W=jnp.asarray(W_la[seed]))
+        res.update(gmm_eval.baseline_errors(task, prompt, Ms, cfg.baselines))
         for name, (tv, acc) in res.items():
             out.setdefault(f"tokens/tv/{name}", []).append(tv)
             out.setdefault(f"tokens/acc/{name}", []).append(acc)
         for kind in ("mean", "cov"):
             for s in cfg.gpt2[f"{kind}_scales"]:
                 shift = {"mean_scale": s} if kind == "mean" else {"cov_scale": s}
-                p = EV.token_prompts(task, rng.stream(skey, f"shift_{kind}_{s}"),
-                                     cfg.gpt2.n_prompts, N + 1, **shift)
-                r = EV.token_errors(task, p, [N], gpt_probs=probs, gpt_params=gp,
-                                    W=jnp.asarray(W_la[seed]))
+                p = gmm_eval.token_prompts(task, rng.stream(skey, f"shift_{kind}_{s}"),
+                                           cfg.gpt2.n_prompts, N + 1, **shift)
+                r = gmm_eval.token_errors(task, p, [N], gpt_probs=probs, gpt_params=gp,
+                                          W=jnp.asarray(W_la[seed]))
                 for name, (tv, acc) in r.items():
                     out.setdefault(f"shift_{kind}/tv/{name}/{seed}", []).append(float(tv[0]))
                     out.setdefault(f"shift_{kind}/acc/{name}/{seed}", []).append(float(acc[0]))
@@ -227,25 +228,30 @@ def gpt2_contrast(cfg, ctx, W_la: dict[int, np.ndarray]) -> dict[str, np.ndarray
     return arrays
 
 
-def run(cfg: C.ConfigDict, ctx: E.RunContext) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-    if ctx.run_dir is None:
-        raise ValueError("this experiment reads its training metrics back: it needs a run folder")
+def convergence_arrays(cfg, ctx: RunContext, d: int,
+                       c: int) -> tuple[dict[str, np.ndarray], np.ndarray, list[dict]]:
+    """The arrays of one convergence stage (``conv/gd_d<d>_c<c>/…``), its final W and lane labels."""
+    theory, trained, labels = convergence_stage(cfg, ctx, d, c)
+    stage, W = f"gd_d{d}_c{c}", np.asarray(trained.params["W"])
+    dist = trained.metrics["dist"]                                   # [T, lanes]
+    rates = np.array([measured_rate(dist[:, i], trained.metrics["step"]) for i in range(dist.shape[1])])
+    return {f"conv/{stage}/dist": dist, f"conv/{stage}/rate_theory": theory["rate"],
+            f"conv/{stage}/rate_measured": rates[:, 0], f"conv/{stage}/r2": rates[:, 1],
+            f"conv/{stage}/mu": theory["mu"], f"conv/{stage}/L": theory["L"],
+            f"conv/{stage}/final_vs_W64": np.linalg.norm(W - theory["W64"], axis=(1, 2))
+            / np.linalg.norm(theory["W64"], axis=(1, 2))}, W, labels
+
+
+def run(cfg: config.ConfigDict, ctx: RunContext) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """The convergence stages, W*_N vs N, the errors vs M and c, and the GPT-2 contrast."""
     arrays: dict[str, np.ndarray] = {}
-    scalars: dict[str, Any] = {"stages": [], "config": C.to_jsonable(cfg)}
-    W_binary, labels_binary = None, None
+    stages, binary = [], None
     for d, c in zip(cfg.convergence.dims, cfg.convergence.classes):
-        theory, metrics, W = convergence_stage(cfg, ctx, d, c)
-        stage = f"gd_d{d}_c{c}"
-        scalars["stages"].append(stage)
-        dist = metrics["dist"]                                  # [T, lanes]
-        rates = np.array([measured_rate(dist[:, i]) for i in range(dist.shape[1])])
-        arrays.update({f"conv/{stage}/dist": dist, f"conv/{stage}/rate_theory": theory["rate"],
-                       f"conv/{stage}/rate_measured": rates[:, 0], f"conv/{stage}/r2": rates[:, 1],
-                       f"conv/{stage}/mu": theory["mu"], f"conv/{stage}/L": theory["L"],
-                       f"conv/{stage}/final_vs_W64": np.linalg.norm(W - theory["W64"], axis=(1, 2))
-                       / np.linalg.norm(theory["W64"], axis=(1, 2))})
-        if W_binary is None:
-            W_binary, labels_binary = W, ctx.lanes[stage]
+        stage_arrays, W, labels = convergence_arrays(cfg, ctx, d, c)
+        arrays.update(stage_arrays)
+        stages.append(f"gd_d{d}_c{c}")
+        binary = binary or (W, labels)
+    W_binary, labels_binary = binary
     ctx.log("W*_N against N (float64 Newton) …")
     arrays.update(minimizer_sweep(cfg))
     ctx.log("error against M and against c …")
@@ -255,6 +261,4 @@ def run(cfg: C.ConfigDict, ctx: E.RunContext) -> tuple[dict[str, Any], dict[str,
     W_la = {lab["seed"]: W_binary[i] for i, lab in enumerate(labels_binary) if lab["N"] == N}
     if cfg.gpt2.enabled:
         arrays.update(gpt2_contrast(cfg, ctx, W_la))
-    from iclx.experiments.gmm_classification.summary import summarise
-    scalars.update(summarise(cfg, arrays))
-    return scalars, arrays
+    return {"stages": stages}, arrays

@@ -1,4 +1,4 @@
-"""Numbers derived from saved arrays, shared by ``run`` (summary lines, tables) and ``claims``."""
+"""Numbers derived from saved arrays: the summary (lines, README tables) and the slopes the claims read."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from iclx.claims import fmt
-from iclx.theory import gmm as TH
+from iclx.theory import gmm as gmm_theory
 
 
 def stage_names(arrays) -> list[str]:
@@ -18,7 +18,7 @@ def minimizer_slope(cfg, arrays, c: int) -> float:
     Ns = np.asarray(cfg.minimizer.N_values, float)
     G = np.asarray(arrays[f"minimizer/G_c{c}"]).mean(0)
     sel = Ns >= cfg.minimizer.fit_from
-    return TH.loglog_slope(Ns[sel], G[sel])
+    return gmm_theory.loglog_slope(Ns[sel], G[sel])
 
 
 def M_slope(cfg, arrays) -> tuple[float, int]:
@@ -27,16 +27,17 @@ def M_slope(cfg, arrays) -> tuple[float, int]:
     i = int(np.argmax(Ns))
     tv = np.asarray(arrays["error_M/tv"])[i].mean(0)
     sel = Ms <= Ns[i] / 4
-    return TH.loglog_slope(Ms[sel], tv[sel]), int(sel.sum())
+    return gmm_theory.loglog_slope(Ms[sel], tv[sel]), int(sel.sum())
 
 
 def floor_slope(cfg, arrays) -> float:
     """Slope of log TV(M = ∞) vs log N."""
-    return TH.loglog_slope(np.asarray(cfg.convergence.N_values, float),
-                           np.asarray(arrays["error_M/tv_inf"]).mean(1))
+    return gmm_theory.loglog_slope(np.asarray(cfg.convergence.N_values, float),
+                                   np.asarray(arrays["error_M/tv_inf"]).mean(1))
 
 
-def summarise(cfg, arrays) -> dict[str, Any]:
+def summarise(cfg, scalars: dict[str, Any], arrays: dict[str, np.ndarray]) -> dict[str, Any]:
+    """GD rates per stage, the W*-vs-N, M and N slopes, errors vs c and the GPT-2 contrast's tables."""
     lines, rows = [], []
     for stage in stage_names(arrays):
         meas = np.asarray(arrays[f"conv/{stage}/rate_measured"])

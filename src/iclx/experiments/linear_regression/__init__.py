@@ -7,17 +7,15 @@ Fu et al. 2023, Fig. 5/7 starting point).
 
 Expected (cpu): the transformer's error sits far below averaging and 3-NN, and falls towards least
 squares (≈ 0 for noiseless data) once the prompt holds n ≥ d examples.
+
+``config`` (presets), ``run`` (training and evaluation), ``summary`` (summary lines, tables),
+``plots`` (figures from saved results), ``claims`` (the paper's claims as checks).
 """
 
-from iclx import experiment as E
-from iclx.experiments.linear_regression.claims import CLAIMS
-from iclx.experiments.linear_regression.config import NAME, get_config, method_names, validate
-from iclx.experiments.linear_regression.plots import plot
-from iclx.experiments.linear_regression.run import build_problem, evaluate, run
+from iclx.experiment import Experiment
+from iclx.experiments.linear_regression import claims, config, plots, run, summary
 
-EXPERIMENT = E.Experiment(name=NAME, get_config=get_config, validate=validate, run=run, plot=plot,
-                          claims=CLAIMS, figures_dir="experiments/linear_regression")
-main = EXPERIMENT.main
-
-__all__ = ["EXPERIMENT", "NAME", "build_problem", "evaluate", "get_config", "main", "method_names",
-           "validate"]
+EXPERIMENT = Experiment(
+    name=config.NAME, get_config=config.get_config, validate=config.validate, run=run.run,
+    summarise=summary.summarise, plot=plots.plot, claims=claims.CLAIMS,
+    figures_dir="experiments/linear_regression")

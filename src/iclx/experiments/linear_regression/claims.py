@@ -12,7 +12,7 @@ def _late(scalars) -> dict[str, float]:
     return scalars["error_after_d"]
 
 
-def beats_simple_baselines(scalars, arrays) -> Measured:
+def beats_simple_baselines(cfg, scalars, arrays) -> Measured:
     late = _late(scalars)
     knn = next(k for k in late if k.startswith("knn_"))
     worst = min(late["averaging"], late[knn])
@@ -22,13 +22,13 @@ def beats_simple_baselines(scalars, arrays) -> Measured:
                     f"{knn} {late[knn]:.3g} (error ÷ d, n ≥ d); value = transformer ÷ best of the two")
 
 
-def matches_least_squares(scalars, arrays) -> Measured:
+def matches_least_squares(cfg, scalars, arrays) -> Measured:
     value = _late(scalars)["transformer"]
     return Measured(value, value <= MATCH_LS_TOLERANCE,
                     f"transformer error ÷ d over n ≥ d (least squares: {_late(scalars)['least_squares']:.2g})")
 
 
-def tracks_newton_more_than_one_gd_step(scalars, arrays) -> Measured:
+def tracks_newton_more_than_one_gd_step(cfg, scalars, arrays) -> Measured:
     late = _late(scalars)
     value = late["transformer"] / late["gd_1"]
     return Measured(value, value < 1.0, "transformer ÷ one GD step, error ÷ d over n ≥ d")

@@ -7,16 +7,15 @@ Presets: ``smoke`` (seconds; the tests), ``cpu`` (the committed figure, ≈ 7 mi
 
 from __future__ import annotations
 
-from iclx import config as C
-from iclx import experiment as E
-from iclx import models, problems, tasks
+from iclx import config, models, problems, tasks
+from iclx.experiment import common_config, validate_common
 from iclx.tasks import linear
 
 NAME = "linear_regression"
 
 
-def get_config(preset: str = "cpu") -> C.ConfigDict:
-    cfg = E.common_config(preset, NAME)
+def get_config(preset: str = "cpu") -> config.ConfigDict:
+    cfg = common_config(preset, NAME)
     if preset == "smoke":
         d, n, layers, heads, width, seeds, n_eval = 4, 9, 2, 2, 32, 2, 64
     elif preset == "cpu":
@@ -31,23 +30,23 @@ def get_config(preset: str = "cpu") -> C.ConfigDict:
                                            n_positions=2 * n)
     # GD's step size must keep η·λ_max(XᵀX) < 2 on the preset's prompts (tests/test_dry_run.py): λ_max ≈ 48
     # at d ≤ 5 (0.02 is stable), ≈ 165 at d = 20, n = 41 (0.02 diverges; Fu et al.'s code uses 0.01)
-    cfg.eval = C.ConfigDict(dict(n_prompts=n_eval, newton_steps=(1, 3, 5, 10), gd_steps=(1, 10, 100),
+    cfg.eval = config.ConfigDict(dict(n_prompts=n_eval, newton_steps=(1, 3, 5, 10), gd_steps=(1, 10, 100),
                                  gd_lr=0.01 if preset == "paper" else 0.02, knn_k=3))
     return cfg
 
 
-def validate(cfg: C.ConfigDict) -> None:
-    E.validate_common(cfg)
+def validate(cfg: config.ConfigDict) -> None:
+    validate_common(cfg)
     tasks.require_task(cfg, "linear_regression")
     problems.validate_prompt_training(cfg)
-    C.positive_int(cfg, "eval.n_prompts")
-    C.positive_int_list(cfg, "eval.newton_steps")
-    C.positive_int_list(cfg, "eval.gd_steps")
-    C.finite_float(cfg, "eval.gd_lr", positive=True)
-    C.positive_int(cfg, "eval.knn_k")
+    config.positive_int(cfg, "eval.n_prompts")
+    config.positive_int_list(cfg, "eval.newton_steps")
+    config.positive_int_list(cfg, "eval.gd_steps")
+    config.finite_float(cfg, "eval.gd_lr", positive=True)
+    config.positive_int(cfg, "eval.knn_k")
 
 
-def method_names(cfg: C.ConfigDict) -> list[str]:
+def method_names(cfg: config.ConfigDict) -> list[str]:
     """Every curve of the figure: the transformer and each baseline (with its step counts)."""
     return (["transformer", "least_squares"] + [f"newton_{k}" for k in cfg.eval.newton_steps]
             + [f"gd_{k}" for k in cfg.eval.gd_steps] + ["averaging", f"knn_{cfg.eval.knn_k}"])

@@ -7,8 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from iclx import config as C
-from iclx import plotting
+from iclx import config, plotting
 from iclx.experiments.linear_regression.config import method_names
 
 LABELS = {"transformer": "Transformer", "least_squares": "Least squares", "averaging": "Averaging"}
@@ -18,7 +17,7 @@ def _shade(steps: list[int], k: int, low: float) -> float:
     return low + 0.5 * steps.index(k) / max(len(steps) - 1, 1)
 
 
-def style_of(method: str, cfg: C.ConfigDict) -> dict[str, Any]:
+def style_of(method: str, cfg: config.ConfigDict) -> dict[str, Any]:
     """Colour families: Newton greens, GD oranges (darker = more steps)."""
     import matplotlib
 
@@ -38,7 +37,7 @@ def style_of(method: str, cfg: C.ConfigDict) -> dict[str, Any]:
                 linewidth=2.4 if method == "transformer" else None)
 
 
-def plot(cfg: C.ConfigDict, scalars: dict[str, Any], arrays: dict[str, np.ndarray],
+def plot(cfg: config.ConfigDict, scalars: dict[str, Any], arrays: dict[str, np.ndarray],
          fig_dir: Path) -> list[Path]:
     """Error vs in-context examples: linear axis (Garg's view) and log axis (closeness to OLS)."""
     methods = [m for m in method_names(cfg) if f"error/{m}" in arrays]

@@ -11,11 +11,10 @@ functions.
 results), ``claims`` (the paper's claims as checks).
 """
 
-from iclx import experiment as E
-from iclx.experiments.lipschitz_threshold.claims import CLAIMS
-from iclx.experiments.lipschitz_threshold.config import NAME, get_config, validate
-from iclx.experiments.lipschitz_threshold.plots import plot
-from iclx.experiments.lipschitz_threshold import run as run_module   # keeps ``.run`` the module
+from iclx.experiment import Experiment
+from iclx.experiments.lipschitz_threshold import claims, config, plots, run, summary
 
-EXPERIMENT = E.Experiment(name=NAME, get_config=get_config, validate=validate, run=run_module.run,
-                          plot=plot, claims=CLAIMS, figures_dir="experiments/lipschitz_threshold")
+EXPERIMENT = Experiment(
+    name=config.NAME, get_config=config.get_config, validate=config.validate, run=run.run,
+    summarise=summary.summarise, plot=plots.plot, claims=claims.CLAIMS,
+    figures_dir="experiments/lipschitz_threshold")

@@ -3,7 +3,7 @@
 The paper's constants are not public, so the tests below use one rule for "the same order"
 (Θ(·)): within a factor ``ORDER = 2`` either way, and the regime boundary is our L* (the step-size
 rule's threshold, ``iclx.theory.lipschitz``). Each check reads only results.json's scalars
-(``theory``, ``setup``, ``maps``, ``lanes``) and arrays.npz.
+(``theory``, ``maps``, ``lanes``, ``dynamics_points``), arrays.npz and the run's config.
 """
 
 from __future__ import annotations
@@ -13,36 +13,36 @@ import math
 import numpy as np
 
 from iclx.claims import Claim, Measured, NotEvaluable
+from iclx.engine.lanes import select_lanes
 from iclx.experiments.lipschitz_threshold.config import table_tag
 from iclx.experiments.lipschitz_threshold.summary import lane_means, steps_below
-from iclx.results import select_lanes
-from iclx.theory import lipschitz as TH
+from iclx.theory import lipschitz as lipschitz_theory
 
 ORDER = 2.0            # Θ(·) read as "within a factor 2 either way"
 OWN_FEATURE = 0.9      # "focus on highly relevant tokens": ≥ 90% of the attention on them
 
 
-def _sweep_times(scalars, arrays, kind: str, eps: float, scaling: str = "amplitude"):
+def _sweep_times(cfg, scalars, arrays, kind: str, eps: float, scaling: str = "amplitude"):
     """Per ρ of the theory-rule lanes of ``scaling`` with a finite L*: (ρ, L*, Ls, mean T) with
     censored points (some seed did not reach ε) as +inf."""
-    setup, labels = scalars["setup"], scalars["lanes"]["sweep"]
+    labels = scalars["lanes"]["sweep"]
     out = []
     for rho in sorted({float(lab["rho"]) for lab in labels if lab["scaling"] == scaling}):
-        L_star = scalars["theory"][table_tag(setup["sweep_features"], scaling, rho)]["L_star"]
+        L_star = scalars["theory"][table_tag(cfg.task.features, scaling, rho)]["L_star"]
         if L_star is None or not math.isfinite(L_star):
             continue
         Ls, mean, top = lane_means(labels, arrays[f"sweep/T_{kind}_{eps:g}"], rule="theory",
                                    scaling=scaling, rho=rho)
-        out.append((rho, L_star, Ls, np.where(top >= setup["sweep_steps"], np.inf, mean)))
+        out.append((rho, L_star, Ls, np.where(top >= cfg.sweep.train.steps, np.inf, mean)))
     return out
 
 
 # --------------------------------------------------------------------------- checks
 
 
-def sharp_run_faster(scalars, arrays) -> Measured:
+def sharp_run_faster(cfg, scalars, arrays) -> Measured:
     """Dynamics stage: mean steps until loss ≤ ε·loss(Q=0) (smallest relative ε), sharp vs flat."""
-    eps = min(scalars["setup"]["eps_rel"])
+    eps = min(cfg.sweep.eps_rel)
     labels, steps = scalars["lanes"]["dynamics"], arrays["dynamics/step"]
     T = steps_below(steps, arrays[f"dynamics/above_rel_{eps:g}"])
     flat, sharp = (T[select_lanes(labels, regime=r)] for r in ("flat", "sharp"))
@@ -52,9 +52,9 @@ def sharp_run_faster(scalars, arrays) -> Measured:
                     f" (of {int(steps[-1])}; value = sharp / flat)")
 
 
-def _fastest_by_regime(scalars, arrays, eps: float):
+def _fastest_by_regime(cfg, scalars, arrays, eps: float):
     rows = []
-    for rho, L_star, Ls, T in _sweep_times(scalars, arrays, "abs", eps):
+    for rho, L_star, Ls, T in _sweep_times(cfg, scalars, arrays, "abs", eps):
         flat, sharp = T[Ls < L_star], T[Ls > L_star]
         if len(flat) and len(sharp):
             rows.append((rho, float(flat.min()), float(sharp.min())))
@@ -63,28 +63,28 @@ def _fastest_by_regime(scalars, arrays, eps: float):
     return rows
 
 
-def flat_faster_at_high_accuracy(scalars, arrays) -> Measured:
-    eps = min(scalars["setup"]["eps_abs"])
-    rows = _fastest_by_regime(scalars, arrays, eps)
+def flat_faster_at_high_accuracy(cfg, scalars, arrays) -> Measured:
+    eps = min(cfg.sweep.eps_abs)
+    rows = _fastest_by_regime(cfg, scalars, arrays, eps)
     ratio = max(f / s for _, f, s in rows)
     return Measured(ratio, bool(ratio < 1), f"absolute ε = {eps:g}, fastest L below / above L*: "
                     + "; ".join(f"ρ={r:g}: {f:.0f} / {s:.0f}" for r, f, s in rows))
 
 
-def sharp_faster_at_loose_accuracy(scalars, arrays) -> Measured:
-    eps = max(scalars["setup"]["eps_abs"])
-    rows = _fastest_by_regime(scalars, arrays, eps)
+def sharp_faster_at_loose_accuracy(cfg, scalars, arrays) -> Measured:
+    eps = max(cfg.sweep.eps_abs)
+    rows = _fastest_by_regime(cfg, scalars, arrays, eps)
     ratio = max(s / f for _, f, s in rows)
     return Measured(ratio, bool(ratio < 1), f"absolute ε = {eps:g}, fastest L above / below L*: "
                     + "; ".join(f"ρ={r:g}: {s:.0f} / {f:.0f}" for r, f, s in rows))
 
 
-def measured_threshold(scalars, arrays) -> Measured:
+def measured_threshold(cfg, scalars, arrays) -> Measured:
     """The knee of T(L) (amplitude scaling, theory rule, smallest relative ε): T ≈ A/L² on the two
     smallest uncensored L, T ≈ B on the two largest; L̂* = √(A/B), against the theory's L*."""
-    eps = min(scalars["setup"]["eps_rel"])
+    eps = min(cfg.sweep.eps_rel)
     ratios, parts = [], []
-    for rho, L_star, Ls, T in _sweep_times(scalars, arrays, "rel", eps):
+    for rho, L_star, Ls, T in _sweep_times(cfg, scalars, arrays, "rel", eps):
         ok = np.isfinite(T) & (T > 0)
         if ok.sum() < 4:
             continue
@@ -99,7 +99,7 @@ def measured_threshold(scalars, arrays) -> Measured:
                     f"relative ε = {eps:g}; " + "; ".join(parts) + " (value = worst L̂*/L*)")
 
 
-def threshold_constant(scalars, arrays) -> Measured:
+def threshold_constant(cfg, scalars, arrays) -> Measured:
     cs = {tag: t["c"] for tag, t in scalars["theory"].items()
           if t["c"] is not None and math.isfinite(t["c"])}
     if not cs:
@@ -109,24 +109,24 @@ def threshold_constant(scalars, arrays) -> Measured:
         f"{tag} {c:.3g}" for tag, c in sorted(cs.items())) + " (value = max / min)")
 
 
-def time_bound_ratio(scalars, arrays) -> Measured:
+def time_bound_ratio(cfg, scalars, arrays) -> Measured:
     """Measured steps to ε / our T*(ε) on every uncensored theory-rule sweep lane group."""
-    setup, labels = scalars["setup"], scalars["lanes"]["sweep"]
+    labels = scalars["lanes"]["sweep"]
     ratios = []
     for scaling in sorted({lab["scaling"] for lab in labels}):
         for rho in sorted({float(lab["rho"]) for lab in labels if lab["scaling"] == scaling}):
-            tag = table_tag(setup["sweep_features"], scaling, rho)
+            tag = table_tag(cfg.task.features, scaling, rho)
             grid, sigma2 = arrays[f"theory/{tag}/grid"], arrays[f"theory/{tag}/sigma2"]
             gram = scalars["theory"][tag]["gram"]
             _, lr, _ = lane_means(labels, np.array([float(lab["lr"]) for lab in labels]),
                                   rule="theory", scaling=scaling, rho=rho)
             for kind in ("rel", "abs"):
-                for eps in setup[f"eps_{kind}"]:
+                for eps in getattr(cfg.sweep, f"eps_{kind}"):
                     Ls, T, top = lane_means(labels, arrays[f"sweep/T_{kind}_{eps:g}"],
                                             rule="theory", scaling=scaling, rho=rho)
-                    pred = TH.time_to_eps(eps, TH.interp_log(Ls, grid, sigma2), lr,
-                                          setup["n_features"], gram, relative=(kind == "rel"))
-                    ok = (top < setup["sweep_steps"]) & (T > 0) & (pred > 0)
+                    pred = lipschitz_theory.time_to_eps(eps, lipschitz_theory.interp_log(Ls, grid, sigma2), lr,
+                                                        cfg.task.n_features, gram, relative=(kind == "rel"))
+                    ok = (top < cfg.sweep.train.steps) & (T > 0) & (pred > 0)
                     ratios += list(T[ok] / pred[ok])
     if not ratios:
         return Measured(float("nan"), False, "no uncensored sweep point")
@@ -135,7 +135,7 @@ def time_bound_ratio(scalars, arrays) -> Measured:
                     f"measured / T* over {len(ratios)} (L, scaling, ρ, ε) points")
 
 
-def attention_on_own_feature(scalars, arrays) -> Measured:
+def attention_on_own_feature(cfg, scalars, arrays) -> Measured:
     own = {}
     for i, point in enumerate(scalars["dynamics_points"]):
         for key in arrays:

@@ -15,10 +15,9 @@ from __future__ import annotations
 
 import dataclasses
 
-from iclx import config as C
-from iclx import experiment as E
-from iclx import train as T
-from iclx.models import attention as A
+from iclx import config, engine
+from iclx.experiment import common_config, validate_common
+from iclx.models import attention
 from iclx.tasks import lipschitz as lip
 
 NAME = "lipschitz_threshold"
@@ -28,32 +27,32 @@ HP_KEYS = ("L", "alpha", "rho", "lr")   # a lane's hyper-parameters (traced scal
 STAGES = ("dynamics", "sweep")          # the training stages (lane labels in scalars["lanes"])
 
 
-def get_config(preset: str = "cpu") -> C.ConfigDict:
+def get_config(preset: str = "cpu") -> config.ConfigDict:
     """Presets: ``smoke`` (seconds; tests), ``cpu`` (≤ 10 min on 2 cores), ``paper`` (GPU)."""
-    cfg = E.common_config(preset, NAME)
+    cfg = common_config(preset, NAME)
     if preset == "smoke":
         K, N, bank, n_functions = 3, 20, 64, 512
         cfg.seeds = 1
-        dyn = T.default_config(steps=60, batch_size=bank, lr=1.0, chunk_steps=60, log_every=1)
-        swp = T.default_config(steps=60, batch_size=bank, lr=1.0, chunk_steps=60, log_every=10)
+        dyn = engine.train_config(steps=60, batch_size=bank, lr=1.0, chunk_steps=60, log_every=1)
+        swp = engine.train_config(steps=60, batch_size=bank, lr=1.0, chunk_steps=60, log_every=10)
         L_values, scalings, rhos, n_eval, n_grid = (2.0, 16.0, 128.0), ("amplitude",), (0.0,), 64, 9
         families, dyn_features, dyn_rho, n_z = ("linear",), "equicorrelated", 0.0, 9
     elif preset == "cpu":
         K, N, bank, n_functions = 5, 50, 512, 1 << 14
         cfg.seeds = 2
-        dyn = T.default_config(steps=4000, batch_size=bank, lr=1.0, chunk_steps=1000, log_every=1)
-        swp = T.default_config(steps=10_000, batch_size=256, lr=1.0, chunk_steps=2500,
-                               log_every=100)
+        dyn = engine.train_config(steps=4000, batch_size=bank, lr=1.0, chunk_steps=1000, log_every=1)
+        swp = engine.train_config(steps=10_000, batch_size=256, lr=1.0, chunk_steps=2500,
+                                  log_every=100)
         L_values = tuple(float(2.0 ** k) for k in range(0, 9))           # 1 … 256
         scalings, rhos, n_eval, n_grid = ("amplitude", "dilation"), (0.0, 0.25), 2048, 49
         families, dyn_features, dyn_rho, n_z = lip.FAMILIES, "random", 0.5, 33
     else:  # paper scale (GPU); the paper's own sizes are not public
         K, N, bank, n_functions = 10, 100, 4096, 1 << 16
         cfg.seeds = 5
-        dyn = T.default_config(steps=100_000, batch_size=bank, lr=1.0, chunk_steps=10_000,
-                               log_every=10)
-        swp = T.default_config(steps=100_000, batch_size=bank, lr=1.0, chunk_steps=10_000,
-                               log_every=100)
+        dyn = engine.train_config(steps=100_000, batch_size=bank, lr=1.0, chunk_steps=10_000,
+                                  log_every=10)
+        swp = engine.train_config(steps=100_000, batch_size=bank, lr=1.0, chunk_steps=10_000,
+                                  log_every=100)
         L_values = tuple(float(2.0 ** (k / 2)) for k in range(0, 24))
         scalings, rhos, n_eval, n_grid = ("amplitude", "dilation"), (0.0, 0.25, 0.5), 8192, 97
         families, dyn_features, dyn_rho, n_z = lip.FAMILIES, "random", 0.5, 65
@@ -63,96 +62,102 @@ def get_config(preset: str = "cpu") -> C.ConfigDict:
     if preset == "smoke":
         cfg.task.family = "linear"         # closed-form label covariance: the least to compile
     cfg.task.features = "equicorrelated"   # ρ = 0: orthonormal; the sweep's ρ axis correlates them
-    cfg.model = A.default_config()
-    cfg.loss = C.ConfigDict(dict(mode="features", n_functions=n_functions))
-    cfg.theory = C.ConfigDict(dict(eta_flat=1.0, z_max=8.0, n_z=n_z, grid_L_min=0.01,
+    cfg.model = attention.default_config()
+    cfg.loss = config.ConfigDict(dict(mode="features", n_functions=n_functions))
+    cfg.theory = config.ConfigDict(dict(eta_flat=1.0, z_max=8.0, n_z=n_z, grid_L_min=0.01,
                                    grid_L_max=1.0e4, n_grid=n_grid))
     cfg.train = dyn
-    cfg.dynamics = C.ConfigDict(dict(L_over_threshold=(0.25, 4.0), L_values=(),
+    cfg.dynamics = config.ConfigDict(dict(L_over_threshold=(0.25, 4.0), L_values=(),
                                      features=dyn_features, rho=dyn_rho))
-    cfg.sweep = C.ConfigDict(dict(L_values=L_values, scalings=scalings, rhos=rhos, rules=RULES,
+    cfg.sweep = config.ConfigDict(dict(L_values=L_values, scalings=scalings, rhos=rhos, rules=RULES,
                                   eps_rel=(1e-2, 1e-3), eps_abs=(1e-2, 1e-3), train=swp))
-    cfg.eval = C.ConfigDict(dict(n_prompts=n_eval, families=families, noise_std=0.05))
+    cfg.eval = config.ConfigDict(dict(n_prompts=n_eval, families=families, noise_std=0.05))
     return cfg
 
 
-def validate(cfg: C.ConfigDict) -> None:
-    E.validate_common(cfg)
-    C.require(cfg.task.name == "lipschitz_regression", "task.name",
-              f"this experiment needs the lipschitz_regression task, got {cfg.task.name!r}")
+def validate(cfg: config.ConfigDict) -> None:
+    validate_common(cfg)
+    config.require(cfg.task.name == "lipschitz_regression", "task.name",
+                   f"this experiment needs the lipschitz_regression task, got {cfg.task.name!r}")
     lip.validate_config(cfg)
-    C.require(cfg.task.rho == 0.0, "task.rho",
-              "this experiment sets ρ per lane: use sweep.rhos and dynamics.rho")
-    C.require(cfg.model.name == "one_layer_attention", "model.name",
-              f"this experiment trains one_layer_attention, got {cfg.model.name!r}")
-    A.validate_config(cfg, cfg.task.n_points)
-    mode = C.one_of(cfg, "loss.mode", LOSS_MODES)
-    C.require(mode == "tokens" or cfg.task.noise_std == 0.0, "loss.mode",
-              "the exact 'features' loss assumes noise-free tokens; use loss.mode=tokens with "
-              f"task.noise_std={cfg.task.noise_std}")
-    C.positive_int(cfg, "loss.n_functions")
-    C.finite_float(cfg, "theory.eta_flat", positive=True)
-    C.finite_float(cfg, "theory.z_max", positive=True)
-    C.positive_int(cfg, "theory.n_z")
-    lo = C.finite_float(cfg, "theory.grid_L_min", positive=True)
-    hi = C.finite_float(cfg, "theory.grid_L_max", positive=True)
-    C.require(hi > lo, "theory.grid_L_max", f"must exceed theory.grid_L_min={lo}, got {hi}")
-    C.require(C.positive_int(cfg, "theory.n_grid") >= 2, "theory.n_grid", "needs at least 2 points")
+    config.require(cfg.task.rho == 0.0, "task.rho",
+                   "this experiment sets ρ per lane: use sweep.rhos and dynamics.rho")
+    config.require(cfg.model.name == "one_layer_attention", "model.name",
+                   f"this experiment trains one_layer_attention, got {cfg.model.name!r}")
+    attention.validate_config(cfg, cfg.task.n_points)
+    mode = config.one_of(cfg, "loss.mode", LOSS_MODES)
+    config.require(mode == "tokens" or cfg.task.noise_std == 0.0, "loss.mode",
+                   "the exact 'features' loss assumes noise-free tokens; use loss.mode=tokens with "
+                   f"task.noise_std={cfg.task.noise_std}")
+    config.positive_int(cfg, "loss.n_functions")
+    config.finite_float(cfg, "theory.eta_flat", positive=True)
+    config.finite_float(cfg, "theory.z_max", positive=True)
+    config.positive_int(cfg, "theory.n_z")
+    lo = config.finite_float(cfg, "theory.grid_L_min", positive=True)
+    hi = config.finite_float(cfg, "theory.grid_L_max", positive=True)
+    config.require(hi > lo, "theory.grid_L_max", f"must exceed theory.grid_L_min={lo}, got {hi}")
+    config.require(config.positive_int(cfg, "theory.n_grid") >= 2, "theory.n_grid", "needs at least 2 points")
     for prefix in ("train", "sweep.train"):
-        T.validate_config(cfg, prefix)
-        C.require(C.get_field(cfg, f"{prefix}.optimizer") == "sgd", f"{prefix}.optimizer",
-                  "the theory is about plain gradient descent: use sgd")
-    C.one_of(cfg, "dynamics.features", lip.FEATURES)
-    C.finite_float(cfg, "dynamics.rho", low=0.0)
-    ratios = C.finite_float_list(cfg, "dynamics.L_over_threshold", positive=True)
-    explicit = C.finite_float_list(cfg, "dynamics.L_values", positive=True)
-    C.require(len(ratios) + len(explicit) > 0, "dynamics.L_over_threshold",
-              "give L values as multiples of L* here or explicitly in dynamics.L_values")
-    sweep_L = C.finite_float_list(cfg, "sweep.L_values", positive=True, allow_empty=False)
+        engine.validate_train_config(cfg, prefix)
+        config.require(config.get_field(cfg, f"{prefix}.optimizer") == "sgd", f"{prefix}.optimizer",
+                       "the theory is about plain gradient descent: use sgd")
+    config.one_of(cfg, "dynamics.features", lip.FEATURES)
+    config.finite_float(cfg, "dynamics.rho", low=0.0)
+    ratios = config.finite_float_list(cfg, "dynamics.L_over_threshold", positive=True)
+    explicit = config.finite_float_list(cfg, "dynamics.L_values", positive=True)
+    config.require(len(ratios) + len(explicit) > 0, "dynamics.L_over_threshold",
+                   "give L values as multiples of L* here or explicitly in dynamics.L_values")
+    sweep_L = config.finite_float_list(cfg, "sweep.L_values", positive=True, allow_empty=False)
     for L in sweep_L + explicit:
-        C.require(lo <= L <= hi, "sweep.L_values" if L in sweep_L else "dynamics.L_values",
-                  f"{L:g} is outside the theory grid [theory.grid_L_min, theory.grid_L_max] = "
-                  f"[{lo:g}, {hi:g}]")
-    scalings = C.get_field(cfg, "sweep.scalings")
-    C.require(isinstance(scalings, (list, tuple)) and len(scalings) > 0
-              and all(s in lip.SCALINGS for s in scalings), "sweep.scalings",
-              f"must be a non-empty list of {', '.join(lip.SCALINGS)}, got {scalings!r}")
-    rhos = C.finite_float_list(cfg, "sweep.rhos", allow_empty=False)
-    C.require(all(r >= 0 for r in rhos), "sweep.rhos", f"must be >= 0, got {rhos!r}")
-    C.require(cfg.task.features != "orthonormal" or rhos == (0.0,) or all(r == 0 for r in rhos),
-              "sweep.rhos", "orthonormal features have no correlation: set task.features="
-              "equicorrelated (or random) to sweep rho, or sweep.rhos=0")
-    rules = C.get_field(cfg, "sweep.rules")
-    C.require(isinstance(rules, (list, tuple)) and "theory" in rules
-              and all(r in RULES for r in rules), "sweep.rules",
-              f"must list 'theory' and optionally 'common', got {rules!r}")
+        config.require(lo <= L <= hi, "sweep.L_values" if L in sweep_L else "dynamics.L_values",
+                       f"{L:g} is outside the theory grid [theory.grid_L_min, theory.grid_L_max] = "
+                       f"[{lo:g}, {hi:g}]")
+    scalings = config.get_field(cfg, "sweep.scalings")
+    config.require(isinstance(scalings, (list, tuple)) and len(scalings) > 0
+                   and all(s in lip.SCALINGS for s in scalings), "sweep.scalings",
+                   f"must be a non-empty list of {', '.join(lip.SCALINGS)}, got {scalings!r}")
+    rhos = config.finite_float_list(cfg, "sweep.rhos", allow_empty=False)
+    config.require(all(r >= 0 for r in rhos), "sweep.rhos", f"must be >= 0, got {rhos!r}")
+    config.require(cfg.task.features != "orthonormal" or rhos == (0.0,) or all(r == 0 for r in rhos),
+                   "sweep.rhos", "orthonormal features have no correlation: set task.features="
+                   "equicorrelated (or random) to sweep rho, or sweep.rhos=0")
+    rules = config.get_field(cfg, "sweep.rules")
+    config.require(isinstance(rules, (list, tuple)) and "theory" in rules
+                   and all(r in RULES for r in rules), "sweep.rules",
+                   f"must list 'theory' and optionally 'common', got {rules!r}")
     for field in ("sweep.eps_rel", "sweep.eps_abs"):
-        C.finite_float_list(cfg, field, positive=True, allow_empty=False)
-    C.require(all(e < 1 for e in cfg.sweep.eps_rel), "sweep.eps_rel", "relative ε must be < 1")
-    C.positive_int(cfg, "eval.n_prompts")
-    families = C.get_field(cfg, "eval.families")
-    C.require(isinstance(families, (list, tuple)) and len(families) > 0
-              and all(f in lip.FAMILIES for f in families), "eval.families",
-              f"must be a non-empty list of {', '.join(lip.FAMILIES)}, got {families!r}")
-    C.finite_float(cfg, "eval.noise_std", low=0.0)
+        config.finite_float_list(cfg, field, positive=True, allow_empty=False)
+    config.require(all(e < 1 for e in cfg.sweep.eps_rel), "sweep.eps_rel", "relative ε must be < 1")
+    config.positive_int(cfg, "eval.n_prompts")
+    families = config.get_field(cfg, "eval.families")
+    config.require(isinstance(families, (list, tuple)) and len(families) > 0
+                   and all(f in lip.FAMILIES for f in families), "eval.families",
+                   f"must be a non-empty list of {', '.join(lip.FAMILIES)}, got {families!r}")
+    config.finite_float(cfg, "eval.noise_std", low=0.0)
 
 
 # --------------------------------------------------------------------------- names shared by run, plots, claims
 
 
-def task_of(cfg: C.ConfigDict, features: str | None = None) -> lip.LipschitzTask:
+def task_of(cfg: config.ConfigDict, features: str | None = None) -> lip.LipschitzTask:
     """The configured task, optionally with another feature kind (ρ comes per lane)."""
     task = lip.LipschitzTask.from_config(cfg.task)
     return task if features is None else dataclasses.replace(task, features=features)
 
 
-def dynamics_task(cfg: C.ConfigDict) -> lip.LipschitzTask:
+def dynamics_task(cfg: config.ConfigDict) -> lip.LipschitzTask:
     return task_of(cfg, cfg.dynamics.features)
 
 
-def dynamics_combo(cfg: C.ConfigDict) -> tuple[str, str, float]:
+def dynamics_combo(cfg: config.ConfigDict) -> tuple[str, str, float]:
     """(features, scaling, ρ) of the dynamics stage."""
     return (cfg.dynamics.features, cfg.task.scaling, float(cfg.dynamics.rho))
+
+
+def theory_combos(cfg: config.ConfigDict) -> list[tuple[str, str, float]]:
+    """Every (features, scaling, ρ) with a theory table, sorted: the sweep's and the dynamics'."""
+    combos = {(cfg.task.features, s, float(r)) for s in cfg.sweep.scalings for r in cfg.sweep.rhos}
+    return sorted(combos | {dynamics_combo(cfg)})
 
 
 def table_tag(features: str, scaling: str, rho: float) -> str:

@@ -9,13 +9,12 @@ from typing import Any
 
 import numpy as np
 
-from iclx import config as C
-from iclx import plotting
+from iclx import config, plotting
+from iclx.engine.lanes import select_lanes
 from iclx.experiments.lipschitz_threshold.plots_sweep import plot_sweep
-from iclx.results import select_lanes
 
 
-def plot(cfg: C.ConfigDict, scalars: dict[str, Any], arrays: dict[str, np.ndarray],
+def plot(cfg: config.ConfigDict, scalars: dict[str, Any], arrays: dict[str, np.ndarray],
          fig_dir: Path) -> list[Path]:
     paths = plot_dynamics(cfg, scalars, arrays, fig_dir)
     paths += plot_sweep(cfg, scalars, arrays, fig_dir)

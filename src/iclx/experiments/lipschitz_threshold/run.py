@@ -11,30 +11,34 @@ from __future__ import annotations
 import dataclasses
 import functools
 import math
-from pathlib import Path
 from typing import Any
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from iclx import config as C
-from iclx import experiment as E
-from iclx import results, rng
-from iclx import train as T
-from iclx.experiments.lipschitz_threshold import summary
-from iclx.experiments.lipschitz_threshold.config import (HP_KEYS, RULES, dynamics_combo,
-                                                         dynamics_task, eps_name, table_tag,
-                                                         task_of)
-from iclx.models import attention as A
+from iclx import config, engine
+from iclx.engine import rng
+from iclx.experiment import RunContext
+from iclx.experiments.lipschitz_threshold.config import (
+    HP_KEYS,
+    RULES,
+    dynamics_combo,
+    dynamics_task,
+    eps_name,
+    table_tag,
+    task_of,
+    theory_combos,
+)
+from iclx.models import attention
 from iclx.tasks import lipschitz as lip
-from iclx.theory import lipschitz as TH
+from iclx.theory import lipschitz as lipschitz_theory
 
 # --------------------------------------------------------------------------- problem
 
 
-def build_problem(cfg: C.ConfigDict, train_cfg: C.ConfigDict,
-                  task: lip.LipschitzTask | None = None) -> T.Problem:
+def build_problem(cfg: config.ConfigDict, train_cfg: config.ConfigDict,
+                  task: lip.LipschitzTask | None = None) -> engine.Problem:
     """GD on Q (zero init). Lane hp: ``L``, ``alpha`` (1 amplitude, 0 dilation), ``rho``, ``lr``.
     ``prepare`` draws the fixed data once per seed: the features, the label covariance and a bank of
     feature counts (``features`` mode) or a bank of prompts (``tokens`` mode), and the loss at Q = 0."""
@@ -45,15 +49,15 @@ def build_problem(cfg: C.ConfigDict, train_cfg: C.ConfigDict,
 
     def core(q, fixed):
         if mode == "features":
-            loss, attn = A.features_loss(q, fixed["features"], fixed["cov"], fixed["counts"])
+            loss, attn = attention.features_loss(q, fixed["features"], fixed["cov"], fixed["counts"])
             target = jnp.broadcast_to(jnp.eye(K), attn.shape)
         else:
             p = fixed["prompts"]
-            loss, attn, target = A.tokens_loss(q, p.xs, p.ys, p.x_query, p.y_query, p.features,
-                                               p.query_feature, K)
+            loss, attn, target = attention.tokens_loss(q, p.xs, p.ys, p.x_query, p.y_query, p.features,
+                                                       p.query_feature, K)
         return loss, attn, target
 
-    def prepare(key: jax.Array, hp: T.Hparams) -> dict[str, Any]:
+    def prepare(key: jax.Array, hp: engine.Hparams) -> dict[str, Any]:
         L, alpha, rho = hp["L"], hp["alpha"], hp["rho"]
         fixed: dict[str, Any] = {"features": task.feature_matrix(rho)}
         if mode == "features":
@@ -66,38 +70,36 @@ def build_problem(cfg: C.ConfigDict, train_cfg: C.ConfigDict,
         fixed["loss0"] = core(jnp.zeros((d, d)), fixed)[0]
         return fixed
 
-    def loss(params, key: jax.Array, step: jax.Array, hp: T.Hparams, fixed: dict[str, Any]):
+    def loss(params, key: jax.Array, step: jax.Array, hp: engine.Hparams, fixed: dict[str, Any]):
         q = params["Q"]
         value, attn, target = core(q, fixed)
-        S = A.score_matrix(q, fixed["features"])
+        S = attention.score_matrix(q, fixed["features"])
         off = 1.0 - jnp.eye(K)
         rel = value / fixed["loss0"]
-        metrics = {"rel_loss": rel, **A.attention_metrics(attn, target),
+        metrics = {"rel_loss": rel, **attention.attention_metrics(attn, target),
                    "score_target": jnp.mean(jnp.diagonal(S)),
                    "score_irrelevant": jnp.sum(S * off) / (K * (K - 1))}
         metrics.update({eps_name("rel", e): (rel > e).astype(jnp.float32) for e in eps_rel})
         metrics.update({eps_name("abs", e): (value > e).astype(jnp.float32) for e in eps_abs})
         return value, metrics
 
-    def init_params(key: jax.Array, hp: T.Hparams):
+    def init_params(key: jax.Array, hp: engine.Hparams):
         return {"Q": jnp.zeros((d, d))}
 
-    return T.Problem(init_params, loss, T.optimizer_from_config(train_cfg), prepare)
+    return engine.Problem(init_params, loss, engine.optimizer_from_config(train_cfg), prepare)
 
 
 # --------------------------------------------------------------------------- theory and lanes
 
 
-def theory_tables(cfg: C.ConfigDict) -> dict[tuple[str, str, float], dict[str, Any]]:
-    """``TH.theory_for`` on the log grid ``theory.grid_L_*`` for every swept (features, scaling, ρ)
-    and the dynamics' (dynamics.features, task.scaling, dynamics.rho)."""
+def theory_tables(cfg: config.ConfigDict) -> dict[tuple[str, str, float], dict[str, Any]]:
+    """``lipschitz_theory.theory_for`` on the log grid ``theory.grid_L_*`` for every swept (features,
+    scaling, ρ) and the dynamics' (dynamics.features, task.scaling, dynamics.rho)."""
     grid = np.geomspace(cfg.theory.grid_L_min, cfg.theory.grid_L_max, cfg.theory.n_grid)
     key = rng.stream(rng.root_key(cfg.seed), "theory")
-    combos = {(cfg.task.features, s, float(r)) for s in cfg.sweep.scalings for r in cfg.sweep.rhos}
-    combos.add(dynamics_combo(cfg))
     tables = {}
-    for features, scaling, rho in sorted(combos):
-        tables[(features, scaling, rho)] = {"grid": grid, **TH.theory_for(
+    for features, scaling, rho in theory_combos(cfg):
+        tables[(features, scaling, rho)] = {"grid": grid, **lipschitz_theory.theory_for(
             task_of(cfg, features), lip.SCALINGS[scaling], rho, grid, key,
             n_functions=cfg.loss.n_functions, eta_flat=cfg.theory.eta_flat,
             z_max=float(cfg.theory.z_max), n_z=cfg.theory.n_z)}
@@ -105,10 +107,10 @@ def theory_tables(cfg: C.ConfigDict) -> dict[tuple[str, str, float], dict[str, A
 
 
 def _step(table: dict[str, Any], L: float, eta_flat: float) -> float:
-    return TH.step_for(L, table["grid"], table["beta"], eta_flat)
+    return lipschitz_theory.step_for(L, table["grid"], table["beta"], eta_flat)
 
 
-def dynamics_points(cfg: C.ConfigDict, tables) -> list[dict[str, Any]]:
+def dynamics_points(cfg: config.ConfigDict, tables) -> list[dict[str, Any]]:
     """One lane group per L of ``dynamics.L_values`` (or ``L_over_threshold`` × L*), with the
     theory rule's step size; the regime is flat below L*, sharp above."""
     table = tables[dynamics_combo(cfg)]
@@ -130,7 +132,7 @@ def dynamics_points(cfg: C.ConfigDict, tables) -> list[dict[str, Any]]:
              "regime": "flat" if not L >= L_star else "sharp"} for L in values]
 
 
-def sweep_points(cfg: C.ConfigDict, tables) -> list[dict[str, Any]]:
+def sweep_points(cfg: config.ConfigDict, tables) -> list[dict[str, Any]]:
     """Every (scaling, ρ, L) with the theory rule, and the common-η rule where it differs."""
     eta_flat, points = cfg.theory.eta_flat, []
     for scaling in cfg.sweep.scalings:
@@ -157,86 +159,89 @@ def time_above(metrics: dict[str, np.ndarray], name: str) -> np.ndarray:
 # --------------------------------------------------------------------------- evaluation
 
 
-def attention_on_unseen(cfg: C.ConfigDict, q: jax.Array, L: float, alpha: float, rho: float,
+def attention_on_unseen(cfg: config.ConfigDict, q: jax.Array, L: float, alpha: float, rho: float,
                         family: str, key: jax.Array) -> dict[str, jax.Array]:
-    """Final Q on fresh prompts (stream "eval") of one family: ``A.prompt_report`` (per-feature
+    """Final Q on fresh prompts (stream "eval") of one family: ``attention.prompt_report`` (per-feature
     attention matrix, one prompt's weights, MSE of the model, of uniform attention and of the
     same-feature oracle)."""
     task = dataclasses.replace(dynamics_task(cfg), family=family, noise_std=cfg.eval.noise_std)
     p = task.sample_batch(key, cfg.eval.n_prompts, L, alpha, rho=rho)
-    return A.prompt_report(q, p.xs, p.ys, p.x_query, p.y_query, p.features, p.query_feature,
-                           task.n_features)
+    return attention.prompt_report(q, p.xs, p.ys, p.x_query, p.y_query, p.features, p.query_feature,
+                                   task.n_features)
 
 
 # --------------------------------------------------------------------------- run
 
 
-def _stage_metrics(run_dir: Path, name: str) -> dict[str, np.ndarray]:
-    return results.metrics_arrays(results.metrics_path(run_dir, name))
-
-
-def run(cfg: C.ConfigDict, ctx: E.RunContext):
-    if ctx.run_dir is None:
-        raise ValueError("this experiment reads its training metrics back: it needs a run folder")
-    ctx.log("theory: smoothness β(L) and the threshold L* …")
+def theory_part(cfg: config.ConfigDict) -> tuple[dict, dict[str, Any], dict[str, np.ndarray]]:
+    """The theory tables, their scalars (``theory/<tag>``: L*, c, Δ, δ, Gram, L_sat) and arrays."""
     tables = theory_tables(cfg)
-    scalars: dict[str, Any] = {"theory": {}}
-    arrays: dict[str, np.ndarray] = {}
+    scalars, arrays = {}, {}
     for combo, tab in tables.items():
         tag = table_tag(*combo)
-        scalars["theory"][tag] = {k: tab[k] for k in ("L_star", "c", "margin", "delta", "gram",
-                                                       "L_sat")}
+        scalars[tag] = {k: tab[k] for k in ("L_star", "c", "margin", "delta", "gram", "L_sat")}
         for k in ("grid", "beta", "sigma2", "eta"):
             arrays[f"theory/{tag}/{k}"] = np.asarray(tab[k])
+    return tables, scalars, arrays
 
-    # dynamics: one L per regime (Fig. 1a/1b)
-    dyn_points = dynamics_points(cfg, tables)
-    dyn_lanes = T.point_lanes(dyn_points, cfg.seeds, HP_KEYS)
-    dyn_state = ctx.train(build_problem(cfg, cfg.train, dynamics_task(cfg)), cfg.train, dyn_lanes,
-                          name="dynamics")
-    dyn = _stage_metrics(ctx.run_dir, "dynamics")
-    for k, v in dyn.items():
-        arrays[f"dynamics/{k}"] = v
-    for k in HP_KEYS:
-        arrays[f"dynamics/lane_{k}"] = dyn_lanes.hparams[k]
-    arrays["dynamics/lane_seed"] = dyn_lanes.seed_indices.astype(np.int64)
-    arrays["dynamics/Q"] = np.asarray(dyn_state.params["Q"])
 
-    # sweep: time to ε versus L
-    swp_points = sweep_points(cfg, tables)
-    swp_lanes = T.point_lanes(swp_points, cfg.seeds, HP_KEYS)
-    ctx.train(build_problem(cfg, cfg.sweep.train), cfg.sweep.train, swp_lanes, name="sweep")
-    swp = _stage_metrics(ctx.run_dir, "sweep")
-    for k in HP_KEYS:
-        arrays[f"sweep/lane_{k}"] = swp_lanes.hparams[k]
-    arrays["sweep/lane_seed"] = swp_lanes.seed_indices.astype(np.int64)
-    arrays["sweep/lane_rule"] = np.array([RULES.index(lab["rule"]) for lab in swp_lanes.labels])
+def lane_arrays(stage: str, lanes: engine.Lanes) -> dict[str, np.ndarray]:
+    """A stage's lane hyper-parameters and replicate indices as arrays (``<stage>/lane_<key>``)."""
+    out = {f"{stage}/lane_{k}": lanes.hparams[k] for k in HP_KEYS}
+    out[f"{stage}/lane_seed"] = lanes.seed_indices.astype(np.int64)
+    return out
+
+
+def dynamics_part(cfg: config.ConfigDict, ctx: RunContext, points: list[dict[str, Any]]):
+    """The dynamics stage (Fig. 1a/1b): its logged metrics, lanes and final Q."""
+    lanes = engine.point_lanes(points, cfg.seeds, HP_KEYS)
+    trained = ctx.train(build_problem(cfg, cfg.train, dynamics_task(cfg)), cfg.train, lanes,
+                        name="dynamics")
+    arrays = {f"dynamics/{k}": v for k, v in trained.metrics.items()}
+    arrays.update(lane_arrays("dynamics", lanes))
+    arrays["dynamics/Q"] = np.asarray(trained.params["Q"])
+    return arrays, lanes
+
+
+def sweep_part(cfg: config.ConfigDict, ctx: RunContext, points: list[dict[str, Any]]):
+    """The sweep stage: steps to each ε per lane (time to ε versus L) and the final losses."""
+    lanes = engine.point_lanes(points, cfg.seeds, HP_KEYS)
+    metrics = ctx.train(build_problem(cfg, cfg.sweep.train), cfg.sweep.train, lanes,
+                        name="sweep").metrics
+    arrays = lane_arrays("sweep", lanes)
+    arrays["sweep/lane_rule"] = np.array([RULES.index(lab["rule"]) for lab in lanes.labels])
     for kind in ("rel", "abs"):
         for e in getattr(cfg.sweep, f"eps_{kind}"):
-            arrays[f"sweep/T_{kind}_{e:g}"] = time_above(swp, eps_name(kind, e))
-    arrays["sweep/final_loss"] = swp["loss"][-1]
-    arrays["sweep/final_rel_loss"] = swp["rel_loss"][-1]
+            arrays[f"sweep/T_{kind}_{e:g}"] = time_above(metrics, eps_name(kind, e))
+    arrays["sweep/final_loss"] = metrics["loss"][-1]
+    arrays["sweep/final_rel_loss"] = metrics["rel_loss"][-1]
+    return arrays
 
-    # attention maps of the final Q (seed 0 of each dynamics point) on unseen functions
-    ctx.log("attention maps on unseen functions …")
+
+def maps_part(cfg: config.ConfigDict, points: list[dict[str, Any]], lanes: engine.Lanes,
+              Q: np.ndarray) -> dict[str, np.ndarray]:
+    """Attention maps of the final Q (seed 0 of each dynamics point) on unseen functions."""
     eval_key = rng.stream(rng.root_key(cfg.seed), "eval")
-    maps = {}
     evaluate = {family: jax.jit(functools.partial(attention_on_unseen, cfg, family=family))
                 for family in cfg.eval.families}
-    for i, point in enumerate(dyn_points):
-        lane = int(results.select_lanes(dyn_lanes.labels, L=point["L"], seed=0)[0])
-        q = jnp.asarray(arrays["dynamics/Q"][lane])
+    arrays = {}
+    for i, point in enumerate(points):
+        lane = int(engine.select_lanes(lanes.labels, L=point["L"], seed=0)[0])
         for family in cfg.eval.families:
-            out = evaluate[family](q, point["L"], point["alpha"], point["rho"],
+            out = evaluate[family](jnp.asarray(Q[lane]), point["L"], point["alpha"], point["rho"],
                                    key=rng.stream(eval_key, family))
-            for k, v in out.items():
-                arrays[f"maps/{i}/{family}/{k}"] = np.asarray(v)
-            maps[(i, family)] = {k: float(out[k]) for k in ("mse_model", "mse_uniform", "mse_oracle")}
-    scalars.update(summary.summarise(cfg, tables, dyn_points, arrays, maps))
-    scalars["setup"] = {"sweep_features": cfg.task.features, "sweep_steps": cfg.sweep.train.steps,
-                        "eps_rel": list(cfg.sweep.eps_rel), "eps_abs": list(cfg.sweep.eps_abs),
-                        "n_features": cfg.task.n_features, "eta_flat": cfg.theory.eta_flat}
-    scalars["tables"] = summary.tables(cfg, scalars, arrays,
-                                       {"dynamics": [dict(x) for x in dyn_lanes.labels],
-                                        "sweep": [dict(x) for x in swp_lanes.labels]})
-    return scalars, arrays
+            arrays.update({f"maps/{i}/{family}/{k}": np.asarray(v) for k, v in out.items()})
+    return arrays
+
+
+def run(cfg: config.ConfigDict, ctx: RunContext) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """Theory tables, the dynamics and sweep stages, then attention maps of the final Q."""
+    ctx.log("theory: smoothness β(L) and the threshold L* …")
+    tables, theory, arrays = theory_part(cfg)
+    dyn_points = dynamics_points(cfg, tables)
+    dyn_arrays, dyn_lanes = dynamics_part(cfg, ctx, dyn_points)
+    arrays.update(dyn_arrays)
+    arrays.update(sweep_part(cfg, ctx, sweep_points(cfg, tables)))
+    ctx.log("attention maps on unseen functions …")
+    arrays.update(maps_part(cfg, dyn_points, dyn_lanes, arrays["dynamics/Q"]))
+    return {"theory": theory, "dynamics_points": dyn_points}, arrays

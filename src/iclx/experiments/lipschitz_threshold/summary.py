@@ -9,17 +9,27 @@ from typing import Any
 
 import numpy as np
 
-from iclx import config as C
-from iclx.experiments.lipschitz_threshold.config import table_tag
-from iclx.results import select_lanes
+from iclx import config
+from iclx.engine.lanes import select_lanes
+from iclx.experiments.lipschitz_threshold.config import dynamics_combo, table_tag, theory_combos
 from iclx.tasks import lipschitz as lip
 
 Labels = Sequence[Mapping[str, Any]]
 
 
-def summarise(cfg, tables, dyn_points, arrays, maps) -> dict[str, Any]:
+def attention_maps(cfg: config.ConfigDict, scalars: dict[str, Any],
+                   arrays: dict[str, np.ndarray]) -> dict[str, dict[str, float]]:
+    """``{"<point>/<family>": {mse_model, mse_uniform, mse_oracle}}`` of the saved attention maps."""
+    return {f"{i}/{family}": {k: float(arrays[f"maps/{i}/{family}/{k}"])
+                              for k in ("mse_model", "mse_uniform", "mse_oracle")}
+            for i in range(len(scalars["dynamics_points"])) for family in cfg.eval.families}
+
+
+def summary_lines(cfg: config.ConfigDict, scalars: dict[str, Any], arrays: dict[str, np.ndarray],
+                  maps: dict[str, dict[str, float]]) -> list[str]:
     lines = [f"threshold (η_flat = {cfg.theory.eta_flat:g}; L* solves η_flat·β(L*) = 1):"]
-    for (features, scaling, rho), tab in tables.items():
+    for features, scaling, rho in theory_combos(cfg):
+        tab = scalars["theory"][table_tag(features, scaling, rho)]
         lines.append(f"  {features} ρ={rho:<4g} {scaling:9s} L* = {tab['L_star']:.4g}  "
                      f"Δ = {tab['margin']:.3g}  δ = {tab['delta']:.3g}  c = L*·Δ·δ = {tab['c']:.3g}"
                      f"  L_sat = {tab['L_sat']:.3g}")
@@ -37,12 +47,19 @@ def summarise(cfg, tables, dyn_points, arrays, maps) -> dict[str, Any]:
             lines.append(f"  {scaling} ρ={r:g} ε_rel={eps:g}  {cells}")
     lines.append("final Q on unseen functions: MSE model / uniform / oracle (noise σ = "
                  f"{cfg.eval.noise_std:g}):")
-    for (i, family), m in maps.items():
-        p = dyn_points[i]
-        lines.append(f"  {p['regime']:5s} L={p['L']:.3g} {family:6s} {m['mse_model']:.3g} / "
+    for key, m in maps.items():
+        p = scalars["dynamics_points"][int(key.split("/")[0])]
+        lines.append(f"  {p['regime']:5s} L={p['L']:.3g} {key.split('/')[1]:6s} {m['mse_model']:.3g} / "
                      f"{m['mse_uniform']:.3g} / {m['mse_oracle']:.3g}")
-    return {"summary": lines, "maps": {f"{i}/{f}": m for (i, f), m in maps.items()},
-            "dynamics_points": dyn_points}
+    return lines
+
+
+def summarise(cfg: config.ConfigDict, scalars: dict[str, Any], arrays: dict[str, np.ndarray]) -> dict[str, Any]:
+    """The summary lines, the final attention's errors (``maps``) and the README tables."""
+    maps = attention_maps(cfg, scalars, arrays)
+    derived = {**scalars, "maps": maps}
+    return {"summary": summary_lines(cfg, scalars, arrays, maps), "maps": maps,
+            "tables": tables(cfg, derived, arrays, scalars["lanes"])}
 
 
 # --------------------------------------------------------------------------- helpers (also for claims)
@@ -75,11 +92,11 @@ def _g(value: float, digits: int = 3) -> str:
     return "–" if value is None or not math.isfinite(value) else f"{value:.{digits}g}"
 
 
-def theory_table(cfg: C.ConfigDict, scalars: dict[str, Any]) -> dict[str, Any]:
+def theory_table(cfg: config.ConfigDict, scalars: dict[str, Any]) -> dict[str, Any]:
     rows = []
-    dyn = (cfg.dynamics.features, cfg.task.scaling, float(cfg.dynamics.rho))
+    dyn = dynamics_combo(cfg)
     combos = {(cfg.task.features, s, float(r)) for s in cfg.sweep.scalings for r in cfg.sweep.rhos}
-    for combo in sorted(combos | {dyn}):
+    for combo in theory_combos(cfg):
         t = scalars["theory"][table_tag(*combo)]
         stage = " + ".join(s for s, used in (("sweep", combo in combos), ("dynamics", combo == dyn))
                            if used)
@@ -122,7 +139,7 @@ def dynamics_table(scalars: dict[str, Any], arrays: dict[str, np.ndarray],
     return {"columns": columns, "rows": rows}
 
 
-def sweep_table(cfg: C.ConfigDict, arrays: dict[str, np.ndarray], labels: Labels) -> dict[str, Any]:
+def sweep_table(cfg: config.ConfigDict, arrays: dict[str, np.ndarray], labels: Labels) -> dict[str, Any]:
     """GD steps to ε (mean over seeds; ▲ = some seed did not reach it) per L, for every rule,
     scaling, ρ, ε kind and ε."""
     steps = cfg.sweep.train.steps
@@ -146,7 +163,7 @@ def sweep_table(cfg: C.ConfigDict, arrays: dict[str, np.ndarray], labels: Labels
     return {"columns": ["rule, scaling, ρ, ε \\ L", *[f"{x:g}" for x in Ls]], "rows": rows}
 
 
-def maps_table(cfg: C.ConfigDict, scalars: dict[str, Any],
+def maps_table(cfg: config.ConfigDict, scalars: dict[str, Any],
                arrays: dict[str, np.ndarray]) -> dict[str, Any]:
     rows = []
     for i, p in enumerate(scalars["dynamics_points"]):
@@ -161,7 +178,7 @@ def maps_table(cfg: C.ConfigDict, scalars: dict[str, Any],
                         "model / oracle"], "rows": rows}
 
 
-def tables(cfg: C.ConfigDict, scalars: dict[str, Any], arrays: dict[str, np.ndarray],
+def tables(cfg: config.ConfigDict, scalars: dict[str, Any], arrays: dict[str, np.ndarray],
            labels: Mapping[str, Labels]) -> dict[str, Any]:
     return {"theory": theory_table(cfg, scalars),
             "dynamics": dynamics_table(scalars, arrays, labels["dynamics"]),

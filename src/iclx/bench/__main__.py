@@ -1,0 +1,3 @@
+from iclx.bench.timing import main
+
+raise SystemExit(main())

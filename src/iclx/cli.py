@@ -1,0 +1,175 @@
+"""The command line of every experiment: ``python -m iclx.experiments.<name> [flags]``.
+
+1. build the preset's config, apply ``--config.a.b=value`` overrides, validate every field
+   (a bad field: one line on stderr, exit code 2, nothing written);
+2. open ``<out>/<name>/<preset>-<config hash>/``; if it already holds results, skip to step 4;
+3. run: training stages resume from their last checkpoint; results go to results.json + arrays.npz;
+4. re-derive the summary and claims, and plot from the saved results into ``figures/`` (and
+   ``--figures DIR`` if given).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from iclx import config
+from iclx.engine import cluster, results
+from iclx.engine.loop import TrainingDiverged
+
+Experiment = Any   # an ``iclx.experiment.Experiment`` (which imports this module, not the reverse)
+
+
+def _parser(experiment: Experiment) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=f"python -m iclx.experiments.{experiment.name}",
+        description="Run (or resume) the experiment, save its results and plot them. Config fields "
+                    "are set with --config.<group>.<field>=<value> (lists: 1,2,3); "
+                    "--show-config lists them.")
+    parser.add_argument("--preset", default="cpu",
+                        help=f"{' | '.join(experiment.presets)} (default: cpu)")
+    parser.add_argument("--variant", default="",
+                        help="a named variant: " + (", ".join(experiment.variants) or "none"))
+    parser.add_argument("--out", default="runs", help="root of the run folders (default: runs)")
+    parser.add_argument("--figures", default=None,
+                        help="also copy the figures into this folder (the make targets use "
+                             "experiments/<name>/)")
+    parser.add_argument("--fresh", action="store_true",
+                        help="delete this config's run folder first instead of resuming it")
+    parser.add_argument("--plot-only", action="store_true",
+                        help="only re-plot saved results (error if there are none)")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bars")
+    parser.add_argument("--show-config", action="store_true",
+                        help="print the resolved config and its run folder, then exit")
+    _cluster_arguments(parser)
+    return parser
+
+
+def _cluster_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--distributed", action="store_true",
+                        help="join a multi-process run (several hosts, or several processes on one "
+                             "machine): seeds and sweep points are sharded over every device of every "
+                             "process; only process 0 writes. The cluster comes from the three flags "
+                             "below, else from JAX_COORDINATOR_ADDRESS / JAX_NUM_PROCESSES / "
+                             "JAX_PROCESS_ID, else from SLURM, Open MPI or a TPU pod")
+    parser.add_argument("--coordinator", default=None, metavar="HOST:PORT",
+                        help="address of process 0's coordination service (implies --distributed)")
+    parser.add_argument("--num-processes", default=None, metavar="N",
+                        help="number of processes (implies --distributed)")
+    parser.add_argument("--process-id", default=None, metavar="I",
+                        help="this process's id, 0..N-1; process 0 is the coordinator "
+                             "(implies --distributed)")
+    parser.add_argument("--distributed-timeout", default=None, metavar="SECONDS",
+                        help="how long to wait for every process to join (default 300), and "
+                             "for a silent process (at most 100) before the others stop")
+
+
+def parse_overrides(extra: Sequence[str]) -> list[tuple[str, str]]:
+    """``--config.a.b=v`` or ``--config.a.b v`` pairs; anything else is a ``ConfigError``."""
+    overrides, i = [], 0
+    while i < len(extra):
+        arg = extra[i]
+        if not arg.startswith("--config."):
+            raise config.ConfigError(arg.lstrip("-").split("=")[0] or arg,
+                                     f"unknown argument {arg!r} (config fields are "
+                                     "--config.<path>=<value>)")
+        body = arg[len("--config."):]
+        if "=" in body:
+            path, value = body.split("=", 1)
+        elif i + 1 < len(extra):
+            path, value = body, extra[i + 1]
+            i += 1
+        else:
+            raise config.ConfigError(body, "needs a value (--config.<path>=<value>)")
+        overrides.append((path, value))
+        i += 1
+    return overrides
+
+
+def fail(message: str, code: int) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return code
+
+
+def enable_compilation_cache() -> Path | None:
+    """Keep compiled programs on disk (``$ICLX_COMPILATION_CACHE``, default ~/.cache/iclx/jax; set it
+    to an empty string to disable), so a resumed or repeated run skips most compilation."""
+    import jax
+
+    location = os.environ.get("ICLX_COMPILATION_CACHE", str(Path.home() / ".cache" / "iclx" / "jax"))
+    if not location:
+        return None
+    jax.config.update("jax_compilation_cache_dir", location)
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)
+    return Path(location)
+
+
+def _wants_cluster(args: argparse.Namespace) -> bool:
+    return args.distributed or any(v is not None for v in (args.coordinator, args.num_processes,
+                                                           args.process_id))
+
+
+def _join_cluster(args: argparse.Namespace, run_dir: Path) -> int | None:
+    """Join the cluster the flags describe; an exit code on failure, else None."""
+    try:
+        cluster.initialize_distributed(cluster.cluster_settings(
+            args.coordinator, args.num_processes, args.process_id, args.distributed_timeout))
+    except cluster.ClusterError as error:
+        return fail(str(error), error.exit_code)
+    if args.fresh and cluster.is_main_process():
+        results.remove_run(run_dir)
+    cluster.sync_processes("start")   # no process looks into the run folder before that
+    return None
+
+
+def _report(experiment: Experiment, cfg: config.ConfigDict, run_dir: Path, resumed: bool,
+            figures_to: str | None) -> None:
+    """Re-derive (a resumed run), plot, and print where the results and figures are."""
+    if resumed:
+        experiment.refresh_derived(cfg, run_dir)
+    figures = experiment.make_figures(cfg, run_dir, Path(figures_to) if figures_to else None)
+    scalars, _ = results.load_results(run_dir)
+    if resumed:
+        print(f"found results in {run_dir}; re-plotted them (use --fresh to recompute)")
+    print(f"results: {results.results_path(run_dir)}")
+    for line in scalars.get("summary", []):
+        print(f"  {line}")
+    print("figures: " + ", ".join(str(p) for p in figures if p.suffix == ".png"))
+
+
+def run_command_line(experiment: Experiment, argv: Sequence[str]) -> int:
+    args, extra = _parser(experiment).parse_known_args(argv)
+    try:
+        cfg = experiment.config(args.preset, parse_overrides(extra), args.variant)
+        if experiment.requirements is not None and not args.show_config:
+            experiment.requirements(cfg)
+    except config.ConfigError as error:
+        return fail(f"config field {error.field}: {error.message}", 2)
+    run_dir = experiment.run_dir(cfg, Path(args.out))
+    if args.show_config:
+        print(cfg)
+        print(f"run folder: {run_dir}")
+        return 0
+    if args.plot_only and not results.has_results(run_dir):
+        return fail(f"no saved results in {run_dir}; run without --plot-only first", 2)
+    enable_compilation_cache()
+    if _wants_cluster(args) and (code := _join_cluster(args, run_dir)) is not None:
+        return code
+    if args.fresh and cluster.is_main_process():
+        results.remove_run(run_dir)
+    resumed = results.has_results(run_dir)
+    try:
+        command = " ".join(["python -m", f"iclx.experiments.{experiment.name}", *argv])
+        experiment.execute(cfg, run_dir, progress=not args.no_progress, command=command)
+    except TrainingDiverged as error:
+        return fail(str(error), 1)
+    except KeyboardInterrupt:
+        print(f"\ninterrupted; rerun the same command to resume from {run_dir}", file=sys.stderr)
+        return 130
+    if cluster.is_main_process():
+        _report(experiment, cfg, run_dir, resumed, args.figures)
+    return 0

@@ -1,0 +1,173 @@
+"""Run folders and their files, all written atomically.
+
+``runs/<experiment>/<preset>-<config hash>/``:
+  config.json      the resolved config (its hash names the folder)
+  metrics.jsonl    one JSON line per logged step: {"step", "wall_s", metric: [one value per lane]}
+  ckpt/<step>/     orbax checkpoints of the stacked train state (latest two kept)
+  results.json     scalar results and run facts (versions, device, timings)
+  arrays.npz       array results (error curves, heatmaps…), read by the plots
+  figures/         PNG + PDF made from results.json and arrays.npz only
+A training stage other than the main one writes ``metrics-<stage>.jsonl`` and ``ckpt-<stage>/``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import tempfile
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import jax
+import numpy as np
+
+MAIN_STAGE = "model"
+
+
+def _suffix(name: str) -> str:
+    return "" if name == MAIN_STAGE else f"-{name}"
+
+
+def metrics_path(workdir: Path, name: str = MAIN_STAGE) -> Path:
+    return Path(workdir) / f"metrics{_suffix(name)}.jsonl"
+
+
+def checkpoint_dir(workdir: Path, name: str = MAIN_STAGE) -> Path:
+    return Path(workdir).absolute() / f"ckpt{_suffix(name)}"
+
+
+# --------------------------------------------------------------------------- atomic files
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file and a rename: never a half file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_json(path: Path, obj: Any) -> None:
+    atomic_write_bytes(path, (json.dumps(obj, indent=2, sort_keys=True, default=_jsonable) + "\n")
+                       .encode("utf-8"))
+
+
+def read_json(path: Path) -> Any:
+    return json.loads(Path(path).read_text())
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, (np.generic, jax.Array)):
+        return np.asarray(value).tolist()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def append_jsonl(path: Path, records: Iterable[Mapping[str, Any]]) -> None:
+    lines = "".join(json.dumps(r, separators=(",", ":")) + "\n" for r in records)
+    with open(path, "a") as handle:
+        handle.write(lines)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    """Records of a JSON-lines file; a torn last line (from a kill mid-write) is dropped."""
+    path = Path(path)
+    if not path.exists():
+        return []
+    records = []
+    for line in path.read_text().splitlines():
+        try:
+            records.append(json.loads(line))
+        except json.JSONDecodeError:
+            break
+    return records
+
+
+def truncate_jsonl(path: Path, max_step: int) -> None:
+    """Keep the records with ``step <= max_step`` (a resumed run rewrites the ones after its checkpoint)."""
+    path = Path(path)
+    if not path.exists():
+        return
+    kept = [r for r in read_jsonl(path) if r.get("step", 0) <= max_step]
+    atomic_write_bytes(path, "".join(json.dumps(r, separators=(",", ":")) + "\n" for r in kept)
+                       .encode("utf-8"))
+
+
+def metrics_arrays(path: Path) -> dict[str, np.ndarray]:
+    """A metrics file as arrays: ``step [T]`` and each metric ``[T, L]``."""
+    return records_to_arrays(read_jsonl(path))
+
+
+def records_to_arrays(records: list[dict[str, Any]]) -> dict[str, np.ndarray]:
+    """Metric records as arrays: ``step [T]``, ``wall_s [T]`` and each metric ``[T, L]``."""
+    if not records:
+        return {}
+    names = [k for k in records[0] if k not in ("step", "wall_s")]
+    out = {"step": np.array([r["step"] for r in records]),
+           "wall_s": np.array([r.get("wall_s", np.nan) for r in records])}
+    for name in names:
+        out[name] = np.array([r[name] for r in records], dtype=np.float64)
+    return out
+
+
+# --------------------------------------------------------------------------- results
+
+
+def results_path(run_dir: Path) -> Path:
+    return Path(run_dir) / "results.json"
+
+
+def arrays_path(run_dir: Path) -> Path:
+    return Path(run_dir) / "arrays.npz"
+
+
+def save_results(run_dir: Path, scalars: Mapping[str, Any], arrays: Mapping[str, np.ndarray]) -> None:
+    """Write arrays.npz, then results.json (its presence marks a finished run)."""
+    import io
+
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **{k: np.asarray(v) for k, v in arrays.items()})
+    atomic_write_bytes(arrays_path(run_dir), buffer.getvalue())
+    write_json(results_path(run_dir), {**scalars, "environment": environment()})
+
+
+def load_results(run_dir: Path) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    scalars = read_json(results_path(run_dir))
+    with np.load(arrays_path(run_dir)) as data:
+        arrays = {k: data[k] for k in data.files}
+    return scalars, arrays
+
+
+def has_results(run_dir: Path) -> bool:
+    return results_path(run_dir).exists() and arrays_path(run_dir).exists()
+
+
+def environment() -> dict[str, Any]:
+    """Versions and device of this process, stored beside every result."""
+    import flax
+    import optax
+
+    device = jax.devices()[0]
+    return {"jax": jax.__version__, "flax": flax.__version__, "optax": optax.__version__,
+            "numpy": np.__version__, "python": platform.python_version(),
+            "platform": device.platform, "device": getattr(device, "device_kind", str(device)),
+            "device_count": jax.device_count(), "process_count": jax.process_count(),
+            "host": platform.machine()}
+
+
+def remove_run(run_dir: Path) -> None:
+    shutil.rmtree(run_dir, ignore_errors=True)

@@ -1,0 +1,82 @@
+"""The summary lines and README tables of a deep-optimizers run, from its saved R² curves; the names
+of those curves (``r2/<attention>/N<target>/L<layers>/<mixture>/<shift>``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from iclx import config
+
+
+def mix_key(w: float) -> str:
+    return f"w{w:g}"
+
+
+def shift_key(mean: float) -> str:
+    return f"mu{mean:g}"
+
+
+def curve(arrays, attention: str, target: int, layers: int, w: float = 1.0, mean: float = 0.0):
+    """The saved R² per position ``[seeds, n]`` of one stage on one test distribution."""
+    return arrays[f"r2/{attention}/N{target}/L{layers}/{mix_key(w)}/{shift_key(mean)}"]
+
+
+def summarise(cfg: config.ConfigDict, scalars: dict[str, Any], arrays: dict[str, np.ndarray]) -> dict[str, Any]:
+    """Mean R² per test distribution and stage, the depth sweep, the parameter shifts (summary lines and
+    README tables), from the saved R² curves."""
+    n_train, main = cfg.task.n_points, cfg.model.n_layer
+    inside = slice(1, n_train)                       # 1 .. n_train − 1 examples
+    summary, rows = [], []
+    for target in cfg.study.target_depths:
+        base = arrays[f"baseline/N{target}/{shift_key(0.0)}/per_epoch"]
+        pos = arrays["baseline/positions"]
+        sel = (pos >= 1) & (pos < n_train)
+        best, final = float(np.mean(base.max(0)[sel])), float(np.mean(base[-1][sel]))
+        for attention in cfg.study.attentions:
+            row = [f"N={target}", attention]
+            for w in cfg.eval.mixtures:
+                row.append(round(float(np.mean(curve(arrays, attention, target, main, w)[:, inside])), 3))
+            beyond = float(np.mean(curve(arrays, attention, target, main)[:, n_train:]))
+            row += [round(beyond, 3), round(best, 3), round(final, 3)]
+            rows.append(row)
+            summary.append(f"N={target} {attention:7s}: mean R² over 1..{n_train - 1} examples "
+                           + ", ".join(f"ω₁={w:g}: {v:.3f}" for w, v in zip(cfg.eval.mixtures, row[2:]))
+                           + f"; beyond {n_train - 1}: {beyond:.3f}; N-layer NN best-epoch {best:.3f}, "
+                           f"final {final:.3f}")
+    tables = {"mixtures": {
+        "columns": ["target", "attention"] + [f"R² ω₁={w:g}" for w in cfg.eval.mixtures]
+        + [f"R² ω₁=1, > {n_train - 1} ex.", "NN best epoch", "NN final epoch"], "rows": rows}}
+    depths = sorted(set(cfg.study.sweep_depths) | {main})
+    depth_rows = []
+    for L in depths:
+        row: list[Any] = [L]
+        for attention in cfg.study.attentions:
+            r2 = curve(arrays, attention, cfg.study.sweep_target_depth, L)
+            row += [round(float(np.mean(r2[:, k])), 3) for k in cfg.eval.depth_ks]
+        depth_rows.append(row)
+    tables["depth_sweep"] = {"columns": ["depth"] + [f"{a} k={k}" for a in cfg.study.attentions
+                                                     for k in cfg.eval.depth_ks], "rows": depth_rows}
+    summary.append(f"depth sweep (target N={cfg.study.sweep_target_depth}, R² at k={list(cfg.eval.depth_ks)}): "
+                   + "; ".join(f"L={r[0]}: {r[1:]}" for r in depth_rows))
+    shift_rows = []
+    target = cfg.study.sweep_target_depth
+    for mean in cfg.eval.param_means:
+        base = arrays[f"baseline/N{target}/{shift_key(mean)}/per_epoch"]
+        pos = arrays["baseline/positions"]
+        sel = (pos >= 1) & (pos < n_train)
+        row = [f"{mean:g}"] + [round(float(np.mean(curve(arrays, a, target, main, 1.0, mean)[:, inside])), 3)
+                               for a in cfg.study.attentions]
+        row.append(round(float(np.mean(base.max(0)[sel])), 3))
+        shift_rows.append(row)
+    tables["param_shift"] = {"columns": ["weight mean μ"] + list(cfg.study.attentions) + ["NN best epoch"],
+                             "rows": shift_rows}
+    summary.append("parameter shift (mean R² over 1..%d examples): " % (n_train - 1)
+                   + "; ".join(f"μ={r[0]}: {r[1:]}" for r in shift_rows))
+    meta = dict(n_train=n_train, n_test=cfg.eval.n_points, main_layers=main,
+                attentions=list(cfg.study.attentions), targets=list(cfg.study.target_depths),
+                sweep_target=cfg.study.sweep_target_depth, depths=depths,
+                mixtures=list(cfg.eval.mixtures), param_means=list(cfg.eval.param_means),
+                depth_ks=list(cfg.eval.depth_ks))
+    return {"summary": summary, "tables": tables, "meta": meta}

@@ -1,0 +1,3 @@
+from iclx.report.build import main
+
+raise SystemExit(main())

@@ -1,0 +1,214 @@
+"""The runs the report reads: for every registered target, the results.json saved beside its figures
+(one per preset), their status and the small formatting helpers the page and the markdown share."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from iclx.experiments import PAPERS, TARGETS, Paper, Target
+
+PRESET_ORDER = ("smoke", "cpu", "cpu-long", "paper")
+REPORT_PAGE = "experiments/index.html"
+REPORT_README = "experiments/README.md"
+
+
+# --------------------------------------------------------------------------- runs on disk
+
+
+@dataclasses.dataclass(frozen=True)
+class Run:
+    """One stored run: its preset, its folder (relative to the root) and results.json's content."""
+
+    preset: str
+    folder: str
+    scalars: Mapping[str, Any]
+
+    @property
+    def claims(self) -> list[Mapping[str, Any]]:
+        return list(self.scalars.get("claims") or [])
+
+    def seeds(self) -> int | None:
+        """The run's number of seeds: stored by the run, else the distinct seeds of its lane labels."""
+        if isinstance(self.scalars.get("seeds"), int):
+            return self.scalars["seeds"]
+        counts = [len({lane["seed"] for lane in lanes if isinstance(lane, Mapping) and "seed" in lane})
+                  for lanes in (self.scalars.get("lanes") or {}).values()]
+        return max(counts) if counts and max(counts) > 0 else None
+
+
+@dataclasses.dataclass(frozen=True)
+class TargetRuns:
+    """A make target with the runs found for it, in preset order."""
+
+    target: Target
+    paper: Paper
+    runs: tuple[Run, ...]
+
+    @property
+    def main(self) -> Run | None:
+        """The run of the target's own preset, else the first one found."""
+        for run in self.runs:
+            if run.preset == self.target.preset:
+                return run
+        return self.runs[0] if self.runs else None
+
+    def claim_ids(self) -> list[str]:
+        """Every claim id of every run, in the order they first appear."""
+        ids: dict[str, None] = {}
+        for run in self.runs:
+            ids.update((row["id"], None) for row in run.claims)
+        return list(ids)
+
+    def row(self, run: Run, claim_id: str) -> Mapping[str, Any] | None:
+        return next((row for row in run.claims if row["id"] == claim_id), None)
+
+    def first_row(self, claim_id: str) -> Mapping[str, Any]:
+        return next(row for run in self.runs for row in run.claims if row["id"] == claim_id)
+
+
+def preset_key(preset: str) -> tuple[int, str]:
+    return (PRESET_ORDER.index(preset) if preset in PRESET_ORDER else len(PRESET_ORDER), preset)
+
+
+def _read(path: Path) -> dict[str, Any] | None:
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def load_target(root: Path, target: Target) -> TargetRuns:
+    """The runs of ``target`` under ``root``: ``<figures>/results.json`` and ``<figures>/<preset>/``
+    folders whose results are this target's (same experiment and variant, preset = folder name)."""
+    folder = Path(root) / target.figures
+    runs: dict[str, Run] = {}
+    main = _read(folder / "results.json")
+    if main is not None:
+        preset = str(main.get("preset") or target.preset)
+        runs[preset] = Run(preset, target.figures, main)
+    if folder.is_dir():
+        for sub in sorted(p for p in folder.iterdir() if p.is_dir()):
+            scalars = _read(sub / "results.json")
+            if (scalars is not None and scalars.get("preset") == sub.name and sub.name not in runs
+                    and scalars.get("experiment", target.experiment) == target.experiment
+                    and (scalars.get("variant") or "") == target.variant):
+                runs[sub.name] = Run(sub.name, f"{target.figures}/{sub.name}", scalars)
+    for other in TARGETS.values():     # targets that run this one at a further scale
+        scalars = _read(Path(root) / other.figures / "results.json") if other.scale_of == target.name else None
+        if scalars is not None and scalars.get("preset") not in runs:
+            runs[scalars["preset"]] = Run(scalars["preset"], other.figures, scalars)
+    ordered = tuple(runs[p] for p in sorted(runs, key=preset_key))
+    return TargetRuns(target, paper_of_target(target), ordered)
+
+
+def paper_of_target(target: Target) -> Paper:
+    from iclx.experiments import EXPERIMENTS
+
+    return PAPERS[EXPERIMENTS[target.experiment]]
+
+
+def load_all(root: Path, targets: Iterable[Target] | None = None) -> list[TargetRuns]:
+    return [load_target(root, t) for t in (TARGETS.values() if targets is None else targets)]
+
+
+def figures_of(root: Path, run: Run) -> list[str]:
+    """The PNG figures in a run's folder (paths relative to the root), sorted by name."""
+    return [f"{run.folder}/{p.name}" for p in sorted((Path(root) / run.folder).glob("*.png"))]
+
+
+# --------------------------------------------------------------------------- status and formatting
+
+
+def mark(row: Mapping[str, Any] | None) -> str:
+    """✓ holds, ✗ fails, ? not evaluable (or absent)."""
+    if row is None or row.get("holds") is None:
+        return "?"
+    return "✓" if row["holds"] else "✗"
+
+
+def preset_status(run: Run) -> str:
+    """``3/4 claims hold at cpu`` (of the claims the run could evaluate; ``, 2 not evaluable`` names
+    the others); a run at a preset where no claim applies is not evidence."""
+    rows = run.claims
+    if not rows:
+        return f"{run.preset}: run, no claims declared"
+    applying = [r for r in rows if r.get("applies")]
+    if not applying:
+        return f"{run.preset} run only: not evidence ({len(rows)} claims)"
+    evaluated = [r for r in applying if r.get("holds") is not None]
+    unknown = len(applying) - len(evaluated)
+    if not evaluated:
+        return f"{unknown} claims not evaluable at {run.preset}"
+    held = sum(1 for r in evaluated if r["holds"] is True)
+    return f"{held}/{len(evaluated)} claims hold at {run.preset}" + (f", {unknown} not evaluable" if unknown else "")
+
+
+def make_command(target: Target) -> str:
+    return f"make reproduce-fig-{target.name}"
+
+
+def status_parts(tr: TargetRuns) -> list[tuple[str, str]]:
+    """(kind, text) for each preset: kind ``ok`` (every applying claim holds), ``part`` (some do),
+    ``bad`` (none does), ``na`` (none could be evaluated), ``off`` (not evidence at that scale), ``none`` (no claims), ``missing``,
+    ``notrun``."""
+    if not tr.runs:
+        return [("missing", f"missing — run `{make_command(tr.target)}`")]
+    parts = []
+    for run in tr.runs:
+        applying = [r for r in run.claims if r.get("applies")]
+        evaluated = [r for r in applying if r.get("holds") is not None]
+        held = sum(1 for r in evaluated if r["holds"] is True)
+        kind = ("none" if not run.claims else "off" if not applying else "na" if not evaluated
+                else "ok" if held == len(applying) else "part" if held else "bad")
+        parts.append((kind, preset_status(run)))
+    presets = {run.preset for run in tr.runs}
+    for preset in dict.fromkeys((tr.target.preset, "paper")):
+        if preset not in presets:
+            parts.append(("notrun", f"{preset}: not run"))
+    return parts
+
+
+def status(tr: TargetRuns) -> str:
+    """One line for the README table: the status at every preset run, and what was not run."""
+    return "; ".join(text for _, text in status_parts(tr))
+
+
+def duration(seconds: Any) -> str:
+    if not isinstance(seconds, (int, float)):
+        return "—"
+    seconds = int(round(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min {seconds % 60:02d} s"
+    return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
+
+
+def device(scalars: Mapping[str, Any]) -> str:
+    env = scalars.get("environment") or {}
+    if not env:
+        return "—"
+    count = env.get("device_count", 1)
+    kind = env.get("device") or env.get("platform") or "?"
+    return f"{kind} × {count}" + (f" ({env['host']})" if env.get("host") else "")
+
+
+def versions(scalars: Mapping[str, Any]) -> str:
+    env = scalars.get("environment") or {}
+    names = ("jax", "flax", "optax", "numpy", "python")
+    return ", ".join(f"{n} {env[n]}" for n in names if env.get(n)) or "—"
+
+
+def relpath(path: str, start: str) -> str:
+    """``path`` relative to the folder ``start`` (both relative to the root, POSIX)."""
+    import posixpath
+
+    return posixpath.relpath(path, start)
+
+
+# --------------------------------------------------------------------------- building everything

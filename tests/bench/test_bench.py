@@ -1,0 +1,66 @@
+"""The benchmark runs in smoke mode and writes valid JSON (no timing asserts)."""
+
+import json
+import math
+
+import pytest
+
+from iclx.bench import cases, timing
+
+
+@pytest.mark.slow
+def test_smoke_bench_writes_valid_json(tmp_path):
+    out = tmp_path / "bench.json"
+    assert timing.main(["--mode=smoke", "--repeats=1", f"--out={out}"]) == 0
+    report = json.loads(out.read_text())
+    assert report["mode"] == "smoke" and report["environment"]["jax"]
+    records = report["records"]
+    assert {(r["seeds"], r["chunk_steps"]) for r in records} == {(1, 5), (2, 5), (1, 1)}
+    for r in records:
+        for field in ("compile_s", "step_s", "steps_per_s", "examples_per_s", "flops_per_step"):
+            assert math.isfinite(r[field]) and r[field] > 0, field
+        assert r["compiled_bytes"] is None or r["compiled_bytes"] > 0
+    scaling = {s["seeds"]: s["time_vs_one_seed"] for s in report["seed_scaling"]}
+    assert scaling[1] == 1.0 and scaling[2] > 0
+
+
+def test_bad_arguments_exit_2(capsys):
+    assert timing.main(["--mode=smoke", "--repeats=0"]) == 2
+    assert timing.main(["--mode=smoke", "--dtypes=float16"]) == 2
+
+
+def test_flops_formula_matches_six_n_t_for_the_dense_part():
+    """Without the attention-score term, training FLOPs ≈ 6 × (block + read-in/out weights) × tokens."""
+    case = cases.CASES["cpu"][1]
+    e, tokens = case.n_embd, 2 * case.n_points
+    weights = case.n_layer * 12 * e * e + case.n_dims * e
+    dense_only = 6 * weights * tokens * case.batch_size
+    attention = 3 * case.batch_size * tokens * case.n_layer * 4 * tokens * e
+    assert timing.flops_per_step(case) == pytest.approx(dense_only + attention, rel=0.01)
+
+
+def test_torch_reference_has_the_same_model():
+    torch = pytest.importorskip("torch")
+    import jax
+    import jax.numpy as jnp
+
+    from iclx.bench import torch_reference
+    from iclx.models import gpt2
+
+    case = cases.CASES["cpu"][0]
+    cfg = cases.case_config(case)
+    params = gpt2.build(cfg.model, case.n_dims).init(
+        jax.random.key(0), jnp.zeros((1, case.n_points, case.n_dims)), jnp.zeros((1, case.n_points)))
+    reference = torch_reference.GPT2ICL(case.n_dims, 2 * case.n_points, case.n_layer, case.n_head, case.n_embd)
+    assert gpt2.count_params(params) == torch_reference.count_params(reference)
+    timing = torch_reference.time_training_step(case, repeats=1, steps=2)
+    assert timing["step_s"] > 0 and timing["torch_version"] == torch.__version__
+
+
+def test_attention_case_times_the_lipschitz_sweep_program():
+    case = cases.AttentionCase("lipschitz-tiny", n_features=3, n_points=8, batch_size=16, chunk_steps=3)
+    record = timing.time_engine(case, n_seeds=2, chunk_steps=3, repeats=1)
+    assert record["case"] == "lipschitz-tiny" and record["seeds"] == 2
+    assert record["examples_per_s"] == pytest.approx(record["steps_per_s"] * 16 * 2)
+    assert record["flops_per_step"] is None and record["mfu"] is None
+    assert "TFLOP/s" in timing._row(record)

@@ -1,0 +1,45 @@
+"""Lanes placed over several devices (iclx.engine.placement) give the results of one device (4
+forced CPU devices)."""
+
+import os
+import subprocess
+import sys
+import textwrap
+
+SCRIPT = textwrap.dedent("""
+    import jax, numpy as np
+    from iclx import engine
+    from iclx.engine.placement import LaneLayout
+    import problem_fixture as toy
+    assert jax.device_count() == 4, jax.devices()
+    train_cfg = toy.train_config(steps=20, chunk_steps=10, checkpoint_every=10)
+    problem, lanes = toy.problem(train_cfg), engine.sweep_lanes(1, lr=[1e-3, 2e-3, 3e-3])  # 3 lanes -> pad to 4
+    from iclx.engine import results
+    sharded = engine.run_training(problem, train_cfg, lanes, 0, progress=False, workdir="sharded")
+    leaf = jax.tree.leaves(sharded.params)[0]
+    assert leaf.shape[0] == 3
+    layout = LaneLayout.for_lanes(3)
+    assert layout.n_padded == 4 and len(layout.sharding.device_set) == 4
+    single = engine.run_training(problem, train_cfg, lanes, 0, progress=False, workdir="single",
+                                 layout=LaneLayout.for_lanes(3, devices=jax.devices()[:1]))
+    loss_sharded = results.metrics_arrays("sharded/metrics.jsonl")["loss"]
+    loss_single = results.metrics_arrays("single/metrics.jsonl")["loss"]
+    assert loss_sharded.shape == (2, 3)
+    np.testing.assert_allclose(loss_sharded, loss_single, rtol=1e-4)
+    # Adam divides by sqrt(v): float32 noise on near-zero gradients moves weights by up to ~lr
+    for a, b in zip(jax.tree.leaves(sharded.params), jax.tree.leaves(single.params)):
+        a, b = np.asarray(a), np.asarray(b)
+        assert np.abs(a - b).max() <= 2e-2 * np.abs(b).max(), (np.abs(a - b).max(), np.abs(b).max())
+    print("SHARDED_OK")
+""")
+
+
+def test_sharded_lanes_equal_single_device(tmp_path):
+    tests_dir = os.path.dirname(os.path.abspath(__file__))
+    env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=4",
+           "JAX_PLATFORMS": "cpu",
+           "PYTHONPATH": os.pathsep.join(filter(None, [tests_dir, os.environ.get("PYTHONPATH")]))}
+    result = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True,
+                            env=env, timeout=300, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "SHARDED_OK" in result.stdout

@@ -1,0 +1,77 @@
+"""Every registered experiment: presets and variants validate, the smoke preset runs end to end
+(results, claims, lane labels, figures, published results), and the registry is consistent."""
+
+import json
+
+import pytest
+
+from iclx import experiments as registry
+from iclx.engine import results
+from iclx.experiments.__main__ import help_lines, main as registry_main, target_args
+from iclx.plotting import figure_formats
+
+NAMES = list(registry.EXPERIMENTS)
+
+
+def test_registry_is_consistent():
+    for name, paper in registry.EXPERIMENTS.items():
+        assert paper in registry.PAPERS
+        assert registry.load(name).name == name
+    for target in registry.TARGETS.values():
+        experiment = registry.load(target.experiment)
+        assert target.preset in experiment.presets
+        assert not target.variant or target.variant in experiment.variants
+        assert target.figures.startswith(experiment.figures_dir)
+        if target.scale_of:     # the same experiment and variant at another preset
+            base = registry.TARGETS[target.scale_of]
+            assert (base.experiment, base.variant) == (target.experiment, target.variant)
+            assert base.preset != target.preset and not base.scale_of
+    assert registry.DEMO_TARGET in registry.TARGETS
+    assert {t.experiment for t in registry.TARGETS.values()} == set(registry.EXPERIMENTS)   # every one has a target
+    assert all(f"reproduce-fig-{t}" in "\n".join(help_lines()) for t in registry.TARGETS)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_preset_and_variant_validates(name):
+    experiment = registry.load(name)
+    for preset in experiment.presets:
+        experiment.config(preset)
+        for variant in experiment.variants:
+            assert experiment.config(preset, variant=variant).variant == variant
+
+
+def test_target_arguments_and_unknown_target(capsys):
+    target = registry.TARGETS["gd-vs-newton-illcond"]
+    assert target_args(target, None) == ["--preset=cpu", f"--figures={target.figures}",
+                                         "--variant=ill_conditioned"]
+    assert target_args(target, "paper")[:2] == ["--preset=paper", f"--figures={target.figures}/paper"]
+    assert registry_main(["reproduce", "no-such-target"]) == 2
+    assert "unknown target" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_smoke_run_end_to_end(smoke_run, name):
+    run = smoke_run(name)
+    assert run.code == 0
+    scalars, arrays = results.load_results(run.run_dir)
+    assert scalars["experiment"] == name and scalars["preset"] == "smoke"
+    assert scalars["command"].startswith(f"python -m iclx.experiments.{name}")
+    assert arrays, "a run saves the arrays its figures are drawn from"
+    # claims: one row per declared claim, evaluated, and never evidence at smoke scale
+    rows = scalars["claims"]
+    assert [r["id"] for r in rows] == [c.id for c in run.experiment.claims]
+    assert len(run.experiment.claims) >= 1
+    for row in rows:   # a check may decline ("not evaluable"), but never break
+        assert row["applies"] is False
+        assert row["holds"] in (True, False) or row["detail"].startswith("not evaluable:"), row
+    # lane labels of every training stage
+    for stage, labels in scalars["lanes"].items():
+        assert labels and all("seed" in label for label in labels), stage
+    # figures in the run folder and published beside results.json
+    pngs = sorted(p.name for p in (run.run_dir / "figures").glob("*.png"))
+    assert pngs
+    for png in pngs:
+        assert (run.run_dir / "figures" / png).stat().st_size > 1000
+        assert all((run.figures / png).with_suffix(f".{fmt}").exists() for fmt in figure_formats())
+    published = json.loads((run.figures / "results.json").read_text())
+    assert published["claims"] == rows

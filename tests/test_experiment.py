@@ -1,0 +1,68 @@
+"""The experiment contract (iclx.experiment): what ``execute`` adds to a run's own scalars, the engine's
+metrics handed back through ``RunContext.train``, the dry run's stage hook, re-deriving a saved run,
+and packages that export their experiment without shadowing a module."""
+
+import importlib
+import pkgutil
+import types
+
+import numpy as np
+
+from iclx import config, experiments as registry
+from iclx.engine import results
+from tests import toy_experiment
+
+
+def test_execute_adds_run_facts_summary_and_claims_and_leaves_the_config_alone(tmp_path):
+    experiment = toy_experiment.FAKE
+    cfg = experiment.config("smoke")
+    before = config.config_hash(cfg)
+    seen = []
+    run_dir = experiment.execute(cfg, experiment.run_dir(cfg, tmp_path), progress=False,
+                                 on_stage=lambda name, train_cfg, trained: seen.append(
+                                     (name, train_cfg.steps, trained.metrics["loss"].shape)))
+    assert config.config_hash(cfg) == before                      # run never mutates its config
+    scalars, arrays = results.load_results(run_dir)
+    assert scalars["experiment"] == "fake" and scalars["preset"] == "smoke"
+    assert scalars["lanes"] == {"main": [{"seed": 0}, {"seed": 1}], "probe": [{"seed": 0}]}
+    assert set(scalars["training"]) == {"train_main", "train_probe"}
+    assert scalars["summary"] == [f"error {arrays['error'].mean():.3g}"]      # summarise's output
+    assert scalars["claims"] == []
+    # the hook saw each stage with its own train config and the metrics the engine logged
+    assert seen == [("main", 500, (10, 2)), ("probe", 300, (3, 1))]
+    logged = results.metrics_arrays(results.metrics_path(run_dir, "main"))
+    assert logged["loss"].shape == (10, 2)
+
+
+def test_refresh_derived_recomputes_the_summary_from_the_saved_run(tmp_path):
+    experiment = toy_experiment.FAKE
+    cfg = experiment.config("smoke")
+    run_dir = experiment.execute(cfg, experiment.run_dir(cfg, tmp_path), progress=False)
+    scalars, _ = results.load_results(run_dir)
+    results.write_json(results.results_path(run_dir), {**scalars, "summary": ["stale"], "error": -1})
+    experiment.refresh_derived(cfg, run_dir)
+    assert results.load_results(run_dir)[0] == scalars
+
+
+def test_experiment_packages_export_the_experiment_and_shadow_no_module():
+    for name in registry.EXPERIMENTS:
+        package = importlib.import_module(f"iclx.experiments.{name}")
+        assert registry.load(name).name == name
+        for module in pkgutil.iter_modules(package.__path__):
+            if module.name == "__main__":
+                continue
+            attribute = getattr(package, module.name, None)
+            assert attribute is None or isinstance(attribute, types.ModuleType), \
+                f"iclx.experiments.{name}.{module.name} is a {type(attribute).__name__}, not the module"
+
+
+def test_summarise_is_a_pure_function_of_the_saved_run(smoke_run):
+    """``derive`` (summarise, then the claims) on two smoke runs' loaded results gives what results.json
+    holds."""
+    for name in ("linear_regression", "gd_vs_newton_width"):
+        run = smoke_run(name)
+        scalars, arrays = results.load_results(run.run_dir)
+        derived = run.experiment.derive(run.cfg, scalars, arrays)
+        for key, value in derived.items():
+            assert scalars[key] == value, key
+        assert np.isfinite(scalars["wall_s"])
