@@ -6,6 +6,10 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 PRESET ?=
 PRESET_FLAG := $(if $(PRESET),--preset=$(PRESET),)
+# STAGES=a,b: run only these stages of the experiment (a slice of the preset; the others' claims are
+# then "not evaluable")
+STAGES ?=
+STAGES_FLAG := $(if $(STAGES),--config.stages=$(STAGES),)
 
 .PHONY: help install test test-all demo bench report report-check reproduce-all dry-run-paper clean-runs
 
@@ -29,9 +33,9 @@ test-all: $(STAMP)
 demo: $(STAMP)
 	$(PY) -m iclx.experiments reproduce $$($(PY) -c "import iclx.experiments as X; print(X.DEMO_TARGET)")
 
-# make reproduce-fig-<target> [PRESET=paper]: one registered target (make help lists them)
+# make reproduce-fig-<target> [PRESET=paper] [STAGES=a,b]: one registered target (make help lists them)
 reproduce-fig-%: $(STAMP)
-	$(PY) -m iclx.experiments reproduce $* $(PRESET_FLAG)
+	$(PY) -m iclx.experiments reproduce $* $(PRESET_FLAG) $(STAGES_FLAG)
 
 # the real-data targets also install their encoder (optional extras of pyproject.toml)
 $(VENV)/.extra-%-stamp: $(STAMP)
@@ -63,7 +67,7 @@ $(BENCH_STAMP): $(STAMP)
 	@touch $(BENCH_STAMP)
 
 bench: $(BENCH_STAMP)
-	$(PY) -m iclx.bench --mode=cpu --torch
+	$(PY) -m iclx.bench --mode=cpu --torch --time-to-eps
 
 clean-runs:
 	rm -rf runs

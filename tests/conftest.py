@@ -15,10 +15,17 @@ if os.environ.get("ICLX_TEST_XLA_OPT") != "1":
 # tests/test_plotting.py saves every format.
 os.environ.setdefault("ICLX_FIGURE_FORMATS", "png")
 os.environ.setdefault("ICLX_FIGURE_DPI", "60")
-# A compilation cache private to this test session (fresh each time, so tests stay hermetic): tests
-# that build the same program through different closures (the smoke trainer, mostly) compile it once.
-os.environ["ICLX_COMPILATION_CACHE"] = tempfile.mkdtemp(prefix="iclx-test-jax-cache-")
-atexit.register(shutil.rmtree, os.environ["ICLX_COMPILATION_CACHE"], ignore_errors=True)
+# A compilation cache private to this test session (fresh each time, so tests stay hermetic) and
+# shared by its xdist workers: tests that build the same program through different closures (the
+# smoke trainer, the fuzz test's runs) compile it once. The controller (or a lone process) removes it.
+# (xdist workers are children of the controller: the folder is named after the controller's pid.)
+_worker = bool(os.environ.get("PYTEST_XDIST_WORKER"))
+_cache = os.path.join(tempfile.gettempdir(),
+                      f"iclx-test-jax-cache-{os.getppid() if _worker else os.getpid()}")
+os.makedirs(_cache, exist_ok=True)
+os.environ["ICLX_COMPILATION_CACHE"] = _cache
+if not _worker:
+    atexit.register(shutil.rmtree, _cache, ignore_errors=True)
 
 import jax  # noqa: E402
 import numpy as np  # noqa: E402

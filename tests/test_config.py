@@ -76,3 +76,45 @@ def test_config_hash_is_stable_and_sensitive():
 def test_every_preset_is_valid():
     for preset in ("smoke", "cpu", "paper"):
         EXP.config(preset)
+
+
+# --------------------------------------------------------------------------- list and range helpers (issue 23)
+
+
+def _cfg(**fields):
+    return config.ConfigDict(fields)
+
+
+@pytest.mark.parametrize("values,kwargs,fragment", [
+    ((1, 2, 2), dict(unique=True), "lists 2 twice"),
+    ((1, 3, 2), dict(increasing=True), "increasing order, got 3 before 2"),
+    ((2, 2), dict(increasing=True), "lists 2 twice"),
+    ((), dict(allow_empty=False), "must not be empty"),
+])
+def test_int_list_order_and_duplicates(values, kwargs, fragment):
+    with pytest.raises(config.ConfigError) as info:
+        config.positive_int_list(_cfg(xs=values), "xs", **kwargs)
+    assert info.value.field == "xs" and fragment in info.value.message
+    assert config.positive_int_list(_cfg(xs=(1, 2, 3)), "xs", increasing=True) == (1, 2, 3)
+
+
+def test_float_list_bounds_and_choices():
+    with pytest.raises(config.ConfigError, match=r"in \[0, 1\], got 1.5"):
+        config.finite_float_list(_cfg(xs=(0.5, 1.5)), "xs", low=0.0, high=1.0)
+    with pytest.raises(config.ConfigError, match="lists 'a' twice"):
+        config.choice_list(_cfg(xs=("a", "a")), "xs", ("a", "b"))
+    with pytest.raises(config.ConfigError, match="must be a list of a, b"):
+        config.choice_list(_cfg(xs=("c",)), "xs", ("a", "b"))
+    with pytest.raises(config.ConfigError, match="must contain 1.0"):
+        config.contains((0.5,), 1.0, "xs", "the summary reads it")
+    assert config.count_in((1, 5, 10), 2, float("inf")) == 2
+
+
+@pytest.mark.parametrize("value,ok", [(0, True), (2 ** 32 - 1, True), (2 ** 32, False), (-1, False),
+                                      (2 ** 70, False), (True, False), (1.0, False)])
+def test_seed_range(value, ok):
+    if ok:
+        assert config.seed(_cfg(seed=value)) == value
+    else:
+        with pytest.raises(config.ConfigError, match=r"\[0, 2\*\*32\)"):
+            config.seed(_cfg(seed=value))

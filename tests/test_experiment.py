@@ -7,6 +7,7 @@ import pkgutil
 import types
 
 import numpy as np
+import pytest
 
 from iclx import config, experiments as registry
 from iclx.engine import results
@@ -27,7 +28,8 @@ def test_execute_adds_run_facts_summary_and_claims_and_leaves_the_config_alone(t
     assert scalars["lanes"] == {"main": [{"seed": 0}, {"seed": 1}], "probe": [{"seed": 0}]}
     assert set(scalars["training"]) == {"train_main", "train_probe"}
     assert scalars["summary"] == [f"error {arrays['error'].mean():.3g}"]      # summarise's output
-    assert scalars["claims"] == []
+    assert [row["verdict"] for row in scalars["claims"]] == ["holds", "undecided"]   # 2 seeds, 1 probe seed
+    assert "slice" not in scalars
     # the hook saw each stage with its own train config and the metrics the engine logged
     assert seen == [("main", 500, (10, 2)), ("probe", 300, (3, 1))]
     logged = results.metrics_arrays(results.metrics_path(run_dir, "main"))
@@ -66,3 +68,23 @@ def test_summarise_is_a_pure_function_of_the_saved_run(smoke_run):
         for key, value in derived.items():
             assert scalars[key] == value, key
         assert np.isfinite(scalars["wall_s"])
+
+
+def test_a_run_restricted_to_one_stage_runs_only_it_and_its_claims(tmp_path):
+    experiment = toy_experiment.FAKE
+    cfg = experiment.config("cpu", [("stages", "main"), ("slice", "main only")])
+    run_dir = experiment.execute(cfg, experiment.run_dir(cfg, tmp_path), progress=False)
+    scalars, arrays = results.load_results(run_dir)
+    assert list(scalars["lanes"]) == ["main"] and "probe_error" not in arrays
+    assert scalars["slice"] == {"label": "main only", "stages": ["main"], "left_out": ["probe"]}
+    rows = {row["id"]: row for row in scalars["claims"]}
+    assert rows["main-learns"]["verdict"] in ("holds", "undecided")
+    assert rows["probe-learns"]["verdict"] == "not evaluable"
+    assert rows["probe-learns"]["detail"] == "not evaluable: needs stage probe, which this run left out"
+
+
+def test_unknown_or_misplaced_stages_are_config_errors():
+    with pytest.raises(config.ConfigError, match="probe"):
+        toy_experiment.FAKE.config("cpu", [("stages", "main,nope")])
+    with pytest.raises(config.ConfigError, match="runs as one stage"):
+        registry.load("linear_regression").config("smoke", [("stages", "model")])

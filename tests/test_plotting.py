@@ -1,4 +1,4 @@
-"""The shared plotting style: the 95% band across seeds and the saved file formats."""
+"""The shared plotting style (iclx.plotting): bands only from 5 replicates, the saved file formats."""
 
 import numpy as np
 import pytest
@@ -6,13 +6,18 @@ import pytest
 from iclx import plotting
 
 
-def test_mean_band_is_a_student_t_interval():
-    values = np.array([[1.0, 2.0], [3.0, 2.0], [5.0, 2.0]])            # 3 seeds, 2 points
-    mean, lo, hi = plotting.mean_band(values)
-    np.testing.assert_allclose(mean, [3.0, 2.0])
-    half = 4.302652729911275 * 2.0 / np.sqrt(3)                        # t_{0.975, 2} · sd / √3
-    np.testing.assert_allclose(hi - mean, [half, 0.0], rtol=1e-3)
-    np.testing.assert_allclose(mean - lo, [half, 0.0], rtol=1e-3)
+def test_a_band_needs_five_replicates_fewer_are_drawn_one_line_each():
+    x = np.arange(4)
+    for replicates, bands, lines in ((5, 1, 1), (3, 0, 4), (1, 0, 1)):
+        with plotting.style():
+            fig, axes = plotting.new_figure()
+            plotting.band_plot(axes[0, 0], x, np.random.default_rng(0).normal(size=(replicates, 4)),
+                               label="m", color="k")
+            ax = axes[0, 0]
+            assert (len(ax.collections), len(ax.lines)) == (bands, lines), replicates
+            plotting.plt.close(fig)
+    assert plotting.band_caption(5) == "mean ± 95% CI over 5 seeds"
+    assert plotting.band_caption(3, "Monte Carlo runs") == "mean of 3 Monte Carlo runs, thin lines: each"
 
 
 @pytest.mark.parametrize("formats,suffixes", [(None, ["png", "pdf"]), ("svg, PNG", ["svg", "png"])])

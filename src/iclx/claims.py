@@ -1,10 +1,30 @@
-"""A paper's claims as checks on our saved results.
+"""A paper's claims as checks on our saved results, each with its 95% interval and a verdict.
 
 Each experiment declares ``CLAIMS``: a tuple of ``Claim``. A claim names the paper's statement (one
-line, with its figure or table), the paper's own number where it has one, the threshold we apply
-(stated once, here, next to the claim) and a ``check(cfg, scalars, arrays) -> Measured`` that reads
-only what a run saved: the config it ran with, results.json's scalars and arrays.npz. ``evaluate`` turns them into plain JSON
-rows that go into results.json (``"claims"``) and that the report shows.
+line, with its figure or table), the paper's own number where it has one, the test we apply (stated
+once, next to the claim) and a ``check(cfg, scalars, arrays) -> Measured`` that reads only what a run
+saved: the config it ran with, results.json's scalars and arrays.npz. ``evaluate`` turns them into
+plain JSON rows that go into results.json (``"claims"``) and that the report shows.
+
+**One way to get an interval.** A check computes the claim's own statistic from the run's independent
+replicates (seeds of trained models, Monte Carlo runs of closed-form experiments, resampled prompt
+banks), each array carrying the replicate axis first, and calls ``estimate(statistic, *samples,
+axis=...)`` (``iclx.stats``): the value is the statistic of all replicates; its 95% interval is
+value ± t₀.₉₇₅,R−1 · SE, with SE the delete-one jackknife standard error over the R replicates. For a
+mean this is exactly the Student-t interval of the mean (``mean_of``); for a smooth function of
+means (a ratio, a slope of log means) it is the jackknife's first-order interval (coverage checked
+in tests/test_stats.py). ``exact(value)`` marks a number with no replicate noise (a closed form).
+
+**Three verdicts.** ``Test(op, threshold)`` compares the whole interval with the threshold:
+
+- **holds**: the interval lies entirely on the claim's side;
+- **fails**: it lies entirely on the other side;
+- **undecided**: it straddles the threshold (more replicates may decide it).
+
+A claim made of several conditions holds when each holds and fails when any fails (``all_of``).
+A check that cannot speak to the claim raises ``NotEvaluable`` (a contrast model that learned
+nothing): the row is "not evaluable", never a pass or a fail. So is a claim whose ``needs`` names a
+stage the run left out (a run restricted to some stages by its config's ``stages``).
 
 A claim applies at the presets in ``scales``; at another preset (``smoke``) it is evaluated all the
 same but marked ``"applies": false``, so a smoke run can never count as evidence.
@@ -19,23 +39,91 @@ from typing import Any
 
 import numpy as np
 
+from iclx.stats import Estimate, estimate, exact, fmt, mean_of  # noqa: F401 (the checks' API)
+
 Scalars = Mapping[str, Any]
 Arrays = Mapping[str, np.ndarray]
+VERDICTS = ("holds", "fails", "undecided")
+NOT_EVALUABLE = "not evaluable"
 
 
 class NotEvaluable(Exception):
     """Raised by a check whose run cannot speak to the claim (e.g. a contrast model that learned
-    nothing): the row is then "not evaluable" (``holds: null``), never a pass or a fail."""
+    nothing): the row is then "not evaluable", never a pass or a fail."""
+
+
+# --------------------------------------------------------------------------- tests and verdicts
+
+
+@dataclasses.dataclass(frozen=True)
+class Test:
+    """``value op threshold`` ("<", "<=", ">", ">="), or ``op="within"`` with ``threshold`` a
+    (low, high) pair: the claim's side of its threshold."""
+
+    op: str
+    threshold: float | tuple[float, float]
+
+    def satisfied_by(self, x: float) -> bool:
+        if self.op == "within":
+            return self.threshold[0] <= x <= self.threshold[1]
+        t = float(self.threshold)
+        return {"<": x < t, "<=": x <= t, ">": x > t, ">=": x >= t}[self.op]
+
+    def verdict(self, est: Estimate) -> str:
+        """holds / fails when the whole interval [low, high] is on one side; else undecided."""
+        lo, hi = est.low, est.high
+        if math.isnan(est.value) or math.isnan(lo) or math.isnan(hi):
+            return "undecided"
+        if self.satisfied_by(lo) and self.satisfied_by(hi):
+            return "holds"
+        if self.op == "within":     # fails only when the interval misses the band altogether
+            return "fails" if hi < self.threshold[0] or lo > self.threshold[1] else "undecided"
+        return "fails" if not (self.satisfied_by(lo) or self.satisfied_by(hi)) else "undecided"
+
+    def text(self) -> str:
+        if self.op == "within":
+            return f"within [{self.threshold[0]:g}, {self.threshold[1]:g}]"
+        return f"{self.op} {self.threshold:g}"
 
 
 @dataclasses.dataclass(frozen=True)
 class Measured:
-    """What a check found: ``value`` (a number, or a short text such as a list of steps), whether
-    the claim ``holds``, and a one-line ``detail`` (how it was measured)."""
+    """What a check found: the ``estimate`` of its statistic (``value`` may instead be a short text
+    when the claim is a conjunction, see ``all_of``), the ``verdict`` (holds | fails | undecided) and
+    a one-line ``detail`` (how it was measured)."""
 
     value: float | str
-    holds: bool
+    verdict: str
     detail: str = ""
+    estimate: Estimate | None = None
+
+    def __post_init__(self) -> None:
+        if self.verdict not in VERDICTS:
+            raise ValueError(f"verdict {self.verdict!r} is not one of {VERDICTS}")
+
+    @property
+    def holds(self) -> bool:
+        return self.verdict == "holds"
+
+
+def compare(est: Estimate, test: Test, detail: str = "") -> Measured:
+    """The verdict of ``test`` on ``est``'s whole interval."""
+    return Measured(est.value, test.verdict(est), detail, est)
+
+
+def all_of(parts: Sequence[tuple[str, Measured]], detail: str = "") -> Measured:
+    """A conjunction: holds when every named part holds, fails when any fails, else undecided. The
+    value is the first part's estimate; the detail lists every part with its interval and verdict."""
+    verdicts = [m.verdict for _, m in parts]
+    verdict = ("fails" if "fails" in verdicts else "holds" if all(v == "holds" for v in verdicts)
+               else "undecided")
+    listed = "; ".join(f"{name} {m.estimate.text() if m.estimate else fmt(m.value)} ({m.verdict})"
+                       for name, m in parts)
+    first = parts[0][1]
+    return Measured(first.value, verdict, f"{listed}" + (f". {detail}" if detail else ""), first.estimate)
+
+
+# --------------------------------------------------------------------------- claims
 
 
 @dataclasses.dataclass(frozen=True)
@@ -49,43 +137,70 @@ class Claim:
     check: Callable[[Any, Scalars, Arrays], Measured]   # (cfg, scalars, arrays)
     paper_value: str = ""        # the paper's own number, if it has one
     scales: tuple[str, ...] = ("cpu", "cpu-long", "paper")   # presets at which this claim is evidence
+    needs: tuple[str, ...] = ()  # the run's stages the check reads (a run that left one out cannot speak)
 
 
 def evaluate(claims: Sequence[Claim], cfg: Any, scalars: Scalars, arrays: Arrays) -> list[dict[str, Any]]:
-    """One JSON row per claim. A check that raises gives ``holds: null``, never a pass: with
-    ``NotEvaluable`` the detail starts "not evaluable:" (the run cannot speak to the claim); any other
-    error (a missing array, say) "could not evaluate:". ``cfg`` is the run's config; its ``preset``
-    decides whether a claim ``applies``."""
-    preset, rows = cfg.preset, []
+    """One JSON row per claim. A check that raises is never a pass or a fail: with ``NotEvaluable``
+    the verdict is "not evaluable" (the run cannot speak to the claim); any other error (a missing
+    array, say) gives "not evaluable" with a "could not evaluate:" detail. ``cfg`` is the run's
+    config; its ``preset`` decides whether a claim ``applies``."""
+    rows, ran = [], set(cfg.get("stages") or ())
     for claim in claims:
+        missing = [stage for stage in claim.needs if ran and stage not in ran]
         try:
-            measured = claim.check(cfg, scalars, arrays)
-            value, holds, detail = _jsonable_value(measured.value), bool(measured.holds), measured.detail
+            if missing:
+                raise NotEvaluable(f"needs stage {', '.join(missing)}, which this run left out")
+            row = _row(claim.check(cfg, scalars, arrays))
         except NotEvaluable as reason:
-            value, holds, detail = None, None, f"not evaluable: {reason}"
+            row = _row(None, f"not evaluable: {reason}")
         except Exception as error:  # noqa: BLE001 — a broken check is reported, not fatal
-            value, holds, detail = None, None, f"could not evaluate: {type(error).__name__}: {error}"
+            row = _row(None, f"could not evaluate: {type(error).__name__}: {error}")
         rows.append({"id": claim.id, "statement": claim.statement, "source": claim.source,
-                     "threshold": claim.threshold, "paper_value": claim.paper_value,
-                     "value": value, "holds": holds, "detail": detail,
-                     "scales": list(claim.scales), "applies": preset in claim.scales})
+                     "threshold": claim.threshold, "paper_value": claim.paper_value, **row,
+                     "scales": list(claim.scales), "applies": cfg.preset in claim.scales})
     return rows
+
+
+def _row(measured: Measured | None, detail: str = "") -> dict[str, Any]:
+    if measured is None:
+        return {"value": None, "interval": None, "replicates": None, "replicate_axis": None,
+                "verdict": NOT_EVALUABLE, "detail": detail}
+    est = measured.estimate
+    interval = None
+    if est is not None and est.axis != "exact":
+        interval = [_finite_or_none(est.low), _finite_or_none(est.high)]
+    return {"value": _jsonable_value(measured.value), "interval": interval,
+            "replicates": None if est is None else est.replicates,
+            "replicate_axis": None if est is None else est.axis,
+            "verdict": measured.verdict, "detail": measured.detail}
+
+
+def _finite_or_none(value: float) -> float | None:
+    return float(value) if math.isfinite(value) else None
 
 
 def _jsonable_value(value: Any) -> float | str | None:
     if isinstance(value, str):
         return value
-    value = float(value)
-    return value if math.isfinite(value) else None
+    return _finite_or_none(float(value))
 
 
-def fmt(value: float | str | None, digits: int = 3) -> str:
-    """A measured value for tables: numbers to ``digits`` significant digits."""
-    if value is None:
-        return "—"
-    if isinstance(value, str):
+def verdict_counts(rows: Sequence[Mapping[str, Any]]) -> dict[str, int]:
+    """How many rows hold, fail, are undecided and are not evaluable."""
+    return {v: sum(1 for r in rows if r.get("verdict") == v) for v in (*VERDICTS, NOT_EVALUABLE)}
+
+
+def interval_text(row: Mapping[str, Any], digits: int = 3) -> str:
+    """A claim row's value with its 95% interval and replicates, e.g. "0.065 [0.051, 0.079] (3 seeds)"."""
+    value = fmt(row.get("value"), digits)
+    interval = row.get("interval")
+    if interval is None or row.get("value") is None or isinstance(row.get("value"), str):
         return value
-    return f"{value:.{digits}g}"
+    lo, hi = ("−∞" if interval[0] is None else fmt(interval[0], digits),
+              "∞" if interval[1] is None else fmt(interval[1], digits))
+    n, axis = row.get("replicates"), row.get("replicate_axis") or "replicates"
+    return f"{value} [{lo}, {hi}] ({n} {axis})"
 
 
 # --------------------------------------------------------------------------- helpers for checks

@@ -2,9 +2,12 @@
 
 1. build the preset's config, apply ``--config.a.b=value`` overrides, validate every field
    (a bad field: one line on stderr, exit code 2, nothing written);
-2. open ``<out>/<name>/<preset>-<config hash>/``; if it already holds results, skip to step 4;
-3. run: training stages resume from their last checkpoint; results go to results.json + arrays.npz;
-4. re-derive the summary and claims, and plot from the saved results into ``figures/`` (and
+2. check that ``--out`` and ``--figures`` can be created and written, and that the run's estimated
+   memory (``Experiment.estimate``, ``iclx.cost``) fits this machine or ``--max-memory`` (each: one
+   line, exit code 2, before anything is compiled or written); say the estimate of a long run;
+3. open ``<out>/<name>/<preset>-<config hash>/``; if it already holds results, skip to step 5;
+4. run: training stages resume from their last checkpoint; results go to results.json + arrays.npz;
+5. re-derive the summary and claims, and plot from the saved results into ``figures/`` (and
    ``--figures DIR`` if given).
 """
 
@@ -17,7 +20,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from iclx import config
+from iclx import config, cost as cost_lib, preflight
 from iclx.engine import cluster, results
 from iclx.engine.loop import TrainingDiverged
 
@@ -44,7 +47,13 @@ def _parser(experiment: Experiment) -> argparse.ArgumentParser:
                         help="only re-plot saved results (error if there are none)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
     parser.add_argument("--show-config", action="store_true",
-                        help="print the resolved config and its run folder, then exit")
+                        help="print the resolved config, its run folder and its cost estimate, then exit")
+    parser.add_argument("--max-memory", default=None, metavar="GiB",
+                        help="refuse a run whose estimated memory exceeds this (default: the "
+                             "accelerator's memory, else the host's available memory)")
+    parser.add_argument("--max-hours", default=None, metavar="H",
+                        help="refuse a run estimated to take longer than this on this machine "
+                             "(default: no limit; a run over 10 minutes prints its estimate)")
     _cluster_arguments(parser)
     return parser
 
@@ -113,13 +122,16 @@ def _wants_cluster(args: argparse.Namespace) -> bool:
                                                            args.process_id))
 
 
-def _join_cluster(args: argparse.Namespace, run_dir: Path) -> int | None:
-    """Join the cluster the flags describe; an exit code on failure, else None."""
+def _join_cluster(args: argparse.Namespace, run_dir: Path, estimate: cost_lib.Cost | None) -> int | None:
+    """Join the cluster the flags describe, then check the estimate against the machine; an exit
+    code on failure, else None."""
     try:
         cluster.initialize_distributed(cluster.cluster_settings(
             args.coordinator, args.num_processes, args.process_id, args.distributed_timeout))
     except cluster.ClusterError as error:
         return fail(str(error), error.exit_code)
+    if not _keeps_results(args, run_dir) and (code := _check_cost(estimate, args)) is not None:
+        return code
     if args.fresh and cluster.is_main_process():
         results.remove_run(run_dir)
     cluster.sync_processes("start")   # no process looks into the run folder before that
@@ -141,6 +153,54 @@ def _report(experiment: Experiment, cfg: config.ConfigDict, run_dir: Path, resum
     print("figures: " + ", ".join(str(p) for p in figures if p.suffix == ".png"))
 
 
+def _keeps_results(args: argparse.Namespace, run_dir: Path) -> bool:
+    """Whether this command only re-plots saved results (nothing to estimate)."""
+    return results.has_results(run_dir) and not args.fresh
+
+
+def _estimate(experiment: Experiment, cfg: config.ConfigDict) -> cost_lib.Cost | None:
+    return experiment.estimate(cfg) if experiment.estimate is not None else None
+
+
+def _check_cost(estimate: cost_lib.Cost | None, args: argparse.Namespace) -> int | None:
+    """Refuse (exit code 2) a run whose estimate exceeds the memory or ``--max-hours``; say the
+    estimate of a long one. Called once the backend may start (after joining a cluster)."""
+    if estimate is None:
+        return None
+    platform = cost_lib.platform()
+    max_gib, _ = preflight.parse_limit("--max-memory", args.max_memory)
+    max_hours, _ = preflight.parse_limit("--max-hours", args.max_hours)
+    limit, source = ((max_gib * cost_lib.GIB, f"--max-memory={args.max_memory}") if max_gib
+                     else (cost_lib.machine_memory(), f"this machine's available {platform} memory"))
+    problem = (preflight.memory_problem(estimate, limit, source)
+               or preflight.time_problem(estimate, platform, max_hours))
+    if problem:
+        return fail(problem, 2)
+    if estimate.seconds(platform) > cost_lib.LONG_RUN_S and cluster.is_main_process():
+        print(f"estimate: {preflight.estimate_text(estimate, platform)}", file=sys.stderr, flush=True)
+    return None
+
+
+def _preflight(experiment: Experiment, cfg: config.ConfigDict, args: argparse.Namespace,
+               run_dir: Path) -> int | None:
+    """The checks before any work: flags' values and the output folders (exit code 2, one line)."""
+    for flag, raw in (("--max-memory", args.max_memory), ("--max-hours", args.max_hours)):
+        if (problem := preflight.parse_limit(flag, raw)[1]):
+            return fail(problem, 2)
+    if (problem := preflight.paths_problem(run_dir, Path(args.out),
+                                           Path(args.figures) if args.figures else None)):
+        return fail(problem, 2)
+    return None
+
+
+def _show_config(cfg: config.ConfigDict, run_dir: Path, estimate: cost_lib.Cost | None) -> int:
+    print(cfg)
+    print(f"run folder: {run_dir}")
+    if estimate is not None:
+        print(f"estimate: {preflight.estimate_text(estimate, cost_lib.platform())}")
+    return 0
+
+
 def run_command_line(experiment: Experiment, argv: Sequence[str]) -> int:
     args, extra = _parser(experiment).parse_known_args(argv)
     try:
@@ -150,14 +210,18 @@ def run_command_line(experiment: Experiment, argv: Sequence[str]) -> int:
     except config.ConfigError as error:
         return fail(f"config field {error.field}: {error.message}", 2)
     run_dir = experiment.run_dir(cfg, Path(args.out))
+    estimate = _estimate(experiment, cfg)
     if args.show_config:
-        print(cfg)
-        print(f"run folder: {run_dir}")
-        return 0
+        return _show_config(cfg, run_dir, estimate)
     if args.plot_only and not results.has_results(run_dir):
         return fail(f"no saved results in {run_dir}; run without --plot-only first", 2)
+    if (code := _preflight(experiment, cfg, args, run_dir)) is not None:
+        return code
     enable_compilation_cache()
-    if _wants_cluster(args) and (code := _join_cluster(args, run_dir)) is not None:
+    if _wants_cluster(args):
+        if (code := _join_cluster(args, run_dir, estimate)) is not None:
+            return code
+    elif not _keeps_results(args, run_dir) and (code := _check_cost(estimate, args)) is not None:
         return code
     if args.fresh and cluster.is_main_process():
         results.remove_run(run_dir)

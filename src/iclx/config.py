@@ -99,16 +99,22 @@ def one_of(cfg: ConfigDict, path: str, choices: Iterable[str]) -> str:
     return value
 
 
-def positive_int_list(cfg: ConfigDict, path: str, *, allow_empty: bool = True) -> tuple[int, ...]:
+def positive_int_list(cfg: ConfigDict, path: str, *, allow_empty: bool = True, unique: bool = False,
+                      increasing: bool = False) -> tuple[int, ...]:
+    """A list of positive integers; ``unique``: no value twice; ``increasing``: strictly increasing
+    (sorted and unique: the order a sweep's slope or table reads)."""
     value = get_field(cfg, path)
     ok = isinstance(value, (list, tuple)) and all(_is_int(v) and v > 0 for v in value)
     require(ok, path, f"must be a list of positive integers, got {value!r}")
     require(allow_empty or len(value) > 0, path, "must not be empty")
-    return tuple(value)
+    return _ordered(tuple(value), path, unique=unique, increasing=increasing)
 
 
 def finite_float_list(cfg: ConfigDict, path: str, *, positive: bool = False,
-                      allow_empty: bool = True) -> tuple[float, ...]:
+                      allow_empty: bool = True, unique: bool = False, increasing: bool = False,
+                      low: float | None = None, high: float | None = None) -> tuple[float, ...]:
+    """A list of finite numbers (``positive``; each in [``low``, ``high``] where given); ``unique`` and
+    ``increasing`` as in ``positive_int_list``."""
     value = get_field(cfg, path)
     ok = isinstance(value, (list, tuple)) and all(
         isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
@@ -116,7 +122,72 @@ def finite_float_list(cfg: ConfigDict, path: str, *, positive: bool = False,
     kind = "positive finite numbers" if positive else "finite numbers"
     require(ok, path, f"must be a list of {kind}, got {value!r}")
     require(allow_empty or len(value) > 0, path, "must not be empty")
-    return tuple(float(v) for v in value)
+    values = tuple(float(v) for v in value)
+    outside = [v for v in values if (low is not None and v < low) or (high is not None and v > high)]
+    require(not outside, path, f"every value must lie in [{_bound(low, '-inf')}, {_bound(high, 'inf')}], "
+                               f"got {outside[0]:g}" if outside else "")
+    return _ordered(values, path, unique=unique, increasing=increasing)
+
+
+def choice_list(cfg: ConfigDict, path: str, choices: Iterable[str], *, allow_empty: bool = False,
+                unique: bool = True) -> tuple[str, ...]:
+    """A list of names from ``choices`` (each once unless ``unique=False``)."""
+    value, choices = get_field(cfg, path), list(choices)
+    ok = isinstance(value, (list, tuple)) and all(isinstance(v, str) and v in choices for v in value)
+    require(ok, path, f"must be a list of {', '.join(choices)}, got {value!r}")
+    require(allow_empty or len(value) > 0, path, "must not be empty")
+    return _ordered(tuple(value), path, unique=unique, increasing=False)
+
+
+def boolean(cfg: ConfigDict, path: str) -> bool:
+    value = get_field(cfg, path)
+    require(isinstance(value, bool), path, f"must be true or false, got {value!r}")
+    return value
+
+
+def int_in_range(cfg: ConfigDict, path: str, low: int, high: int) -> int:
+    """An integer in [``low``, ``high``)."""
+    value = get_field(cfg, path)
+    require(_is_int(value) and low <= value < high, path,
+            f"must be an integer in [{low}, {high}), got {value!r}")
+    return value
+
+
+SEED_LIMIT = 2 ** 32   # jax.random.key takes a uint32: a larger seed wraps or overflows
+
+
+def seed(cfg: ConfigDict, path: str = "seed") -> int:
+    """A random seed: an integer in [0, 2³²)."""
+    value = get_field(cfg, path)
+    require(_is_int(value) and 0 <= value < SEED_LIMIT, path,
+            f"must be an integer in [0, 2**32) (a uint32 random key), got {value!r}")
+    return value
+
+
+def contains(values: Sequence[Any], wanted: Any, path: str, why: str) -> None:
+    """``wanted`` must be one of ``values`` (a value a summary or claim reads)."""
+    require(wanted in values, path, f"must contain {wanted!r}: {why}")
+
+
+def count_in(values: Sequence[float], low: float, high: float) -> int:
+    """How many of ``values`` lie in [``low``, ``high``] (a fit's range)."""
+    return sum(1 for v in values if low <= v <= high)
+
+
+def _bound(value: float | None, default: str) -> str:
+    return default if value is None else f"{value:g}"
+
+
+def _ordered(values: tuple, path: str, *, unique: bool, increasing: bool) -> tuple:
+    """``values`` unchanged, after checking they are unique / strictly increasing."""
+    if unique or increasing:
+        seen = [v for i, v in enumerate(values) if v in values[:i]]
+        require(not seen, path, f"lists {seen[0]!r} twice (each value once)" if seen else "")
+    if increasing:
+        down = [(a, b) for a, b in zip(values, values[1:]) if not a < b]
+        require(not down, path, f"must be in increasing order, got {down[0][0]!r} before "
+                                f"{down[0][1]!r}" if down else "")
+    return values
 
 
 # --------------------------------------------------------------------------- overrides

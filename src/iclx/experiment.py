@@ -98,7 +98,7 @@ class RunContext:
         if self.progress:
             print(message, file=sys.stderr, flush=True)
 
-    def stages(self) -> tuple[dict[str, Any], dict[str, list[dict[str, Any]]]]:
+    def trained_stages(self) -> tuple[dict[str, Any], dict[str, list[dict[str, Any]]]]:
         """(timings per ``train_<stage>``, lane labels per stage) of every stage trained so far."""
         return dict(self._stats), dict(self._labels)
 
@@ -120,6 +120,12 @@ class Experiment:
     # a cache); raises ``ConfigError`` naming the field. Checked by the command line before any work,
     # not by ``validate`` (a config stays valid on a machine that cannot run it)
     requirements: Callable[[config.ConfigDict], None] | None = None
+    # ``estimate(cfg) -> iclx.cost.Cost``: the run's peak memory and FLOPs, counted from the config's
+    # sizes; the command line refuses a run that does not fit the machine before anything compiles
+    estimate: Callable[[config.ConfigDict], Any] | None = None
+    # the named stages a run may be restricted to (config field ``stages``; empty: every stage), e.g.
+    # a paper preset's stages that fit a CPU; a claim that ``needs`` a left-out stage is not evaluable
+    stages: tuple[str, ...] = ()
 
     def config(self, preset: str, overrides: Sequence[tuple[str, str]] = (),
                variant: str = "") -> config.ConfigDict:
@@ -138,6 +144,9 @@ class Experiment:
         cfg = config.apply_overrides(cfg, overrides)
         cfg.preset = preset
         self.validate(cfg)
+        if cfg.stages:
+            config.require(bool(self.stages), "stages", f"{self.name} runs as one stage; leave it empty")
+            config.choice_list(cfg, "stages", self.stages)
         return cfg
 
     def run_dir(self, cfg: config.ConfigDict, out: Path) -> Path:
@@ -164,16 +173,26 @@ class Experiment:
         ctx = RunContext(cfg, run_dir, progress, analyze, on_stage)
         t0 = time.perf_counter()
         scalars, arrays = self.run(cfg, ctx)
-        training, labels = ctx.stages()
+        training, labels = ctx.trained_stages()
         scalars = {**scalars, "experiment": self.name, "preset": cfg.preset,
                    "variant": cfg.get("variant", ""), "config_hash": config.config_hash(cfg),
                    "seeds": cfg.get("seeds"), "wall_s": time.perf_counter() - t0, "training": training,
                    "lanes": {**labels, **scalars.get("lanes", {})},
                    "command": command or f"python -m iclx.experiments.{self.name} --preset={cfg.preset}"}
+        if cfg.stages or cfg.slice:
+            scalars["slice"] = self.slice_record(cfg)
         scalars.update(self.derive(cfg, scalars, arrays))
         if is_main_process():
             results.save_results(run_dir, scalars, arrays)
         return run_dir
+
+    def slice_record(self, cfg: config.ConfigDict) -> dict[str, Any]:
+        """What a run restricted by ``stages`` (or named by ``slice``) covered: its label (shown beside
+        the preset in the report), the stages it ran and those it left out."""
+        ran = list(cfg.stages) or list(self.stages)
+        left_out = [stage for stage in self.stages if stage not in ran]
+        label = cfg.slice or f"slice: stages {', '.join(ran)}"
+        return {"label": label, "stages": ran, "left_out": left_out}
 
     def refresh_derived(self, cfg: config.ConfigDict, run_dir: Path) -> None:
         """Re-derive the summary and the claims on ``run_dir``'s saved results; rewrite results.json
@@ -214,10 +233,23 @@ def publish_results(run_dir: Path, folder: Path) -> None:
 
 
 def common_config(preset: str, name: str) -> config.ConfigDict:
-    """The fields every experiment has: ``experiment``, ``preset``, ``seed``, ``seeds``."""
-    return config.ConfigDict(dict(experiment=name, preset=preset, seed=0, seeds=1))
+    """The fields every experiment has: ``experiment``, ``preset``, ``seed``, ``seeds``, ``stages``
+    (the stages to run, empty: all) and ``slice`` (a name for a run restricted to some stages or
+    points, shown beside its preset)."""
+    return config.ConfigDict(dict(experiment=name, preset=preset, seed=0, seeds=1, stages=(),
+                                  slice=""))
 
 
 def validate_common(cfg: config.ConfigDict) -> None:
-    config.nonnegative_int(cfg, "seed")
+    config.seed(cfg, "seed")
     config.positive_int(cfg, "seeds")
+    stages = config.get_field(cfg, "stages")
+    config.require(isinstance(stages, (list, tuple)) and all(isinstance(s, str) for s in stages),
+                   "stages", f"must be a list of stage names, got {stages!r}")
+    config.require(isinstance(config.get_field(cfg, "slice"), str), "slice",
+                   f"must be a text, got {cfg.slice!r}")
+
+
+def runs_stage(cfg: config.ConfigDict, stage: str) -> bool:
+    """Whether a run of ``cfg`` computes ``stage`` (every stage when ``cfg.stages`` is empty)."""
+    return not cfg.stages or stage in cfg.stages

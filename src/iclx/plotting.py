@@ -1,7 +1,8 @@
 """One plotting style for every experiment. Plots read saved results; they never train.
 
-Bands are 95% confidence intervals of the mean across seeds (Student t), so a band says how well the
-seeds pin the curve down; with a single seed there is no band.
+Bands are 95% confidence intervals of the mean across replicates (Student t, ``iclx.stats``), so a
+band says how well the seeds pin the curve down. A band is drawn only from at least 5 replicates;
+with 2–4 each replicate is drawn as its own thin line, and captions say which (``band_caption``).
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+
+from iclx.stats import MIN_BAND_REPLICATES, mean_band  # noqa: E402
 
 # Okabe–Ito, readable by colour-blind readers and in greyscale print.
 PALETTE = ("#000000", "#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442",
@@ -32,16 +35,6 @@ RC = {
     "pdf.fonttype": 42, "ps.fonttype": 42,
 }
 
-# two-sided 95% Student-t quantiles t_{0.975, df}, df = 1..30 (beyond: the normal 1.96)
-_T975 = (12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160,
-         2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056,
-         2.052, 2.048, 2.045, 2.042)
-
-
-def t_quantile_975(df: int) -> float:
-    return _T975[df - 1] if 1 <= df <= len(_T975) else 1.96
-
-
 @contextlib.contextmanager
 def style():
     """The suite's matplotlib style, as a context."""
@@ -49,29 +42,33 @@ def style():
         yield
 
 
-def mean_band(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Mean and 95% CI of the mean over axis 0 (seeds): ``[S, ...]`` → three ``[...]``."""
-    values = np.asarray(values, dtype=np.float64)
-    mean = values.mean(axis=0)
-    n = values.shape[0]
-    if n < 2:
-        return mean, mean, mean
-    half = t_quantile_975(n - 1) * values.std(axis=0, ddof=1) / np.sqrt(n)
-    return mean, mean - half, mean + half
-
-
 def band_plot(ax, x: np.ndarray, values: np.ndarray, *, label: str, color: str, linestyle: str = "-",
               marker: str | None = None, linewidth: float | None = None, log: bool = False) -> None:
-    """A mean line with its 95% band across seeds; ``values [S, len(x)]``. With ``log`` the band is
-    computed on log values (a geometric mean), which keeps it positive on a log axis."""
+    """A mean line across replicates, ``values [R, len(x)]``, with its 95% band when there are at
+    least ``MIN_BAND_REPLICATES`` replicates; with fewer (a t-band from 2–4 replicates is mostly its
+    quantile), every replicate as its own thin line instead. With ``log`` the mean and band are
+    computed on log values (a geometric mean), which keeps them positive on a log axis."""
+    values = np.asarray(values, dtype=np.float64)
     data = np.log(np.maximum(values, 1e-300)) if log else values
     mean, lo, hi = mean_band(data)
     if log:
         mean, lo, hi = np.exp(mean), np.exp(lo), np.exp(hi)
     ax.plot(x, mean, label=label, color=color, linestyle=linestyle, marker=marker,
             markersize=3, linewidth=linewidth)
-    if values.shape[0] > 1:
+    if values.shape[0] >= MIN_BAND_REPLICATES:
         ax.fill_between(x, lo, hi, color=color, alpha=0.18, linewidth=0)
+    elif values.shape[0] > 1:
+        for replicate in values:
+            ax.plot(x, replicate, color=color, linestyle=linestyle, linewidth=0.5, alpha=0.45)
+
+
+def band_caption(replicates: int, what: str = "seeds") -> str:
+    """What a figure's bands are: "mean ± 95% CI over 5 seeds", or the thin per-replicate lines."""
+    if replicates >= MIN_BAND_REPLICATES:
+        return f"mean ± 95% CI over {replicates} {what}"
+    if replicates > 1:
+        return f"mean of {replicates} {what}, thin lines: each"
+    return f"1 {what.rstrip('s')}"
 
 
 def new_figure(ncols: int = 1, nrows: int = 1, *, width: float = 3.6, height: float = 2.7, **kw):

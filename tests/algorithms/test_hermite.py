@@ -45,3 +45,52 @@ def test_equivalent_activation_matches_moments(x64, name):
     z = jax.random.normal(jax.random.key(1), (400_000,), jnp.float64)
     eq = hermite.equivalent_activation(jnp.asarray(c), c_star, z, jax.random.key(2))
     np.testing.assert_allclose(float(jnp.mean(eq ** 2)), hermite.second_moment(name), rtol=1e-2)
+
+
+SCALES = (0.5, 1.0, 2.0, 3.0)
+
+
+def _reference_second_moment(name: str, s: float) -> float:
+    """E[σ(s u)²] independently of the module: closed form for ReLU, a fine trapezoid for tanh."""
+    if name == "relu":
+        return s * s / 2
+    u = np.linspace(-12, 12, 200_001)
+    return float(np.trapezoid(np.tanh(s * u) ** 2 * np.exp(-u * u / 2), u) / math.sqrt(2 * math.pi))
+
+
+@pytest.mark.parametrize("name", ["relu", "tanh"])
+def test_equivalent_at_scale_matches_sigma_second_moments(x64, name):
+    # at every pre-activation scale s, σ̂_{p,s}(z) = Σ c_i(s) He_i(z/s) + c*(s) g has, for z ~ N(0, s²),
+    # σ's second moment and σ's projections on He_i(z/s), i ≤ p
+    p, x, w = 5, *np.polynomial.hermite_e.hermegauss(120)            # u = z / s nodes
+    sigma = (lambda v: jnp.maximum(v, 0)) if name == "relu" else jnp.tanh
+
+    @jax.jit
+    def measure(scale, key):                           # one compiled program
+        c = hermite.scaled_coefficients(name, scale, p)                    # [p + 1, 4]
+        c_star = hermite.scaled_residual_std(name, scale, c)
+        poly = jax.vmap(lambda cj: hermite.hermite_series(cj, jnp.asarray(x)), in_axes=1)(c)   # [4, Q]
+        rows = jnp.repeat(scale, 5_000)[:, None]       # with its noise, one scale per row of z
+        z = rows * jax.random.normal(key, (rows.shape[0], 40), jnp.float64)
+        cr = hermite.scaled_coefficients(name, rows[:, 0], p)
+        c_star_rows = hermite.scaled_residual_std(name, rows[:, 0], cr)
+        eq = hermite.equivalent_at_scale(cr[..., None], c_star_rows[:, None], rows, z, jax.random.key(4))
+        blocks = lambda a: jnp.mean(a.reshape(len(SCALES), -1) ** 2, axis=1)
+        return c, c_star, poly, blocks(eq), blocks(sigma(z))
+
+    c, c_star, poly, eq2, sigma2 = (np.asarray(a) for a in measure(jnp.asarray(SCALES), jax.random.key(3)))
+    u = np.linspace(-12, 12, 200_001)
+    He, gauss = hermite.hermite_values(u, p), np.exp(-u * u / 2) / math.sqrt(2 * math.pi)
+    for j, s in enumerate(SCALES):
+        second = float(w @ poly[j] ** 2 / math.sqrt(2 * math.pi)) + float(c_star[j]) ** 2
+        # (200-node quadrature of tanh(s u): 9e-6 relative at s = 3)
+        np.testing.assert_allclose(second, _reference_second_moment(name, s), rtol=3e-5)
+        act = np.maximum(s * u, 0) if name == "relu" else np.tanh(s * u)
+        proj = np.trapezoid(He * act * gauss, u, axis=-1)
+        np.testing.assert_allclose(c[:, j] * [math.factorial(i) for i in range(p + 1)], proj,
+                                   rtol=2e-5, atol=1e-9)
+    np.testing.assert_allclose(eq2, sigma2, rtol=3e-2)        # Monte Carlo, with the noise
+    # at s = 1 the unit-scale coefficients; ReLU is homogeneous (every coefficient scales by s)
+    np.testing.assert_allclose(c[:, 1], hermite.coefficients(name, p), atol=1e-10)
+    if name == "relu":
+        np.testing.assert_allclose(c, np.outer(hermite.coefficients("relu", p), SCALES))

@@ -64,3 +64,16 @@ def test_attention_case_times_the_lipschitz_sweep_program():
     assert record["examples_per_s"] == pytest.approx(record["steps_per_s"] * 16 * 2)
     assert record["flops_per_step"] is None and record["mfu"] is None
     assert "TFLOP/s" in timing._row(record)
+
+
+def test_time_to_eps_records_steps_and_seconds_per_seed():
+    from iclx.bench import time_to_eps
+
+    recipe = time_to_eps.Recipe.of("smoke", (("train.steps", "40"),), seeds=2, preset="smoke")
+    record = time_to_eps.run_recipe(recipe, eval_every=20, n_eval=64, log=lambda line: None)
+    assert record["steps_run"] == 40 and [p["step"] for p in record["curve"]] == [20, 40]
+    assert len(record["curve"][0]["error_after_d"]) == 2
+    for eps in ("0.05", "0.01"):
+        for seed in record["time_to_eps"][eps]:
+            assert seed["step"] is None or seed["step"] in (20, 40)
+    assert record["seconds_per_step_one_seed"] > 0

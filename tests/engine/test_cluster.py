@@ -114,6 +114,10 @@ def test_coordinator_that_never_answers_times_out(tmp_path):
         capture_output=True, text=True, env=_env(), timeout=120, cwd=tmp_path)
     assert result.returncode == 1, result.stderr[-2000:]
     assert "the cluster did not form within 3 s" in result.stderr
+    # it said what it waited for, when it would give up, and counted down
+    assert "--distributed: waiting for the coordinator (process 0) at 127.0.0.1:" in result.stderr
+    assert "giving up in 3 s (--distributed-timeout)" in result.stderr
+    assert " s left" in result.stderr
     assert time.monotonic() - t0 < 90
     assert not (tmp_path / "runs").exists()
 
@@ -277,3 +281,11 @@ def _compare_numbers(ref, got, path: str = "") -> int:
         return 1
     assert got == ref, path
     return 0
+
+
+def test_waiting_message_and_countdown_interval():
+    lone = cluster.ClusterSettings("10.0.0.1:1234", 2, 0, timeout_s=300)
+    assert cluster.waiting_for(lone) == "the other 1 process(es) to connect to this coordinator at 10.0.0.1:1234"
+    other = cluster.ClusterSettings("10.0.0.1:1234", 2, 1, timeout_s=300)
+    assert cluster.waiting_for(other).startswith("the coordinator (process 0) at 10.0.0.1:1234")
+    assert [cluster.countdown_interval(t) for t in (3, 60, 300, 3600)] == [1.0, 6.0, 30.0, 30.0]

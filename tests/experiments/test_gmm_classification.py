@@ -115,6 +115,91 @@ def test_minimizer_tends_to_2_inverse_lambda(minimizers):
     assert g640 < g40 / 16 ** 0.8          # O(1/N): log-log slope ≤ −0.8 over a factor 16 in N
 
 
+def _integrated_case(c: int, B: int = 3):
+    """A float64 bank of B prompts (d = 3, N = 10) and a W near cΛ⁻¹/2 (logit spreads ≲ 1.5)."""
+    task = GMMTask(n_dims=3, n_points=10, n_classes=c)
+    draw = jax.jit(task.statistics_bank, static_argnums=(1, 3, 4))
+    stat, means = draw(jax.random.key(c), B, 10.0, 10, False)
+    W = 0.5 * c * jnp.diag(1 / task.cov_diag()) + 0.2 * jax.random.normal(jax.random.key(1), (3, 3))
+    return task, stat, means, W
+
+
+def _full_quadrature(W, stat, means, lam, order: int):
+    """(loss, ∇, H) by autodiff of the cross-entropy on a full 3-D product Gauss–Hermite rule over
+    x_q | k ~ N(μ_k, Λ) for every class k: no change of basis, no pseudo-queries."""
+    z, w = gmm_theory.gauss_hermite(order, 3)
+    x = means[:, :, None, :] + jnp.sqrt(lam) * z                      # [B, k, J, d]
+    c = stat.shape[1]
+
+    def loss(flat):
+        logp = jax.nn.log_softmax(jnp.einsum("bad,de,bkje->bkja", stat, flat.reshape(3, 3), x), -1)
+        return -jnp.mean(jnp.einsum("j,bkjk->b", w, logp)) / c
+
+    f = W.reshape(-1)
+    return loss(f), jax.grad(loss)(f), jax.hessian(loss)(f)
+
+
+def test_integrated_loss_equals_full_quadrature(x64):
+    """The query integral with pseudo-queries in the logits' span and the orthogonal part in closed
+    form (c − 1 = 2 dimensions) equals autodiff on a full d = 3 dimensional quadrature."""
+    task, stat, means, W = _integrated_case(3, B=2)
+    nodes, weights = gmm_theory.gauss_hermite(40, 2)
+    loss, g, H = jax.jit(gmm_theory.integrated_grad_and_hessian)(W, stat, means, task.cov_diag(),
+                                                                 nodes, weights)
+    ref = jax.jit(_full_quadrature, static_argnums=4)(W, stat, means, task.cov_diag(), 24)
+    np.testing.assert_allclose(loss, ref[0], rtol=1e-9)
+    np.testing.assert_allclose(g.reshape(-1), ref[1], atol=1e-8 * float(jnp.abs(ref[1]).max()))
+    np.testing.assert_allclose(H, ref[2], atol=1e-8 * float(jnp.abs(ref[2]).max()))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("c", [2, 3])
+def test_integrated_gradient_hessian_match_monte_carlo(x64, c):
+    """Against the bank estimator with 2^14 random queries per prompt (soft targets p*(x_q)):
+    every entry of ∇ and H within 5 Monte-Carlo standard errors."""
+    task, stat, means, W = _integrated_case(c)
+    nodes, weights = gmm_theory.gauss_hermite(48, c - 1)
+    _, g, H = jax.jit(gmm_theory.integrated_grad_and_hessian)(W, stat, means, task.cov_diag(), nodes,
+                                                              weights)
+
+    @jax.jit
+    def per_query(key):
+        k_lab, k_x = jax.random.split(key)
+        labels = jax.random.randint(k_lab, (stat.shape[0], 1 << 14), 0, c)
+        xq = jnp.take_along_axis(means, labels[..., None], 1) + jnp.sqrt(task.cov_diag()) * \
+            jax.random.normal(k_x, labels.shape + (3,))
+        p = jax.nn.softmax(linear_attention.logits(W, stat, xq), -1)
+        resid = p - jax.vmap(task.posterior)(xq, means)
+        phi = jnp.einsum("bkd,bqe->bqkde", stat, xq).reshape(*p.shape, 9)
+        grads = jnp.einsum("bqk,bqkf->bqf", resid, phi).reshape(-1, 9)
+        mean_phi = jnp.einsum("bqk,bqkf->bqf", p, phi)
+        hess = (jnp.einsum("bqk,bqkf,bqkg->bqfg", p, phi, phi)
+                - jnp.einsum("bqf,bqg->bqfg", mean_phi, mean_phi)).reshape(-1, 81)
+        return [(a.mean(0), a.std(0) / np.sqrt(a.shape[0])) for a in (grads, hess)]
+
+    (g_mc, g_se), (h_mc, h_se) = per_query(jax.random.key(7))
+    assert np.all(np.abs(g.reshape(-1) - g_mc) <= 5 * g_se + 1e-12)
+    assert np.all(np.abs(H.reshape(-1) - h_mc) <= 5 * h_se + 1e-12)
+
+
+@pytest.mark.parametrize("c", [2, pytest.param(3, marks=pytest.mark.slow)])
+def test_integrated_minimizer_limit_and_1_over_N(x64, c):
+    """W*_N of one antithetic bank (d = 3, the query integrated out): at N = ∞ (S = rows μ_k/c)
+    exactly cΛ⁻¹ up to the quadrature (order 32: less than 1e-3 of ‖G‖_max at N = 640), and ‖G‖_max
+    falls by ≥ 16^0.8 from N = 40 to N = 640 (the bank shared by every N)."""
+    task = GMMTask(n_dims=3, n_points=10, n_classes=c)
+    key = jax.random.key(8)
+    G = [gmm_theory.correction_max(jnp.asarray(gmm_run.integrated_reference(
+        task, key, N, 64, 640, 32, 12)[0]), task.cov_diag(), c) for N in (40, 640)]
+    _, means = gmm_run._bank64(task, key, 40.0, 64, 640)
+    nodes, weights = gmm_theory.gauss_hermite(32, c - 1)
+    W_inf, last = gmm_theory.integrated_minimizer(means / c, means, task.cov_diag(), nodes, weights,
+                                                  jnp.zeros((3, 3)))
+    assert float(last) <= 1e-8
+    assert float(gmm_theory.correction_max(W_inf, task.cov_diag(), c)) < 1e-3 * G[1]
+    assert G[1] < G[0] / 16 ** 0.8
+
+
 def test_gd_converges_linearly_to_W_star(x64):
     cfg = gmm_config.get_config("smoke")
     cfg.loss.bank, cfg.train.batch_size = 256, 256

@@ -36,3 +36,23 @@ def test_attention_features_and_ell_mask(x64):
     short = jnp.concatenate([xs[:3], xs[L:]]), jnp.concatenate([ys[:3], ys[L:]])
     np.testing.assert_allclose(mlp_head.attention_features(xs, ys, ell=3), mlp_head.attention_features(*short),
                                rtol=1e-12)
+
+
+def test_preactivation_scale_is_the_conditional_std_and_pools_per_source(x64):
+    D, k = 30, 20_000
+    source, t = jnp.array([0, 1, 0, 1]), jnp.asarray(float(D))
+
+    @jax.jit
+    def measure(key):                                  # one compiled program
+        H = jax.random.normal(key, (4, D), jnp.float64) * jnp.array([[0.5], [1.0], [2.0], [3.0]])
+        F, _ = mlp_head.init_head(jax.random.key(1), k, D, t, jnp.float64)
+        return (jnp.std(H @ F.T, axis=1), mlp_head.preactivation_scale(H, t),
+                mlp_head.source_scale(H, t, source, 3),
+                mlp_head.source_scale(H, t, source, 2, rows=jnp.array([1, 1, 0, 1])))
+
+    std, s, pooled, only = (np.asarray(a) for a in measure(jax.random.key(0)))
+    np.testing.assert_allclose(std, s, rtol=2e-2)          # F vec H_Z given H_Z: N(0, s²) per neuron
+    rms = lambda a, b: np.sqrt((s[a] ** 2 + s[b] ** 2) / 2)
+    np.testing.assert_allclose(pooled, [rms(0, 2), rms(1, 3), rms(0, 2), rms(1, 3)], rtol=1e-12)
+    # rows that do not count (beyond a traced n) leave their source's scale alone
+    np.testing.assert_allclose(only[0], s[0], rtol=1e-12)

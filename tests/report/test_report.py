@@ -66,9 +66,11 @@ def tiny_png(width: int = 4, height: int = 2) -> bytes:
             + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
 
 
-def claim_row(cid, holds, value, applies=True, scales=("cpu", "paper")):
+def claim_row(cid, verdict, value, applies=True, scales=("cpu", "paper"), interval=None):
     return {"id": cid, "statement": f"statement of {cid}", "source": "Fig. 1", "threshold": f"test of {cid}",
-            "paper_value": "0.5" if cid == "holds" else "", "value": value, "holds": holds,
+            "paper_value": "0.5" if cid == "holds" else "", "value": value, "verdict": verdict,
+            "interval": interval, "replicates": 3 if interval else None,
+            "replicate_axis": "seeds" if interval else None,
             "detail": f"detail of {cid}", "scales": list(scales), "applies": applies}
 
 
@@ -84,9 +86,10 @@ def write_run(folder: Path, target, preset: str, rows, **extra) -> None:
     (folder / "fig_a.png").write_bytes(tiny_png())
 
 
-CPU_ROWS = [claim_row("holds", True, 0.93), claim_row("fails", False, 1.4), claim_row("broken", None, None),
-            claim_row("paper-only", True, 2.0, applies=False, scales=("paper",))]
-PAPER_ROWS = [claim_row("holds", True, 0.51), claim_row("fails", True, 0.2)]
+CPU_ROWS = [claim_row("holds", "holds", 0.93, interval=[0.9, 0.96]), claim_row("fails", "fails", 1.4),
+            claim_row("broken", "not evaluable", None), claim_row("close", "undecided", 0.01, interval=[0.005, 0.02]),
+            claim_row("paper-only", "holds", 2.0, applies=False, scales=("paper",))]
+PAPER_ROWS = [claim_row("holds", "holds", 0.51), claim_row("fails", "holds", 0.2)]
 
 
 @pytest.fixture
@@ -109,11 +112,12 @@ def test_runs_are_found_per_preset(synthetic_root):
     root, target = synthetic_root
     tr = runs.load_target(root, target)
     assert [run.preset for run in tr.runs] == [target.preset, "paper"]
-    assert tr.claim_ids() == ["holds", "fails", "broken", "paper-only"]
+    assert tr.claim_ids() == ["holds", "fails", "broken", "close", "paper-only"]
     # paper-only does not count; "broken" is not evaluable: neither a pass nor a fail
-    assert runs.preset_status(tr.runs[0]) == f"1/2 claims hold at {target.preset}, 1 not evaluable"
-    assert runs.preset_status(tr.runs[1]) == "2/2 claims hold at paper"
-    assert runs.status_parts(tr) == [("part", f"1/2 claims hold at {target.preset}, 1 not evaluable"), ("ok", "2/2 claims hold at paper")]
+    cpu = f"1 holds · 1 fails · 1 undecided · 1 not evaluable at {target.preset}"
+    assert runs.preset_status(tr.runs[0]) == cpu
+    assert runs.preset_status(tr.runs[1]) == "2 hold at paper"
+    assert runs.status_parts(tr) == [("part", cpu), ("ok", "2 hold at paper")]
     others = [runs.load_target(root, t) for t in TARGETS.values() if t.figures != target.figures
               and not t.figures.startswith(target.figures + "/")]
     assert others and all(not tr.runs for tr in others)
@@ -126,10 +130,11 @@ def test_html_scoreboard(synthetic_root):
     html = report_html.page(root, all_runs)
     article = re.search(rf'<article class="target" id="{target.name}".*?</article>', html, re.DOTALL).group(0)
     rows = re.findall(r'<tr class="claim" data-claim="([^"]+)">(.*?)</tr>', article, re.DOTALL)
-    assert [cid for cid, _ in rows] == ["holds", "fails", "broken", "paper-only"]
+    assert [cid for cid, _ in rows] == ["holds", "fails", "broken", "close", "paper-only"]
     cells = {cid: re.findall(r'<td class="res ([^"]*)"[^>]*><span class="mark">(.)</span>'
                              r'<span class="val">([^<]*)</span>', body) for cid, body in rows}
-    assert cells["holds"] == [("ok", "✓", "0.93"), ("ok", "✓", "0.51")]          # cpu | paper side by side
+    assert cells["holds"] == [("ok", "✓", "0.93 [0.9, 0.96] (3 seeds)"), ("ok", "✓", "0.51")]   # cpu | paper
+    assert cells["close"][0] == ("und", "≈", "0.01 [0.005, 0.02] (3 seeds)")
     assert cells["fails"] == [("bad", "✗", "1.4"), ("ok", "✓", "0.2")]
     assert cells["broken"][0] == ("na", "?", "—")
     assert cells["paper-only"][0] == ("ok off", "✓", "2")                          # greyed
@@ -150,17 +155,20 @@ def test_markdown_scoreboard_and_blocks(synthetic_root):
     root, target = synthetic_root
     files = build.build(root)
     board = files["experiments/README.md"]
-    assert "| statement of holds | Fig. 1 | test of holds | 0.5 | ✓ 0.93 | ✓ 0.51 |" in board
-    assert "(✓ 2) *not evidence at cpu*" in board
+    assert ("| statement of holds | Fig. 1 | test of holds | 0.5 | ✓ 0.93 [0.9, 0.96] (3 seeds) — holds | "
+            "✓ 0.51 — holds |") in board
+    assert "≈ 0.01 [0.005, 0.02] (3 seeds) — undecided" in board
+    assert "(✓ 2 — holds) *not evidence at cpu*" in board
     assert f"missing** — no results yet; run `make reproduce-fig-" in board
     readme = files[f"{target.figures}/README.md"]
-    assert readme.startswith("# prose\n<!-- generated:claims -->\n1/2 claims hold at cpu, 1 not evaluable; 2/2 claims hold at paper.")
+    assert readme.startswith("# prose\n<!-- generated:claims -->\n1 holds · 1 fails · 1 undecided · 1 not evaluable "
+                             "at cpu; 2 hold at paper.")
     assert "detail of fails" in readme                                   # the README's table has details
     assert "```text\nline one\nline | two\n```" in readme               # summary: as printed
     assert "| n | error |\n|---|---|\n| 1 | 0.1235 |\n| 2 | — |" in readme
     assert readme.endswith("<!-- /generated -->\nend\n")
     top = files["README.md"]
-    assert "1/2 claims hold at cpu, 1 not evaluable; 2/2 claims hold at paper" in top
+    assert "1 holds · 1 fails · 1 undecided · 1 not evaluable at cpu; 2 hold at paper" in top
     assert "missing — run `make reproduce-fig-" in top
     assert build.build(root) == files                                       # deterministic
 
@@ -197,11 +205,12 @@ def test_seeds_from_lane_labels_when_not_stored():
 
 def test_a_run_whose_claims_cannot_be_evaluated_is_not_a_failure_count():
     target = next(iter(TARGETS.values()))
-    run = runs.Run("cpu", target.figures, {"claims": [claim_row("a", None, None), claim_row("b", None, None)]})
+    run = runs.Run("cpu", target.figures, {"claims": [claim_row("a", "not evaluable", None),
+                                                      claim_row("b", "not evaluable", None)]})
     tr = runs.TargetRuns(target, runs.paper_of_target(target), (run,))
-    assert runs.preset_status(run) == "2 claims not evaluable at cpu"
-    assert runs.status_parts(tr)[0] == ("na", "2 claims not evaluable at cpu")
-    assert runs.preset_status(runs.Run("cpu", "x", {"claims": [claim_row("a", False, 1.0)]})) == "0/1 claims hold at cpu"
+    assert runs.preset_status(run) == "2 not evaluable at cpu"
+    assert runs.status_parts(tr)[0] == ("na", "2 not evaluable at cpu")
+    assert runs.preset_status(runs.Run("cpu", "x", {"claims": [claim_row("a", "fails", 1.0)]})) == "1 fails at cpu"
 
 
 def test_a_target_at_a_further_scale_is_a_column_of_its_base_target(tmp_path):

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from iclx.claims import fmt
+from iclx.claims import interval_text
 from iclx.experiments import TARGETS
 from iclx.report import build, runs
 
@@ -57,7 +57,7 @@ def test_report_from_a_smoke_run(smoke_root):
     assert [html.unescape(cid) for cid, _ in rows] == [row["id"] for row in results["claims"]]
     for (_, body), row in zip(rows, results["claims"]):
         shown = re.search(r'<span class="mark">(.)</span><span class="val">([^<]*)</span>', body)
-        assert shown.groups() == (runs.mark(row), html.escape(fmt(row["value"])))   # the stored numbers
+        assert shown.groups() == (runs.mark(row), html.escape(interval_text(row)))   # the stored numbers
         assert "not evidence at this scale (smoke)" in body                       # smoke is never evidence
     assert "smoke run only: not evidence" in article or not results["claims"]
     assert "paper: not run" in article and "cpu: not run" in article

@@ -191,6 +191,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--torch", action="store_true", help="also time the PyTorch reference step")
     parser.add_argument("--dtypes", default="float32", help="comma list: float32,bfloat16")
     parser.add_argument("--out", default=None, help="JSON output (default benchmarks/results-<device>.json)")
+    parser.add_argument("--time-to-eps", action="store_true",
+                        help="also train the demo's model with each recipe of iclx.bench.time_to_eps "
+                             "until its error/d past n = d reaches 0.05 and 0.01 (about an hour on 2 "
+                             "cores; JSON benchmarks/time-to-eps-<device>.json)")
     parser.add_argument("--processes", default=None, metavar="1,2",
                         help="instead of the cases: lane-steps per second of the engine across that "
                              "many local CPU processes joined as one cluster, for the mode's first GPT-2 "
@@ -214,7 +218,17 @@ def main(argv: list[str] | None = None) -> int:
     report = run(args.mode, args.repeats, args.torch, dtypes)
     kind = getattr(device, "device_kind", device.platform).replace(" ", "_")
     out = Path(args.out or f"benchmarks/results-{args.mode}-{kind}.json")
-    results.atomic_write_bytes(out, (json.dumps(report, indent=2, default=str) + "\n").encode())
-    print(f"wrote {out}")
+    _write(out, report)
+    if args.time_to_eps:
+        from iclx.bench import time_to_eps
+
+        _write(Path(f"benchmarks/time-to-eps-{kind}.json"),
+               {"environment": results.environment(), "cpu": platform.processor() or platform.machine(),
+                "epsilons": time_to_eps.EPSILONS, "recipes": time_to_eps.run()})
     return 0
+
+
+def _write(path: Path, report: dict[str, Any]) -> None:
+    results.atomic_write_bytes(path, (json.dumps(report, indent=2, default=str) + "\n").encode())
+    print(f"wrote {path}")
 

@@ -28,9 +28,9 @@ FAST: dict[str, tuple[tuple[tuple[str, str], ...], str]] = {
                            "4096 evaluation prompts (not 131072), 1024 token prompts for the GPT-2 "
                            "contrast (not 16384) and 2 of its 6 shift scales per kind, one Newton step "
                            "(not 12) for every W* reference and "
-                           "the W*-vs-N sweep on banks of 2048 prompts (not 32768): CPU time (one "
-                           "Newton step at d = 20 builds a 400 × 400 Hessian over 2^18 query points, "
-                           "≈ 0.25 TFLOP, for each of ~100 lanes)"),
+                           "the W*-vs-N sweep on banks of 2048 statistics (not 8192): CPU time (one "
+                           "Newton step at d = 20 builds a 400 × 400 Hessian per bank, for each of "
+                           "~100 lanes, N and banks)"),
     "lipschitz_threshold": ((("theory.n_grid", "25"), ("theory.n_z", "17")),
                             "the theory tables on 25 L grid points (not 97) and 17 path points (not "
                             "65): CPU time (they took > 7 CPU minutes before the first training step)"),

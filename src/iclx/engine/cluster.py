@@ -13,6 +13,7 @@ import dataclasses
 import os
 import sys
 import threading
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -156,17 +157,8 @@ def initialize_distributed(settings: ClusterSettings | None = None) -> None:
     except AttributeError:   # a jax without the option
         pass
 
-    def give_up() -> None:
-        print(f"error: --distributed: the cluster did not form within {settings.timeout_s} s "
-              f"({settings.describe()}): start every process with the same coordinator and number of "
-              "processes, and check that the coordinator's address is reachable from here "
-              "(--distributed-timeout sets the wait)", file=sys.stderr, flush=True)
-        os._exit(1)
-
     # jax aborts the process (no Python exception) when its own timeout passes: ours fires first
-    watchdog = threading.Timer(settings.timeout_s, give_up)
-    watchdog.daemon = True
-    watchdog.start()
+    joined = _wait_with_countdown(settings)
     try:
         jax.distributed.initialize(coordinator_address=settings.coordinator,
                                    num_processes=settings.num_processes,
@@ -175,11 +167,11 @@ def initialize_distributed(settings: ClusterSettings | None = None) -> None:
                                    heartbeat_timeout_seconds=min(settings.timeout_s, 100))
         devices = jax.devices()       # every process's devices: the cluster has formed
     except (ValueError, TypeError, RuntimeError) as error:
-        watchdog.cancel()
+        joined.set()
         first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise ClusterError(f"--distributed: could not join ({settings.describe()}): {first}",
                            exit_code=1 if isinstance(error, RuntimeError) else 2) from None
-    watchdog.cancel()
+    joined.set()
     if settings.num_processes is not None and jax.process_count() != settings.num_processes:
         raise ClusterError(f"--distributed: joined {jax.process_count()} processes, "
                            f"not {settings.num_processes}")
@@ -187,6 +179,50 @@ def initialize_distributed(settings: ClusterSettings | None = None) -> None:
     if settings.process_id in (0, None) and jax.process_index() == 0:
         print(f"joined a cluster of {jax.process_count()} processes, {len(devices)} devices "
               f"({devices[0].platform})", file=sys.stderr, flush=True)
+
+
+def waiting_for(settings: ClusterSettings) -> str:
+    """What a joining process waits for, in words."""
+    if settings.process_id == 0:
+        others = "the other processes" if settings.num_processes is None else (
+            f"the other {settings.num_processes - 1} process(es)")
+        return f"{others} to connect to this coordinator at {settings.coordinator or 'its address'}"
+    return f"the coordinator (process 0) at {settings.coordinator or 'the scheduler’s address'} and every process"
+
+
+def countdown_interval(timeout_s: int) -> float:
+    """Seconds between two "still waiting" lines: a tenth of the timeout, 1 to 30 s."""
+    return float(min(30.0, max(1.0, timeout_s / 10)))
+
+
+def _wait_with_countdown(settings: ClusterSettings) -> threading.Event:
+    """Say what this process waits for and when it gives up; then, until the returned event is set,
+    a line with the seconds left every ``countdown_interval``; at the deadline, one error line and
+    exit code 1 (jax's own timeout would abort without a message)."""
+    print(f"--distributed: waiting for {waiting_for(settings)} ({settings.describe()}); giving up in "
+          f"{settings.timeout_s} s (--distributed-timeout)", file=sys.stderr, flush=True)
+    joined = threading.Event()
+    deadline = time.monotonic() + settings.timeout_s
+
+    def count_down() -> None:
+        while not joined.wait(min(countdown_interval(settings.timeout_s),
+                                  max(0.0, deadline - time.monotonic()))):
+            left = deadline - time.monotonic()
+            if left <= 0:
+                _give_up(settings)
+            print(f"--distributed: still waiting for {waiting_for(settings)}: {left:.0f} s left",
+                  file=sys.stderr, flush=True)
+
+    threading.Thread(target=count_down, daemon=True, name="iclx-cluster-countdown").start()
+    return joined
+
+
+def _give_up(settings: ClusterSettings) -> None:
+    print(f"error: --distributed: the cluster did not form within {settings.timeout_s} s "
+          f"({settings.describe()}): start every process with the same coordinator and number of "
+          "processes, and check that the coordinator's address is reachable from here "
+          "(--distributed-timeout sets the wait)", file=sys.stderr, flush=True)
+    os._exit(1)
 
 
 def sync_processes(name: str) -> None:

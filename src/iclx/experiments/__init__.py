@@ -41,6 +41,7 @@ class Target:
     minutes: str = ""          # measured wall time of the cpu preset on 2 cores ("(loaded)": cores shared with other jobs)
     scale_of: str = ""         # another target this one runs at a further scale: the report shows
                                # its run as a column of that target's claims, not as a row of its own
+    overrides: tuple[str, ...] = ()   # config overrides of a slice of the preset (--config.a.b=v)
 
 
 PAPERS = {p.key: p for p in (
@@ -55,6 +56,30 @@ PAPERS = {p.key: p for p in (
     Paper("deep-opt", "Transformers are Deep Optimizers: Provable In-Context Learning for Deep Model "
           "Training", "Wu, Su, Hu, Song, Liu", 2024, "2411.16549"),
 )}
+
+# the overrides of the paper-scale CPU slices (each ≤ 2 hours on 2 idle cores; measured times in
+# benchmarks/README.md); every one names itself in ``slice`` (the report's label for the run)
+GMM_SLICE = (
+    "--config.stages=convergence,minimizer,error_vs_M,classes", "--config.seeds=3",
+    "--config.train.steps=5000", "--config.train.checkpoint_every=5000",
+    "--config.minimizer.replicates=5",
+    "--config.slice=CPU slice: no GPT-2 contrast; 3 seeds, 5000 of 10000 GD steps, 5 W* banks")
+LIPSCHITZ_SLICE = (
+    "--config.seeds=2", "--config.dynamics.L_over_threshold=0.25,4",
+    "--config.train.steps=10000", "--config.train.chunk_steps=5000",
+    "--config.sweep.L_values=8,24,64,192", "--config.sweep.scalings=amplitude", "--config.sweep.rhos=0",
+    "--config.sweep.rules=theory", "--config.sweep.train.steps=10000",
+    "--config.sweep.train.chunk_steps=5000",
+    "--config.slice=CPU slice: 2 seeds, 10000 of 100000 steps, sweep L = 8, 24, 64, 192 (amplitude, ρ = 0)")
+MIXING_SLICE = (
+    "--config.seeds=5", "--config.model.lane_chunk=1", "--config.eval.test_ratio=0.25",
+    "--config.dimensions.activations=relu", "--config.dimensions.shared_shape=false",
+    "--config.dimensions.n_ratios=0.125,0.5,1.25", "--config.dimensions.ell_ratios=0.25,1,4",
+    "--config.dimensions.k_ratios=0.25,1,2.5", "--config.mixing.rhos=0,0.5,1",
+    "--config.mixing.x_theta_over_sqrt_d=4", "--config.mixing.xi_theta_over_d=10",
+    "--config.mixing.noise1=0.01", "--config.eta.rhos=0,1", "--config.eta.eta_cs=0,4",
+    "--config.slice=CPU slice: ReLU, sweep ends, the claimed curves at ρ ∈ {0, ½, 1}, η ends; "
+    "5 runs, 800 test contexts")
 
 # experiment module -> paper key
 EXPERIMENTS = {
@@ -103,6 +128,19 @@ TARGETS = {t.name: t for t in (
     Target("gmm", "gmm_classification", "experiments/gmm_classification",
            "Shen et al.: 1-layer linear attention on Gaussian mixtures: GD's linear rate, W* vs N, "
            "error vs M / N / c, 3-layer GPT-2 contrast and shifts, baselines", minutes="10"),
+    # paper-scale slices that fit two CPU cores: the paper preset restricted to stages and points
+    Target("gmm-paper-slice", "gmm_classification", "experiments/gmm_classification/paper",
+           "the paper preset on 2 CPU cores without the GPT-2 contrast (a GPU stage): convergence at "
+           "d = 20/10, c = 2/3, W* vs N to 10240, error vs M and c; 3 seeds, 5000 GD steps",
+           preset="paper", scale_of="gmm", overrides=GMM_SLICE),
+    Target("lipschitz-paper-slice", "lipschitz_threshold", "experiments/lipschitz_threshold/paper",
+           "the paper preset's sizes on 2 CPU cores: the dynamics runs and the threshold sweep at L "
+           "values below, near and above L*", preset="paper", scale_of="lipschitz",
+           overrides=LIPSCHITZ_SLICE),
+    Target("mixing-paper-slice", "data_mixing", "experiments/data_mixing/paper",
+           "Thm 4.12 at the paper's d = 80 on 2 CPU cores: Fig 1's sweep ends, Fig 2's claimed curves "
+           "at ρ ∈ {0, ½, 1}, Fig 3's η ends, 5 Monte Carlo runs", preset="paper", scale_of="mixing",
+           overrides=MIXING_SLICE),
 )}
 
 DEMO_TARGET = "linear-regression"

@@ -26,7 +26,7 @@ def target_args(target: registry.Target, preset: str | None) -> list[str]:
     args = [f"--preset={preset}", f"--figures={folder}"]
     if target.variant:
         args.append(f"--variant={target.variant}")
-    return args
+    return args + list(target.overrides)
 
 
 def help_lines() -> list[str]:

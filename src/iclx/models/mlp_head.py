@@ -49,6 +49,25 @@ def feature_trace(H: Array) -> Array:
     return jnp.mean(jnp.sum(H ** 2, axis=-1))
 
 
+def preactivation_scale(H: Array, t: Array) -> Array:
+    """s = ‖vec H_Z‖ / √t per context: ``H [n, D]`` → ``[n]``. With F ~ N(0, 1/t) entrywise, F vec H_Z
+    given H_Z is N(0, s² I): s is the conditional standard deviation of each neuron's pre-activation
+    (1 on average only over contexts like the ones t was estimated on)."""
+    return jnp.sqrt(jnp.sum(H ** 2, axis=-1) / t)
+
+
+def source_scale(H: Array, t: Array, source: Array, n_sources: int, rows: Array | None = None) -> Array:
+    """One scale per source, s_σ = sqrt(mean over the source's contexts of ‖vec H_Z‖² / t), given to
+    each context of that source: ``H [n, D]``, ``source [n]`` ints, ``rows [n]`` 0/1 weights (the
+    contexts that count; all by default) → ``[n]``. A source without contexts gets 1."""
+    rows = jnp.ones(H.shape[:1], H.dtype) if rows is None else rows.astype(H.dtype)
+    sq = jnp.sum(H ** 2, axis=-1) / t
+    onehot = (source[:, None] == jnp.arange(n_sources)).astype(H.dtype) * rows[:, None]   # [n, S]
+    count = onehot.sum(axis=0)
+    per_source = jnp.where(count > 0, (onehot * sq[:, None]).sum(axis=0) / jnp.maximum(count, 1.0), 1.0)
+    return jnp.sqrt(per_source)[source]
+
+
 def init_head(key: Array, k: int, D: int, t: Array, dtype=jnp.float32) -> tuple[Array, Array]:
     """``F [k, D]`` with N(0, 1/t) entries and ``w [k]`` with N(0, 1/k) entries."""
     kf, kw = jax.random.split(key)

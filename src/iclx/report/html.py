@@ -10,14 +10,14 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from iclx.claims import fmt
+from iclx.claims import interval_text
 from iclx.experiments import PAPERS, Paper
 from iclx.report import markdown, runs
 
 BASE = "experiments"   # the page's folder: every link is relative to it
 
 CSS = """
-:root { --ok: #1a7f37; --bad: #cf222e; --na: #9a6700; --off: #8c959f; --line: #d0d7de;
+:root { --ok: #1a7f37; --bad: #cf222e; --na: #9a6700; --und: #6e40c9; --off: #8c959f; --line: #d0d7de;
   --soft: #f6f8fa; --text: #1f2328; --muted: #59636e; }
 * { box-sizing: border-box; }
 body { margin: 0 auto; max-width: 1200px; padding: 24px 32px 48px; color: var(--text);
@@ -33,7 +33,8 @@ pre { background: var(--soft); padding: 10px 12px; border-radius: 6px; overflow-
 .meta, .lede, .links, .status { color: var(--muted); margin: 4px 0; }
 .legend span { margin-right: 14px; white-space: nowrap; }
 table { border-collapse: collapse; width: 100%; margin: 10px 0; font-size: 14px; }
-th, td { border: 1px solid var(--line); padding: 6px 8px; text-align: left; vertical-align: top; }
+th, td { border: 1px solid var(--line); padding: 6px 8px; text-align: left; vertical-align: top;
+  overflow-wrap: anywhere; }
 th { background: var(--soft); font-weight: 600; }
 table.claims td.claim { width: 34%; }
 table.claims td.test { width: 24%; color: var(--muted); font-size: 13px; }
@@ -43,6 +44,7 @@ table.claims td.paper { width: 11%; }
 .res .val { font-weight: 600; font-variant-numeric: tabular-nums; }
 .res .detail, .res .note { color: var(--muted); font-size: 12.5px; margin-top: 2px; }
 .ok .mark { color: var(--ok); } .bad .mark { color: var(--bad); } .na .mark { color: var(--na); }
+.und .mark { color: var(--und); }
 td.off, td.off .mark, td.off .val, td.off .detail { color: var(--off); }
 td.off .note { font-style: italic; color: var(--off); }
 td.absent { color: var(--off); font-style: italic; }
@@ -73,7 +75,7 @@ figure { margin: 0; border: 1px solid var(--line); border-radius: 6px; padding: 
 figure img { display: block; width: 100%; height: auto; }
 figcaption { font-size: 12.5px; color: var(--muted); margin-top: 4px; }
 figure.none { color: var(--off); font-style: italic; }
-details.numbers { margin: 10px 0 4px; }
+details.numbers { margin: 10px 0 4px; overflow-x: auto; }
 details.numbers > summary { cursor: pointer; color: #0969da; font-size: 14px; }
 .caption { color: var(--muted); font-size: 13px; margin: 10px 0 2px; }
 table.numbers { font-size: 13px; } table.numbers th, table.numbers td { padding: 3px 7px; }
@@ -97,8 +99,9 @@ table.numbers { font-size: 13px; } table.numbers th, table.numbers td { padding:
 }
 """
 
-_CLASS = {"✓": "ok", "✗": "bad", "?": "na"}
-_WORD = {"✓": "holds", "✗": "fails", "?": "not evaluable"}
+_CLASS = {"✓": "ok", "✗": "bad", "≈": "und", "?": "na"}
+_WORD = {"✓": "holds", "✗": "fails", "≈": "undecided: the 95% interval straddles the threshold",
+         "?": "not evaluable"}
 
 
 def code_spans(text: str) -> str:
@@ -130,14 +133,14 @@ def result_cell(row: Mapping[str, Any] | None, preset: str) -> str:
     note = "" if row.get("applies") else f'<div class="note">not evidence at this scale ({escape(preset)})</div>'
     detail = f'<div class="detail">{escape(str(row["detail"]))}</div>' if row.get("detail") else ""
     return (f'<td class="{classes}" title="{_WORD[m]}"><span class="mark">{m}</span>'
-            f'<span class="val">{escape(fmt(row.get("value")))}</span>{detail}{note}</td>')
+            f'<span class="val">{escape(interval_text(row))}</span>{detail}{note}</td>')
 
 
 def claims_table(tr: runs.TargetRuns) -> str:
     ids = tr.claim_ids()
     if not ids:
         return '<p class="status">No claims declared for this experiment yet.</p>'
-    head = "".join(f"<th>ours · {escape(run.preset)}</th>" for run in tr.runs)
+    head = "".join(f"<th>ours · {escape(run.label)}</th>" for run in tr.runs)
     rows = []
     for claim_id in ids:
         first = tr.first_row(claim_id)
@@ -273,9 +276,11 @@ def overview(all_runs: Sequence[runs.TargetRuns]) -> str:
 
 
 def page(root: Path, all_runs: Sequence[runs.TargetRuns]) -> str:
-    legend = ('<p class="legend"><span class="ok"><b class="mark">✓</b> holds</span>'
-              '<span class="bad"><b class="mark">✗</b> does not hold</span>'
-              '<span class="na"><b class="mark">?</b> not evaluable</span>'
+    legend = ('<p class="legend">value [95% interval] (replicates): '
+              '<span class="ok"><b class="mark">✓</b> holds (the whole interval on the claim\'s side)</span> '
+              '<span class="bad"><b class="mark">✗</b> fails (the whole interval on the other side)</span> '
+              '<span class="und"><b class="mark">≈</b> undecided (it straddles the threshold)</span> '
+              '<span class="na"><b class="mark">?</b> not evaluable</span> '
               '<span style="color: var(--off)">grey: a run at a scale the claim does not apply to '
               '(not evidence)</span></p>')
     sections = [paper_section(root, paper, [tr for tr in all_runs if tr.paper.key == paper.key])

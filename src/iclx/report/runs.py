@@ -9,6 +9,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from iclx.claims import NOT_EVALUABLE, verdict_counts
 from iclx.experiments import PAPERS, TARGETS, Paper, Target
 
 PRESET_ORDER = ("smoke", "cpu", "cpu-long", "paper")
@@ -30,6 +31,13 @@ class Run:
     @property
     def claims(self) -> list[Mapping[str, Any]]:
         return list(self.scalars.get("claims") or [])
+
+    @property
+    def label(self) -> str:
+        """The preset, and the slice of it the run covered if it left stages out
+        (``paper, CPU slice: stages convergence, minimizer``)."""
+        part = self.scalars.get("slice") or {}
+        return f"{self.preset}, {part['label']}" if part.get("label") else self.preset
 
     def seeds(self) -> int | None:
         """The run's number of seeds: stored by the run, else the distinct seeds of its lane labels."""
@@ -124,28 +132,32 @@ def figures_of(root: Path, run: Run) -> list[str]:
 # --------------------------------------------------------------------------- status and formatting
 
 
+MARKS = {"holds": "✓", "fails": "✗", "undecided": "≈"}
+
+
 def mark(row: Mapping[str, Any] | None) -> str:
-    """✓ holds, ✗ fails, ? not evaluable (or absent)."""
-    if row is None or row.get("holds") is None:
-        return "?"
-    return "✓" if row["holds"] else "✗"
+    """✓ holds, ✗ fails, ≈ undecided (the interval straddles the threshold), ? not evaluable."""
+    return "?" if row is None else MARKS.get(row.get("verdict"), "?")
+
+
+def verdict_line(rows: list[Mapping[str, Any]]) -> str:
+    """``5 hold · 1 fails · 1 undecided · 2 not evaluable`` (zero counts left out)."""
+    counts = verdict_counts(rows)
+    words = {"holds": ("holds", "hold"), "fails": ("fails", "fail"), "undecided": ("undecided",) * 2,
+             NOT_EVALUABLE: ("not evaluable",) * 2}
+    return " · ".join(f"{n} {words[v][0] if n == 1 else words[v][1]}" for v, n in counts.items() if n)
 
 
 def preset_status(run: Run) -> str:
-    """``3/4 claims hold at cpu`` (of the claims the run could evaluate; ``, 2 not evaluable`` names
-    the others); a run at a preset where no claim applies is not evidence."""
+    """``5 hold · 1 fails · 1 undecided at cpu`` for the claims that apply at the run's preset; a run
+    at a preset where no claim applies is not evidence. A slice of a preset is named."""
     rows = run.claims
     if not rows:
         return f"{run.preset}: run, no claims declared"
     applying = [r for r in rows if r.get("applies")]
     if not applying:
         return f"{run.preset} run only: not evidence ({len(rows)} claims)"
-    evaluated = [r for r in applying if r.get("holds") is not None]
-    unknown = len(applying) - len(evaluated)
-    if not evaluated:
-        return f"{unknown} claims not evaluable at {run.preset}"
-    held = sum(1 for r in evaluated if r["holds"] is True)
-    return f"{held}/{len(evaluated)} claims hold at {run.preset}" + (f", {unknown} not evaluable" if unknown else "")
+    return f"{verdict_line(applying)} at {run.label}"
 
 
 def make_command(target: Target) -> str:
@@ -154,17 +166,18 @@ def make_command(target: Target) -> str:
 
 def status_parts(tr: TargetRuns) -> list[tuple[str, str]]:
     """(kind, text) for each preset: kind ``ok`` (every applying claim holds), ``part`` (some do),
-    ``bad`` (none does), ``na`` (none could be evaluated), ``off`` (not evidence at that scale), ``none`` (no claims), ``missing``,
-    ``notrun``."""
+    ``bad`` (none does), ``na`` (none could be evaluated), ``off`` (not evidence at that scale),
+    ``none`` (no claims), ``missing``, ``notrun``."""
     if not tr.runs:
         return [("missing", f"missing — run `{make_command(tr.target)}`")]
     parts = []
     for run in tr.runs:
         applying = [r for r in run.claims if r.get("applies")]
-        evaluated = [r for r in applying if r.get("holds") is not None]
-        held = sum(1 for r in evaluated if r["holds"] is True)
-        kind = ("none" if not run.claims else "off" if not applying else "na" if not evaluated
-                else "ok" if held == len(applying) else "part" if held else "bad")
+        counts = verdict_counts(applying)
+        kind = ("none" if not run.claims else "off" if not applying
+                else "na" if counts[NOT_EVALUABLE] == len(applying)
+                else "ok" if counts["holds"] == len(applying)
+                else "bad" if counts["holds"] == 0 else "part")
         parts.append((kind, preset_status(run)))
     presets = {run.preset for run in tr.runs}
     for preset in dict.fromkeys((tr.target.preset, "paper")):

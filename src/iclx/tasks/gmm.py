@@ -135,6 +135,36 @@ class GMMTask:
         n = jnp.asarray(n_examples, means.dtype)
         return (counts * means + jnp.sqrt(counts) * noise) / n
 
+    def antithetic_statistics(self, key: jax.Array, n_examples,
+                              n_max: int | None = None) -> tuple[jax.Array, jax.Array]:
+        """One task's 2c antithetic statistics (``stat [2c, c, d]``, ``means [2c, c, d]``) of N =
+        ``n_examples`` (≤ ``n_max``) examples. The label counts are the multinomial's quantiles at
+        uniforms fixed by the key (``quantile_counts``), the noise z_k is fixed by the key: the same
+        key couples every N as tightly as the law allows (common random numbers). The 2c copies roll
+        the counts over the classes (n_k → n_{k+s}, s < c) and negate z; each has the law of S (labels
+        exchangeable, z symmetric), and together they cancel the terms of S − μ/c linear in the count
+        deviations and in z. Draw in float64: the quantiles' incomplete beta functions need it."""
+        n_max = int(n_examples) if n_max is None else n_max
+        k_mean, k_count, k_noise = jax.random.split(key, 3)
+        means = self.sample_means(k_mean)
+        n = jnp.asarray(n_examples, means.dtype)
+        u = jax.random.uniform(k_count, (self.n_classes - 1,), means.dtype)
+        counts = quantile_counts(u, n, self.n_classes, n_max)[:, None]
+        noise = jax.random.normal(k_noise, means.shape, means.dtype) * jnp.sqrt(self.true_cov_diag())
+        stats = [(jnp.roll(counts, s, 0) * means + sign * jnp.sqrt(jnp.roll(counts, s, 0)) * noise) / n
+                 for s in range(self.n_classes) for sign in (1.0, -1.0)]
+        return jnp.stack(stats), jnp.broadcast_to(means, (len(stats),) + means.shape)
+
+    def statistics_bank(self, key: jax.Array, n_tasks: int, n_examples, n_max: int,
+                        antithetic: bool = True) -> tuple[jax.Array, jax.Array]:
+        """Statistics and means ``[n_tasks·2c, c, d]``: ``antithetic_statistics`` of ``n_tasks``
+        tasks (``antithetic=False``: only the first of each task's copies, ``[n_tasks, c, d]``)."""
+        stat, means = jax.vmap(lambda k: self.antithetic_statistics(k, n_examples, n_max))(
+            jax.random.split(key, n_tasks))
+        if not antithetic:
+            stat, means = stat[:, :1], means[:, :1]
+        return stat.reshape(-1, *stat.shape[-2:]), means.reshape(-1, *means.shape[-2:])
+
     def sample_statistics(self, key: jax.Array, n_examples, n_queries: int,
                           n_max: int | None = None) -> Statistics:
         """One task's statistic of N = ``n_examples`` examples and ``n_queries`` fresh queries."""
@@ -157,6 +187,35 @@ class GMMTask:
         if batch_size <= chunk:
             return jax.vmap(one)(keys)
         return jax.lax.map(one, keys, batch_size=chunk)
+
+
+def binomial_quantile(u: jax.Array, n: jax.Array, p: float, n_max: int) -> jax.Array:
+    """The u-quantile of Binomial(n, p): the smallest m with P(X ≤ m) ≥ u (``u``, ``n`` arrays of one
+    shape, n ≤ ``n_max``), by bisection on P(X ≤ m) = I_{1−p}(n − m, m + 1) (regularised incomplete
+    beta; float64 for n in the thousands)."""
+    def cdf(m):
+        safe = jax.scipy.special.betainc(jnp.maximum(n - m, 1.0), jnp.maximum(m + 1.0, 1.0), 1.0 - p)
+        return jnp.where(m < 0, 0.0, jnp.where(m >= n, 1.0, safe))
+
+    def halve(_, bounds):
+        lo, hi = bounds                       # cdf(lo) < u ≤ cdf(hi)
+        mid = jnp.floor(0.5 * (lo + hi))
+        up = cdf(mid) >= u
+        return jnp.where(up, lo, mid), jnp.where(up, mid, hi)
+
+    steps = max(1, int(n_max + 2).bit_length())
+    return jax.lax.fori_loop(0, steps, halve, (jnp.full_like(n, -1.0), n))[1]
+
+
+def quantile_counts(u: jax.Array, n: jax.Array, n_classes: int, n_max: int) -> jax.Array:
+    """Label counts ``[c]`` of n uniform labels: Multinomial(n, 1/c) drawn as successive conditional
+    binomials n_k | n_<k ~ Binomial(n − Σ n_<k, 1/(c − k)), each the quantile at ``u[k]`` (``u``
+    ``[c − 1]`` uniforms): for fixed u every n gets the counts at the same quantiles."""
+    counts, rest = [], n
+    for k in range(n_classes - 1):
+        counts.append(binomial_quantile(u[k], rest, 1.0 / (n_classes - k), n_max))
+        rest = rest - counts[-1]
+    return jnp.stack(counts + [rest])
 
 
 def default_config(n_dims: int, n_points: int, n_classes: int = 2) -> config.ConfigDict:

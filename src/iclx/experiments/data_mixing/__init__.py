@@ -3,13 +3,14 @@
     python -m iclx.experiments.data_mixing --preset=cpu                          # make reproduce-fig-mixing
     python -m iclx.experiments.data_mixing --preset=cpu --variant=multilingual   # make reproduce-fig-multilingual
     python -m iclx.experiments.data_mixing --preset=cpu --variant=multilingual_e5   # … -multilingual-e5
+    python -m iclx.experiments.data_mixing.gap_table --d=16,32,48   # MLP vs equivalent at every scale
 """
 
 from iclx.experiment import Experiment
-from iclx.experiments.data_mixing import claims, config, multilingual, plots, run, summary
+from iclx.experiments.data_mixing import claims, config, cost, multilingual, plots, run, summary
 
 EXPERIMENT = Experiment(
     name=config.NAME, get_config=config.get_config, validate=config.validate, run=run.run,
-    summarise=summary.summarise, plot=plots.plot, claims=claims.CLAIMS,
+    summarise=summary.summarise, estimate=cost.estimate, plot=plots.plot, claims=claims.CLAIMS,
     figures_dir="experiments/data_mixing", variants=config.VARIANTS,
     requirements=multilingual.require_encoder)

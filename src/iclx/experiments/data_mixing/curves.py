@@ -43,17 +43,34 @@ def curve_values(lanes, stage: str) -> list[float]:
     return sorted({float(label["curve"]) for label in lanes[stage]})
 
 
-def relative_gaps(lanes, arrays, stages: Sequence[str]) -> np.ndarray:
-    """|mean MLP − mean equivalent| / mean MLP at every sweep point of ``stages``."""
-    gaps = []
+def point_errors(lanes, arrays, stages: Sequence[str]) -> np.ndarray:
+    """ICL errors ``[runs, points, 3]`` (MLP, equivalent, linear; uniform over sources) at every sweep
+    point of ``stages`` (a point: a distinct label without its seed), Monte Carlo runs on axis 0
+    (runs are paired across points: a seed draws the same world, F and contexts at every point)."""
+    columns = []
     for stage in stages:
         data = np.asarray(arrays[stage]).mean(axis=1)             # [L, 3]
-        keys = [tuple(sorted((k, v) for k, v in lab.items() if k != "seed")) for lab in lanes[stage]]
+        labels = lanes[stage]
+        keys = [tuple(sorted((k, v) for k, v in lab.items() if k != "seed")) for lab in labels]
+        seeds = sorted({int(lab["seed"]) for lab in labels})
         for key in dict.fromkeys(keys):
-            sel = [i for i, k in enumerate(keys) if k == key]
-            m, e = data[sel, 0].mean(), data[sel, 1].mean()
-            gaps.append(abs(m - e) / m)
-    return np.asarray(gaps)
+            col = np.full((len(seeds), data.shape[1]), np.nan)
+            for i in (i for i, k in enumerate(keys) if k == key):
+                col[seeds.index(int(labels[i]["seed"]))] = data[i]
+            columns.append(col)
+    return np.stack(columns, axis=1)
+
+
+def relative_gaps(lanes, arrays, stages: Sequence[str]) -> np.ndarray:
+    """|mean MLP − mean equivalent| / mean MLP at every sweep point of ``stages``: ``[points]``."""
+    return gaps_of_means(point_errors(lanes, arrays, stages))
+
+
+def gaps_of_means(errors: np.ndarray) -> np.ndarray:
+    """``errors [runs, points, 3]`` → |mean MLP − mean equivalent| / mean MLP per point (means over
+    the runs)."""
+    means = np.nanmean(errors, axis=0)
+    return np.abs(means[:, 0] - means[:, 1]) / means[:, 0]
 
 
 DIM_AXES = {"n": "n_ratio", "ell": "ell_ratio", "k": "k_ratio"}

@@ -23,7 +23,6 @@ from iclx.experiment import RunContext
 from iclx.experiments.data_mixing import multilingual
 from iclx.experiments.data_mixing.montecarlo import (
     HP_KEYS,
-    MAX_DEGREE,
     Shape,
     evaluate_lanes,
     hermite_hparams,
@@ -38,11 +37,12 @@ Stage = tuple[np.ndarray, list[dict[str, Any]]]     # errors [lanes, S, 3], lane
 
 
 def run_stage(ctx: RunContext, name: str, points: list[dict[str, Any]], n_seeds: int,
-              shape_fn: Callable[[dict[str, Any]], Shape], lam: float, world_fns,
-              chunk: int, shape: Shape | None = None) -> Stage:
+              shape_fn: Callable[[dict[str, Any]], Shape], world_fns, shape: Shape | None = None) -> Stage:
     """Every (point × seed) lane of a stage in one compiled set at the stage's largest sizes (or
-    ``shape``); each lane's own n, k, ℓ arrive traced. Returns the errors and the lane labels
-    (without the Hermite coefficients)."""
+    ``shape``); each lane's own n, k, ℓ arrive traced. λ, the lane chunk and the equivalent's scale
+    come from ``ctx.cfg.model``. Returns the errors and the lane labels (without the activation's
+    index, which the label ``activation`` names where a stage has several)."""
+    model = ctx.cfg.model
     sized = []
     for point in points:                       # each lane's own sizes, traced
         size = shape_fn(point)
@@ -50,10 +50,10 @@ def run_stage(ctx: RunContext, name: str, points: list[dict[str, Any]], n_seeds:
     lanes = engine.point_lanes(sized, n_seeds, HP_KEYS)
     keys = jax.vmap(lambda k: rng.stream(k, name))(lanes.keys(ctx.cfg.seed))
     shape = shape or largest([shape_fn(p) for p in sized])
-    errors = evaluate_lanes(make_run(shape, lam, world_fns), keys, lanes.hparams, chunk)
-    hidden = {"act", "c_star", *(f"c{i}" for i in range(MAX_DEGREE + 1))}
+    run_fn = make_run(shape, model.lam, world_fns, scales=(model.equivalent_scale,))
+    errors = evaluate_lanes(run_fn, keys, lanes.hparams, model.lane_chunk)
     ctx.log(f"{name}: {len(lanes)} lanes at {shape}")
-    return errors, [{k: v for k, v in label.items() if k not in hidden} for label in lanes.labels]
+    return errors, [{k: v for k, v in label.items() if k != "act"} for label in lanes.labels]
 
 
 # --------------------------------------------------------------------------- the parts
@@ -68,7 +68,9 @@ def base_point(cfg: config.ConfigDict, **changes: float) -> dict[str, float]:
 
 
 def dimensions_part(cfg, ctx) -> dict[str, Stage]:
-    """Fig 1: the n, ℓ and k sweeps for each activation, at one common (largest) shape."""
+    """Fig 1: the n, ℓ and k sweeps for each activation, at one common (largest) shape, or with
+    ``dimensions.shared_shape`` false each sweep point at its own sizes (one program per point: at
+    d = 80 a lane at the largest n and k costs several times a default one)."""
     d, dim = cfg.model.d, cfg.dimensions
     world = synthetic_world(d)
     sweeps = (("n", dim.n_ratios), ("ell", dim.ell_ratios), ("k", dim.k_ratios))
@@ -80,9 +82,13 @@ def dimensions_part(cfg, ctx) -> dict[str, Stage]:
                        **hermite_hparams(act, dim.degree), "activation": act,
                        f"{axis}_ratio": float(v)} for v in values]
             shape_fn = lambda lab, axis=axis: shape_of(cfg, **{f"{axis}_ratio": lab[f"{axis}_ratio"]})
-            stages[f"dims_{act}_{axis}"] = run_stage(ctx, f"dims_{act}_{axis}", points, cfg.seeds,
-                                                     shape_fn, cfg.model.lam, world,
-                                                     cfg.model.lane_chunk, shape=common)
+            name = f"dims_{act}_{axis}"
+            if dim.shared_shape:
+                stages[name] = run_stage(ctx, name, points, cfg.seeds, shape_fn, world, shape=common)
+            else:
+                parts = [run_stage(ctx, name, [p], cfg.seeds, shape_fn, world) for p in points]
+                stages[name] = (np.concatenate([e for e, _ in parts]),
+                                [lab for _, labs in parts for lab in labs])
     return stages
 
 
@@ -97,8 +103,7 @@ def mixing_part(cfg, ctx) -> dict[str, Stage]:
     for name, curves in panels.items():
         points = [{**base_point(cfg, rho=r, **{k: v for k, v in c.items() if k != "curve"}),
                    "curve": c["curve"]} for c in curves for r in mix.rhos]
-        stages[name] = run_stage(ctx, name, points, cfg.seeds, shape_fn, cfg.model.lam, world,
-                                 cfg.model.lane_chunk)
+        stages[name] = run_stage(ctx, name, points, cfg.seeds, shape_fn, world)
     return stages
 
 
@@ -112,8 +117,7 @@ def eta_part(cfg, ctx) -> dict[str, Stage]:
     for name, spike in spikes.items():
         points = [{**base_point(cfg, rho=r, eta_c=c, **spike), "curve": c}
                   for c in et.eta_cs for r in et.rhos]
-        stages[name] = run_stage(ctx, name, points, cfg.seeds, shape_fn, cfg.model.lam, world,
-                                 cfg.model.lane_chunk)
+        stages[name] = run_stage(ctx, name, points, cfg.seeds, shape_fn, world)
     return stages
 
 
@@ -143,8 +147,7 @@ def real_part(cfg, ctx) -> tuple[dict[str, Stage], dict[str, Any]]:
                                     jnp.full((n,), s, jnp.int32), ell)
 
     points = [{**base_point(cfg, rho=r, eta_c=c), "curve": c} for c in rc.eta_cs for r in rc.rhos]
-    stage = run_stage(ctx, "real", points, rc.seeds, lambda lab: shape, cfg.model.lam,
-                      (world_fn, train_fn, test_fn), cfg.model.lane_chunk)
+    stage = run_stage(ctx, "real", points, rc.seeds, lambda lab: shape, (world_fn, train_fn, test_fn))
     return {"real": stage}, facts
 
 

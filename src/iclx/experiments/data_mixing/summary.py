@@ -56,13 +56,15 @@ def summarise(cfg, scalars: Mapping[str, Any], arrays: Mapping[str, np.ndarray])
                                         "equiv. ρ=min", "equiv. ρ=max", "linear ρ=min",
                                         "linear ρ=max"], "rows": rows}
     synthetic = [s for s in arrays if s != "real"]
+    scale = cfg.model.get("equivalent_scale", "unit")
     if synthetic:
         gaps = relative_gaps(lanes, arrays, synthetic)
-        lines.append(f"MLP vs equivalent (synthetic): median relative gap {np.median(gaps):.3g}, "
-                     f"90th percentile {np.percentile(gaps, 90):.3g}, max {gaps.max():.3g} "
+        lines.append(f"MLP vs equivalent at the {scale} scale (synthetic): median relative gap "
+                     f"{np.median(gaps):.3g}, 90th percentile {np.percentile(gaps, 90):.3g}, "
+                     f"max {gaps.max():.3g} "
                      f"over {len(gaps)} sweep points")
     if "real" in arrays:
         gaps = relative_gaps(lanes, arrays, ["real"])
-        lines.append(f"MLP vs equivalent (real data): median relative gap {np.median(gaps):.3g}, "
-                     f"max {gaps.max():.3g}")
+        lines.append(f"MLP vs equivalent at the {scale} scale (real data): median relative gap "
+                     f"{np.median(gaps):.3g}, max {gaps.max():.3g}")
     return {"summary": lines, "tables": tables}

@@ -10,9 +10,9 @@ on an N-layer ReLU net lives in ``iclx.models.constructions_relu_gd`` (tested in
 """
 
 from iclx.experiment import Experiment
-from iclx.experiments.deep_optimizers import claims, config, plots, run, summary
+from iclx.experiments.deep_optimizers import claims, config, cost, plots, run, summary
 
 EXPERIMENT = Experiment(
     name=config.NAME, get_config=config.get_config, validate=config.validate, run=run.run,
-    summarise=summary.summarise, plot=plots.plot, claims=claims.CLAIMS,
+    summarise=summary.summarise, estimate=cost.estimate, plot=plots.plot, claims=claims.CLAIMS,
     figures_dir="experiments/deep_optimizers")

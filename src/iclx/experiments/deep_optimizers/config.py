@@ -65,36 +65,62 @@ def get_config(preset: str = "cpu") -> config.ConfigDict:
 
 
 def validate(cfg: config.ConfigDict) -> None:
+    """Every field, and what the run, its summary and its claims need of them together."""
     validate_common(cfg)
     config.require(cfg.task.name == "relu_net", "task.name",
                    f"this experiment needs the relu_net task, got {cfg.task.name!r}")
     relu_net.validate_config(cfg)
     problems.validate_prompt_training(cfg)
+    n_train = cfg.task.n_points
+    config.require(n_train >= 2, "task.n_points", f"needs at least 2 (the mean R² reads positions "
+                   f"1 … task.n_points − 1), got {n_train}")
     n_test = config.positive_int(cfg, "eval.n_points")
-    config.require(n_test >= cfg.task.n_points, "eval.n_points",
-                   f"{n_test} is shorter than the training prompts task.n_points={cfg.task.n_points}")
+    config.require(n_test > n_train, "eval.n_points", f"{n_test} must exceed the training prompts' "
+                   f"task.n_points={n_train} (the summary reads R² beyond the training length)")
     config.require(2 * n_test <= cfg.model.n_positions, "model.n_positions",
                    f"test prompts of eval.n_points={n_test} need {2 * n_test} positions")
-    attentions = config.get_field(cfg, "study.attentions")
-    config.require(len(attentions) > 0 and all(a in models.gpt2.ATTENTIONS for a in attentions),
-                   "study.attentions", f"must be a non-empty list from {models.gpt2.ATTENTIONS}, got {attentions}")
-    targets = config.positive_int_list(cfg, "study.target_depths", allow_empty=False)
+    _validate_study(cfg)
+    _validate_eval(cfg, n_test)
+    _validate_baseline(cfg, n_train)
+
+
+def _validate_study(cfg: config.ConfigDict) -> None:
+    """Which models are trained: each (attention, target depth, transformer depth) once."""
+    config.choice_list(cfg, "study.attentions", models.gpt2.ATTENTIONS)
+    targets = config.positive_int_list(cfg, "study.target_depths", allow_empty=False, unique=True)
     config.require(min(targets) >= 2, "study.target_depths", f"depths must be ≥ 2, got {targets}")
-    config.positive_int_list(cfg, "study.sweep_depths")
+    config.positive_int_list(cfg, "study.sweep_depths", unique=True)
     sweep_target = config.positive_int(cfg, "study.sweep_target_depth")
     config.require(sweep_target in targets, "study.sweep_target_depth",
                    f"{sweep_target} must be one of study.target_depths={targets}")
-    config.positive_int(cfg, "eval.n_prompts")
-    mixtures = config.finite_float_list(cfg, "eval.mixtures", allow_empty=False)
-    config.require(all(0.0 <= w <= 1.0 for w in mixtures), "eval.mixtures", f"weights must be in [0, 1]: {mixtures}")
-    config.finite_float_list(cfg, "eval.param_means")
-    ks = config.positive_int_list(cfg, "eval.depth_ks")
+
+
+def _validate_eval(cfg: config.ConfigDict, n_test: int) -> None:
+    """Test prompts (≥ 2: R² pools over prompts), mixtures with ω₁ = 1 (in distribution: the
+    summary's reference), distinct shifts and example counts."""
+    config.require(config.positive_int(cfg, "eval.n_prompts") >= 2, "eval.n_prompts",
+                   "needs at least 2 prompts (R² compares predictions across prompts)")
+    mixtures = config.finite_float_list(cfg, "eval.mixtures", allow_empty=False, unique=True,
+                                        low=0.0, high=1.0)
+    config.contains(mixtures, 1.0, "eval.mixtures", "ω₁ = 1 is the in-distribution test the summary "
+                    "and the claims compare against")
+    config.finite_float_list(cfg, "eval.param_means", unique=True)
+    ks = config.positive_int_list(cfg, "eval.depth_ks", unique=True)
     config.require(all(k < n_test for k in ks), "eval.depth_ks", f"must be < eval.n_points={n_test}: {ks}")
+
+
+def _validate_baseline(cfg: config.ConfigDict, n_train: int) -> None:
+    """The directly trained network: its stride must leave positions 1 … n_train − 1 to compare."""
     config.positive_int(cfg, "baseline.width")
     config.positive_int(cfg, "baseline.epochs")
     config.finite_float(cfg, "baseline.lr", positive=True)
     config.one_of(cfg, "baseline.optimizer", ("adam", "sgd"))
     n_base = config.positive_int(cfg, "baseline.n_prompts")
+    config.require(n_base >= 2, "baseline.n_prompts", "needs at least 2 prompts (R² compares "
+                   "predictions across prompts)")
     config.require(n_base <= cfg.eval.n_prompts, "baseline.n_prompts",
                    f"{n_base} exceeds eval.n_prompts={cfg.eval.n_prompts}")
-    config.positive_int(cfg, "baseline.position_stride")
+    stride = config.positive_int(cfg, "baseline.position_stride")
+    config.require(stride < n_train, "baseline.position_stride",
+                   f"{stride} fits no position in 1 … {n_train - 1} (the training length, "
+                   f"task.n_points={n_train}): use at most {n_train - 1}")

@@ -55,7 +55,7 @@ def plot_mixtures(cfg, arrays, fig_dir) -> list[Path]:
                     ax.set_ylabel("R²")
         axes[0][-1].legend(loc="center left", bbox_to_anchor=(1.02, 0.5))
         fig.suptitle(f"R² vs in-context examples under input-mixture shift ({cfg.model.n_layer}-layer GPT-2, "
-                     f"{cfg.seeds} seeds, 95% band; dashed: training prompt length)", fontsize=9.5)
+                     f"{plotting.band_caption(cfg.seeds)}; dashed: training prompt length)", fontsize=9.5)
         return plotting.save_figure(fig, fig_dir, "r2_mixtures")
 
 

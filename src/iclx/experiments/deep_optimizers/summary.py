@@ -74,9 +74,4 @@ def summarise(cfg: config.ConfigDict, scalars: dict[str, Any], arrays: dict[str,
                              "rows": shift_rows}
     summary.append("parameter shift (mean R² over 1..%d examples): " % (n_train - 1)
                    + "; ".join(f"μ={r[0]}: {r[1:]}" for r in shift_rows))
-    meta = dict(n_train=n_train, n_test=cfg.eval.n_points, main_layers=main,
-                attentions=list(cfg.study.attentions), targets=list(cfg.study.target_depths),
-                sweep_target=cfg.study.sweep_target_depth, depths=depths,
-                mixtures=list(cfg.eval.mixtures), param_means=list(cfg.eval.param_means),
-                depth_ks=list(cfg.eval.depth_ks))
-    return {"summary": summary, "tables": tables, "meta": meta}
+    return {"summary": summary, "tables": tables}

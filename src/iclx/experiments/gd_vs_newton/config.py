@@ -110,8 +110,7 @@ def validate(cfg: config.ConfigDict) -> None:
     d, n = cfg.task.n_dims, cfg.task.n_points
     config.require(cfg.model.name == "gpt2", "model.name", "the probes read GPT-2 hidden states ('gpt2')")
     problems.validate_prompt_training(cfg)
-    if not isinstance(cfg.lstm.enabled, bool):
-        raise config.ConfigError("lstm.enabled", f"must be true or false, got {cfg.lstm.enabled!r}")
+    config.boolean(cfg, "lstm.enabled")
     config.require(cfg.lstm.model.name == "lstm", "lstm.model.name", "must be 'lstm'")
     lstm.validate_config(cfg, n, prefix="lstm.model")
     engine.validate_train_config(cfg, prefix="lstm.train")
@@ -134,15 +133,14 @@ def validate(cfg: config.ConfigDict) -> None:
     first = config.nonnegative_int(cfg, "sim.first_position")
     config.require(first < n - 1, "sim.first_position", f"must be < task.n_points - 1 = {n - 1}")
     config.nonnegative_int(cfg, "sim.decimals")
-    if not isinstance(cfg.simw.enabled, bool):
-        raise config.ConfigError("simw.enabled", f"must be true or false, got {cfg.simw.enabled!r}")
+    config.boolean(cfg, "simw.enabled")
     simw_prompts = config.positive_int(cfg, "simw.n_prompts")
     config.require(config.positive_int(cfg, "simw.n_queries") >= d, "simw.n_queries",
                    f"needs at least task.n_dims={d} queries for a least-squares fit")
     simw_batch = config.positive_int(cfg, "simw.prompt_batch")
     config.require(simw_prompts % simw_batch == 0, "simw.prompt_batch",
                    f"{simw_batch} must divide simw.n_prompts={simw_prompts}")
-    examples = config.positive_int_list(cfg, "errors.examples", allow_empty=False)
+    examples = config.positive_int_list(cfg, "errors.examples", allow_empty=False, increasing=True)
     config.require(max(examples) < n, "errors.examples", f"every count must be < task.n_points={n}")
 
 

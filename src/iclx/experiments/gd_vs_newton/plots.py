@@ -177,7 +177,7 @@ def plot_error_per_layer(cfg: config.ConfigDict, arrays: dict[str, np.ndarray], 
             ax.set_title(title)
             ax.legend(fontsize=6, loc="lower left", ncol=2)
         axes[0][0].set_ylabel("squared error / d")
-        fig.suptitle(f"Error vs examples per layer ({_setting(cfg)}; {cfg.seeds} seeds, 95% band)",
+        fig.suptitle(f"Error vs examples per layer ({_setting(cfg)}; {plotting.band_caption(cfg.seeds)})",
                      fontsize=9)
         return plotting.save_figure(fig, fig_dir, "error_per_layer")
 

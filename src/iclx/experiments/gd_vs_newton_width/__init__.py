@@ -5,9 +5,9 @@
 """
 
 from iclx.experiment import Experiment
-from iclx.experiments.gd_vs_newton_width import claims, config, plots, run, summary
+from iclx.experiments.gd_vs_newton_width import claims, config, cost, plots, run, summary
 
 EXPERIMENT = Experiment(
     name=config.NAME, get_config=config.get_config, validate=config.validate, run=run.run,
-    summarise=summary.summarise, plot=plots.plot, claims=claims.CLAIMS,
+    summarise=summary.summarise, estimate=cost.estimate, plot=plots.plot, claims=claims.CLAIMS,
     figures_dir="experiments/gd_vs_newton/width")

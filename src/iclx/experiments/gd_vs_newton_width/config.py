@@ -43,7 +43,7 @@ def validate(cfg: config.ConfigDict) -> None:
     tasks.require_task(cfg, "linear_regression")
     config.require(cfg.model.name == "gpt2", "model.name", "the width ablation uses GPT-2 ('gpt2')")
     problems.validate_prompt_training(cfg)
-    widths = config.positive_int_list(cfg, "widths", allow_empty=False)
+    widths = config.positive_int_list(cfg, "widths", allow_empty=False, unique=True)
     for width in widths:
         config.require(width % cfg.model.n_head == 0, "widths",
                        f"{width} is not divisible by model.n_head={cfg.model.n_head}")

@@ -39,5 +39,5 @@ def plot(cfg: config.ConfigDict, scalars: dict[str, Any], arrays: dict[str, np.n
                                           linear_ylim=(-0.05, 1.3), trivial=False, titles=False)
         axes[0][0].legend(fontsize=7)
         fig.suptitle(f"Width ablation: {cfg.model.n_layer}-layer, {cfg.model.n_head}-head GPT-2, d={d} "
-                     f"({cfg.seeds} seeds, 95% band)", fontsize=9)
+                     f"({plotting.band_caption(cfg.seeds)})", fontsize=9)
         return plotting.save_figure(fig, fig_dir, "width_ablation")

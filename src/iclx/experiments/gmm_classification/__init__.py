@@ -6,9 +6,9 @@ error's dependence on N, M and c, a 3-layer GPT-2 contrast and traditional basel
 """
 
 from iclx.experiment import Experiment
-from iclx.experiments.gmm_classification import claims, config, plots, run, summary
+from iclx.experiments.gmm_classification import claims, config, cost, plots, run, summary
 
 EXPERIMENT = Experiment(
     name=config.NAME, get_config=config.get_config, validate=config.validate, run=run.run,
-    summarise=summary.summarise, plot=plots.plot, claims=claims.CLAIMS,
-    figures_dir="experiments/gmm_classification")
+    summarise=summary.summarise, estimate=cost.estimate, plot=plots.plot, claims=claims.CLAIMS,
+    stages=config.STAGES, figures_dir="experiments/gmm_classification")

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from iclx import engine, plotting
-from iclx.experiments.gmm_classification import config as config_mod  # noqa: F401  (the shape)
+from iclx.experiment import runs_stage
 
 NAMES = {"bayes": "Bayes oracle", "linear": "1-layer linear attention", "gpt2": "3-layer GPT-2",
          "lda_known": "LDA, known Λ", "lda_estimated": "LDA, estimated Λ",
@@ -16,7 +16,7 @@ NAMES = {"bayes": "Bayes oracle", "linear": "1-layer linear attention", "gpt2": 
 
 
 def _convergence(cfg, scalars, arrays, fig_dir) -> list[Path]:
-    stages = scalars["stages"]
+    stages = scalars["convergence_stages"]
     with plotting.style():
         fig, axes = plotting.new_figure(len(stages), width=3.4, height=2.8)
         for ax, stage in zip(axes[0], stages):
@@ -24,7 +24,7 @@ def _convergence(cfg, scalars, arrays, fig_dir) -> list[Path]:
             theory = np.asarray(arrays[f"conv/{stage}/rate_theory"])
             labels = scalars["lanes"][stage]
             Ns = sorted({lab["N"] for lab in labels})
-            t = np.arange(1, dist.shape[0] + 1)
+            t = np.asarray(arrays[f"conv/{stage}/step"])          # the step of each logged distance
             for color, N in zip(plotting.colors(len(Ns) + 1)[1:], Ns):
                 idx = engine.select_lanes(labels, N=N)
                 plotting.band_plot(ax, t, dist[:, idx].T, label=f"N={N}", color=color, log=True)
@@ -37,7 +37,8 @@ def _convergence(cfg, scalars, arrays, fig_dir) -> list[Path]:
             ax.set_title(f"d={d}, c={c}")
         axes[0][0].set_ylabel("‖W_t − W*‖_F / ‖W*‖_F")
         axes[0][-1].legend(title="dotted: (max|1−ηλ|)^t")
-        fig.suptitle("Full-batch GD on the bank loss: linear convergence to W*", fontsize=9.5)
+        fig.suptitle("Full-batch GD on the bank loss: linear convergence to W* "
+                     f"({plotting.band_caption(cfg.seeds)})", fontsize=9.5)
         return plotting.save_figure(fig, fig_dir, "convergence")
 
 
@@ -55,7 +56,9 @@ def _minimizer(cfg, scalars, arrays, fig_dir) -> list[Path]:
         ax.set_yscale("log")
         ax.set_xlabel("training prompt length N")
         ax.set_ylabel("‖W*_N / c − Λ⁻¹‖_max")
-        ax.set_title("W*_N → cΛ⁻¹ (dotted: slope −1)")
+        banks = np.asarray(arrays[f"minimizer/G_c{cfg.minimizer.classes[0]}"]).shape[0]
+        ax.set_title(f"W*_N → cΛ⁻¹ (dotted: slope −1)\n{plotting.band_caption(banks, 'banks')}",
+                     fontsize=9)
         ax.legend()
         return plotting.save_figure(fig, fig_dir, "minimizer_vs_N")
 
@@ -85,7 +88,7 @@ def _error_M(cfg, scalars, arrays, fig_dir) -> list[Path]:
         axes[0][0].legend()
         axes[0][1].legend()
         fig.suptitle(f"Binary, d={cfg.task.n_dims}: error against M for W trained at N "
-                     f"({cfg.seeds} seeds)", fontsize=9.5)
+                     f"({plotting.band_caption(cfg.seeds)})", fontsize=9.5)
         return plotting.save_figure(fig, fig_dir, "error_vs_M")
 
 
@@ -104,7 +107,8 @@ def _classes(cfg, scalars, arrays, fig_dir) -> list[Path]:
         for ax in axes[0]:
             ax.set_xlabel("number of classes c")
         axes[0][1].legend()
-        fig.suptitle(f"Multi-class: N = M = {cfg.eval.class_N}, d={cfg.task.n_dims}", fontsize=9.5)
+        fig.suptitle(f"Multi-class: N = M = {cfg.eval.class_N}, d={cfg.task.n_dims} "
+                     f"({plotting.band_caption(cfg.seeds)})", fontsize=9.5)
         return plotting.save_figure(fig, fig_dir, "error_vs_classes")
 
 
@@ -129,8 +133,8 @@ def _tokens(cfg, scalars, arrays, fig_dir) -> list[Path]:
         axes[0][0].set_ylabel("E ½‖p̂ − p*‖₁")
         axes[0][1].set_ylabel("accuracy")
         axes[0][1].legend()
-        fig.suptitle(f"Trained at N={N}: 1-layer linear attention vs {cfg.model.n_layer}-layer GPT-2",
-                     fontsize=9.5)
+        fig.suptitle(f"Trained at N={N}: 1-layer linear attention vs {cfg.model.n_layer}-layer GPT-2 "
+                     f"({plotting.band_caption(cfg.gpt2.seeds)})", fontsize=9.5)
         paths += plotting.save_figure(fig, fig_dir, "gpt2_contrast")
 
         fig, axes = plotting.new_figure(2, width=3.8, height=3.0)
@@ -143,7 +147,8 @@ def _tokens(cfg, scalars, arrays, fig_dir) -> list[Path]:
                           else "test covariance scale (train: 1)")
             ax.set_ylabel(f"E ½‖p̂ − p*‖₁ at M = N = {N}")
         axes[0][0].legend()
-        fig.suptitle("Distribution shift at test time", fontsize=9.5)
+        fig.suptitle(f"Distribution shift at test time ({plotting.band_caption(cfg.gpt2.seeds)})",
+                     fontsize=9.5)
         paths += plotting.save_figure(fig, fig_dir, "shift")
 
         fig, axes = plotting.new_figure(1, width=4.6, height=3.2)
@@ -161,10 +166,7 @@ def _tokens(cfg, scalars, arrays, fig_dir) -> list[Path]:
 
 
 def plot(cfg, scalars: dict[str, Any], arrays: dict[str, np.ndarray], fig_dir: Path) -> list[Path]:
-    paths = _convergence(cfg, scalars, arrays, fig_dir)
-    paths += _minimizer(cfg, scalars, arrays, fig_dir)
-    paths += _error_M(cfg, scalars, arrays, fig_dir)
-    paths += _classes(cfg, scalars, arrays, fig_dir)
-    if "tokens/acc/linear" in arrays:
-        paths += _tokens(cfg, scalars, arrays, fig_dir)
-    return paths
+    figures = (("convergence", _convergence), ("minimizer", _minimizer), ("error_vs_M", _error_M),
+               ("classes", _classes), ("gpt2", _tokens))
+    return [path for stage, draw in figures if runs_stage(cfg, stage)
+            for path in draw(cfg, scalars, arrays, fig_dir)]

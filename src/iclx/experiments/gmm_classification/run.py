@@ -1,7 +1,8 @@
 """Train the one-layer linear-attention classifier by full-batch GD (engine, sgd) on fixed banks of
-prompts for several (d, c, N); solve W*_N independently (float64 Newton); evaluate the inference
-error against M, N and c; train the 3-layer GPT-2 contrast (engine, ``problems.prompt_problem``) and
-compare it, the one-layer model and the baselines on token-level prompts, also under shifts."""
+prompts for several (d, c, N); solve W*_N independently (float64 Newton, the query integrated out);
+evaluate the inference error against M, N and c; train the 3-layer GPT-2 contrast (engine,
+``problems.prompt_problem``) and compare it, the one-layer model and the baselines on token-level
+prompts, also under shifts."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import numpy as np
 
 from iclx import config, engine, problems
 from iclx.engine import rng
-from iclx.experiment import RunContext
+from iclx.experiment import RunContext, runs_stage
 from iclx.experiments.gmm_classification import evaluate as gmm_eval
 from iclx.models import linear_attention
 from iclx.tasks.gmm import GMMTask
@@ -118,25 +119,49 @@ def measured_rate(dist: np.ndarray, steps: np.ndarray, hi: float = 1e-1,
     return float(np.exp(slope)), r2
 
 
+INTEGRATED_MAX_CLASSES = 3   # the query integral's product rule has quad_order^(c−1) nodes
+
+
+@functools.partial(jax.jit, static_argnames=("task", "n_tasks", "n_max"))
+def _bank64(task: GMMTask, key, N, n_tasks: int, n_max: int):
+    return task.statistics_bank(key, n_tasks, N, n_max)
+
+
+def integrated_reference(task: GMMTask, key, N: int, n_tasks: int, n_max: int, quad_order: int,
+                         steps: int, W0: np.ndarray | None = None) -> tuple[np.ndarray, float]:
+    """W*_N ``[d, d]`` of the population loss with the query integrated out (float64 Newton from
+    ``W0``, default 0, ``gmm_theory.integrated_minimizer``) on a bank of ``n_tasks`` tasks × 2c
+    antithetic statistics (``GMMTask.statistics_bank``: one ``key`` gives every N the same tasks,
+    quantiles and noise), and the last Newton step's largest entry."""
+    c, d = task.n_classes, task.n_dims
+    nodes, weights = gmm_theory.gauss_hermite(quad_order, min(c - 1, d))
+    with jax.enable_x64(True):
+        stat, means = _bank64(task, key, jnp.float64(N), n_tasks, n_max)
+        W0 = jnp.zeros((d, d)) if W0 is None else jnp.asarray(W0)
+        W, last = gmm_theory.integrated_minimizer(stat, means, task.cov_diag(), jnp.asarray(nodes),
+                                                  jnp.asarray(weights), W0, steps=steps)
+        return np.asarray(W), float(last)
+
+
 def minimizer_sweep(cfg) -> dict[str, np.ndarray]:
-    """‖W*_N/c − Λ⁻¹‖_max for every N and c (float64 Newton; the same bank draws for every N)."""
-    out = {}
-    Ns = cfg.minimizer.N_values
-    for c in cfg.minimizer.classes:
+    """‖W*_N/c − Λ⁻¹‖_max ``[replicates, N]`` per c on ``minimizer.replicates`` independent banks, each
+    common to every N (``integrated_reference``: the query integrated out); Newton starts from the
+    previous N's W* (from 0 if that failed)."""
+    out, mini = {}, cfg.minimizer
+    for c in mini.classes:
         task = task_of(cfg, None, c)
-        draw = jax.jit(lambda key, N, task=task: task.statistics_batch(
-            key, cfg.minimizer.bank, N, cfg.loss.queries, n_max=max(Ns)))
-        G = np.zeros((cfg.seeds, len(Ns)))
-        for seed in range(cfg.seeds):
-            key = rng.stream(rng.seed_keys(cfg.seed, np.array([seed]))[0], "minimizer")
-            for j, N in enumerate(Ns):
-                b = draw(key, jnp.float32(N))
+        G = np.zeros((mini.replicates, len(mini.N_values)))
+        for rep in range(mini.replicates):
+            key = rng.stream(rng.seed_keys(cfg.seed, np.array([rep]))[0], "minimizer")
+            W = None
+            for j, N in enumerate(mini.N_values):
+                solve = functools.partial(integrated_reference, task, key, N, mini.bank // (2 * c),
+                                          max(mini.N_values), mini.quad_order, mini.newton_steps)
+                W, last = solve(W)
+                if not last <= 1e-6:
+                    W, last = solve(None)
                 with jax.enable_x64(True):
-                    s, x, t = _float64((b.stat, b.xq, b.probs))
-                    W = _newton64(s, x, t, jnp.zeros((task.n_dims,) * 2),
-                                  steps=cfg.minimizer.newton_steps)
-                    G[seed, j] = float(gmm_theory.correction_max(W, jnp.asarray(np.asarray(
-                        task.cov_diag(), np.float64)), c))
+                    G[rep, j] = float(gmm_theory.correction_max(jnp.asarray(W), task.cov_diag(), c))
         out[f"minimizer/G_c{c}"] = G
     return out
 
@@ -161,22 +186,32 @@ def error_vs_M(cfg, Ws: np.ndarray, labels: list[dict]) -> dict[str, np.ndarray]
             "error_M/bayes_cls": bayes}
 
 
+def class_reference(cfg, task: GMMTask, key) -> np.ndarray:
+    """W*_N at N = eval.class_N for ``error_vs_classes``: for c ≤ INTEGRATED_MAX_CLASSES the query
+    integrated out (``integrated_reference`` on class_bank / 2c tasks, class_bank prompts); beyond, the
+    float64 Newton on a bank of class_bank prompts × eval.queries queries (soft targets)."""
+    c, N = task.n_classes, cfg.eval.class_N
+    if c <= INTEGRATED_MAX_CLASSES:
+        return integrated_reference(task, key, N, max(1, cfg.eval.class_bank // (2 * c)), N,
+                                    cfg.minimizer.quad_order, cfg.minimizer.newton_steps)[0]
+    b = jax.jit(task.statistics_batch, static_argnums=(1, 2, 3))(key, cfg.eval.class_bank, N,
+                                                                  cfg.eval.queries)
+    with jax.enable_x64(True):
+        return np.asarray(_newton64(*_float64((b.stat, b.xq, b.probs)), jnp.zeros((task.n_dims,) * 2),
+                                    steps=cfg.minimizer.newton_steps))
+
+
 def error_vs_classes(cfg) -> dict[str, np.ndarray]:
-    """Error of W*_N (float64 Newton on a bank, N = eval.class_N) at M = eval.class_M for each c."""
+    """Error of W*_N (``class_reference``, N = eval.class_N) at M = eval.class_M for each c."""
     cs, S = cfg.eval.classes, cfg.seeds
     tv, cls, bayes = (np.zeros((S, len(cs))) for _ in range(3))
-    N, M = cfg.eval.class_N, cfg.eval.class_M
+    M = cfg.eval.class_M
     for j, c in enumerate(cs):
         task = task_of(cfg, None, c)
-        draw = jax.jit(lambda k, task=task: task.statistics_batch(k, cfg.eval.class_bank, N,
-                                                                  cfg.eval.queries))
         for seed in range(S):
             skey = rng.seed_keys(cfg.seed, np.array([seed]))[0]
-            b = draw(rng.stream(skey, "classes"))
-            with jax.enable_x64(True):
-                W = _newton64(*_float64((b.stat, b.xq, b.probs)), jnp.zeros((task.n_dims,) * 2),
-                              steps=cfg.minimizer.newton_steps)
-            W = jnp.asarray(np.asarray(W, np.float32))[None]
+            W = jnp.asarray(np.asarray(class_reference(cfg, task, rng.stream(skey, "classes")),
+                                       np.float32))[None]
             a, e, bay = gmm_eval.stat_errors(task, W, rng.stream(skey, "eval"), jnp.float32(M),
                                              n_prompts=cfg.eval.n_prompts, queries=cfg.eval.queries,
                                              n_max=M)
@@ -235,7 +270,8 @@ def convergence_arrays(cfg, ctx: RunContext, d: int,
     stage, W = f"gd_d{d}_c{c}", np.asarray(trained.params["W"])
     dist = trained.metrics["dist"]                                   # [T, lanes]
     rates = np.array([measured_rate(dist[:, i], trained.metrics["step"]) for i in range(dist.shape[1])])
-    return {f"conv/{stage}/dist": dist, f"conv/{stage}/rate_theory": theory["rate"],
+    return {f"conv/{stage}/dist": dist, f"conv/{stage}/step": trained.metrics["step"],
+            f"conv/{stage}/rate_theory": theory["rate"],
             f"conv/{stage}/rate_measured": rates[:, 0], f"conv/{stage}/r2": rates[:, 1],
             f"conv/{stage}/mu": theory["mu"], f"conv/{stage}/L": theory["L"],
             f"conv/{stage}/final_vs_W64": np.linalg.norm(W - theory["W64"], axis=(1, 2))
@@ -243,22 +279,29 @@ def convergence_arrays(cfg, ctx: RunContext, d: int,
 
 
 def run(cfg: config.ConfigDict, ctx: RunContext) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-    """The convergence stages, W*_N vs N, the errors vs M and c, and the GPT-2 contrast."""
+    """The stages of ``config.STAGES`` that ``cfg.stages`` selects (all by default): GD's convergence
+    for every (d, c), W*_N vs N, the errors vs M and c, and the GPT-2 contrast (the last two need the
+    convergence stage's binary W)."""
     arrays: dict[str, np.ndarray] = {}
-    stages, binary = [], None
-    for d, c in zip(cfg.convergence.dims, cfg.convergence.classes):
-        stage_arrays, W, labels = convergence_arrays(cfg, ctx, d, c)
-        arrays.update(stage_arrays)
-        stages.append(f"gd_d{d}_c{c}")
-        binary = binary or (W, labels)
-    W_binary, labels_binary = binary
-    ctx.log("W*_N against N (float64 Newton) …")
-    arrays.update(minimizer_sweep(cfg))
-    ctx.log("error against M and against c …")
-    arrays.update(error_vs_M(cfg, W_binary, labels_binary))
-    arrays.update(error_vs_classes(cfg))
-    N = cfg.task.n_points
-    W_la = {lab["seed"]: W_binary[i] for i, lab in enumerate(labels_binary) if lab["N"] == N}
-    if cfg.gpt2.enabled:
+    convergence, binary = [], None
+    if runs_stage(cfg, "convergence"):
+        for d, c in zip(cfg.convergence.dims, cfg.convergence.classes):
+            stage_arrays, W, labels = convergence_arrays(cfg, ctx, d, c)
+            arrays.update(stage_arrays)
+            convergence.append(f"gd_d{d}_c{c}")
+            binary = binary or (W, labels)
+    if runs_stage(cfg, "minimizer"):
+        ctx.log("W*_N against N (float64 Newton, the query integrated out) …")
+        arrays.update(minimizer_sweep(cfg))
+    if runs_stage(cfg, "error_vs_M"):
+        ctx.log("error against M …")
+        arrays.update(error_vs_M(cfg, *binary))
+    if runs_stage(cfg, "classes"):
+        ctx.log("error against c …")
+        arrays.update(error_vs_classes(cfg))
+    if runs_stage(cfg, "gpt2"):
+        W_binary, labels_binary = binary
+        W_la = {lab["seed"]: W_binary[i] for i, lab in enumerate(labels_binary)
+                if lab["N"] == cfg.task.n_points}
         arrays.update(gpt2_contrast(cfg, ctx, W_la))
-    return {"stages": stages}, arrays
+    return {"convergence_stages": convergence}, arrays

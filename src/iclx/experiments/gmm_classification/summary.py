@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from iclx.claims import fmt
+from iclx.experiment import runs_stage
 from iclx.theory import gmm as gmm_theory
 
 
@@ -36,8 +37,7 @@ def floor_slope(cfg, arrays) -> float:
                                    np.asarray(arrays["error_M/tv_inf"]).mean(1))
 
 
-def summarise(cfg, scalars: dict[str, Any], arrays: dict[str, np.ndarray]) -> dict[str, Any]:
-    """GD rates per stage, the W*-vs-N, M and N slopes, errors vs c and the GPT-2 contrast's tables."""
+def _convergence(arrays) -> tuple[list[str], dict[str, Any]]:
     lines, rows = [], []
     for stage in stage_names(arrays):
         meas = np.asarray(arrays[f"conv/{stage}/rate_measured"])
@@ -48,36 +48,59 @@ def summarise(cfg, scalars: dict[str, Any], arrays: dict[str, np.ndarray]) -> di
                      fmt(float(np.median(theo)), 5), fmt(float(np.max(final)), 2)])
         lines.append(f"{stage}: GD contraction per step measured {np.median(meas):.5f} vs predicted "
                      f"{np.median(theo):.5f} (min R² of log-distance line {np.min(r2):.4f})")
-    tables = {"convergence": {"columns": ["stage", "min R²", "median measured rate",
-                                          "median predicted rate", "max final ‖W−W*‖/‖W*‖"],
-                              "rows": rows}}
-    for c in cfg.minimizer.classes:
-        lines.append(f"‖W*_N/c − Λ⁻¹‖_max vs N, c={c}: log-log slope {minimizer_slope(cfg, arrays, c):.3f}"
-                     " (theory −1)")
+    return lines, {"convergence": {"columns": ["stage", "min R²", "median measured rate",
+                                               "median predicted rate", "max final ‖W−W*‖/‖W*‖"],
+                                   "rows": rows}}
+
+
+def _minimizer(cfg, arrays) -> tuple[list[str], dict[str, Any]]:
+    return [f"‖W*_N/c − Λ⁻¹‖_max vs N, c={c}: log-log slope {minimizer_slope(cfg, arrays, c):.3f} "
+            "(theory −1)" for c in cfg.minimizer.classes], {}
+
+
+def _error_M(cfg, arrays) -> tuple[list[str], dict[str, Any]]:
     slope, k = M_slope(cfg, arrays)
-    lines.append(f"TV error vs M at N={max(cfg.convergence.N_values)}: slope {slope:.3f} over {k} "
-                 "values of M (theory −0.5)")
-    lines.append(f"TV error at M=∞ vs N: slope {floor_slope(cfg, arrays):.3f} (theory −1)")
+    return [f"TV error vs M at N={max(cfg.convergence.N_values)}: slope {slope:.3f} over {k} "
+            "values of M (theory −0.5)",
+            f"TV error at M=∞ vs N: slope {floor_slope(cfg, arrays):.3f} (theory −1)"], {}
+
+
+def _classes(cfg, arrays) -> tuple[list[str], dict[str, Any]]:
     tv_c = np.asarray(arrays["classes/tv"]).mean(0)
-    lines.append("TV error vs c (N=M=%d): " % cfg.eval.class_N
-                 + ", ".join(f"c={c}: {v:.4f}" for c, v in zip(cfg.eval.classes, tv_c)))
-    if "tokens/tv/gpt2" in arrays:
-        Ms, N = list(cfg.gpt2.M_values), cfg.task.n_points
-        methods = [m for m in ("bayes", "linear", "gpt2", "lda_known", "lda_estimated", "logistic",
-                               "knn") if f"tokens/acc/{m}" in arrays]
-        tables["accuracy_vs_M"] = {"columns": ["method"] + [f"M={m}" for m in Ms], "rows": [
-            [m] + [fmt(v, 3) for v in np.asarray(arrays[f"tokens/acc/{m}"]).mean(0)]
-            for m in methods]}
-        tables["tv_vs_M"] = {"columns": ["method"] + [f"M={m}" for m in Ms], "rows": [
-            [m] + [fmt(v, 3) for v in np.asarray(arrays[f"tokens/tv/{m}"]).mean(0)]
-            for m in methods if m != "bayes"]}
-        for m in ("linear", "gpt2"):
-            tv = np.asarray(arrays[f"tokens/tv/{m}"]).mean(0)
-            lines.append(f"{m}: TV error at M=N={N}: {tv[Ms.index(N)]:.4f}, at M={Ms[-1]}: {tv[-1]:.4f}")
-        for kind in ("mean", "cov"):
-            scales = list(cfg.gpt2[f"{kind}_scales"])
-            rows = [[m] + [fmt(v, 3) for v in np.asarray(arrays[f"shift_{kind}/tv/{m}"]).mean(0)]
-                    for m in ("linear", "gpt2")]
-            tables[f"shift_{kind}"] = {"columns": [f"TV error at M=N, {kind} scale"]
-                                       + [f"{s:g}" for s in scales], "rows": rows}
+    return ["TV error vs c (N=M=%d): " % cfg.eval.class_N
+            + ", ".join(f"c={c}: {v:.4f}" for c, v in zip(cfg.eval.classes, tv_c))], {}
+
+
+def _gpt2(cfg, arrays) -> tuple[list[str], dict[str, Any]]:
+    Ms, N = list(cfg.gpt2.M_values), cfg.task.n_points
+    methods = [m for m in ("bayes", "linear", "gpt2", "lda_known", "lda_estimated", "logistic", "knn")
+               if f"tokens/acc/{m}" in arrays]
+    row = lambda name, m: [m] + [fmt(v, 3) for v in np.asarray(arrays[f"{name}/{m}"]).mean(0)]
+    tables = {"accuracy_vs_M": {"columns": ["method"] + [f"M={m}" for m in Ms],
+                                "rows": [row("tokens/acc", m) for m in methods]},
+              "tv_vs_M": {"columns": ["method"] + [f"M={m}" for m in Ms],
+                          "rows": [row("tokens/tv", m) for m in methods if m != "bayes"]}}
+    lines = []
+    for m in ("linear", "gpt2"):
+        tv = np.asarray(arrays[f"tokens/tv/{m}"]).mean(0)
+        lines.append(f"{m}: TV error at M=N={N}: {tv[Ms.index(N)]:.4f}, at M={Ms[-1]}: {tv[-1]:.4f}")
+    for kind in ("mean", "cov"):
+        tables[f"shift_{kind}"] = {
+            "columns": [f"TV error at M=N, {kind} scale"] + [f"{s:g}" for s in cfg.gpt2[f"{kind}_scales"]],
+            "rows": [row(f"shift_{kind}/tv", m) for m in ("linear", "gpt2")]}
+    return lines, tables
+
+
+def summarise(cfg, scalars: dict[str, Any], arrays: dict[str, np.ndarray]) -> dict[str, Any]:
+    """GD rates per stage, the W*-vs-N, M and N slopes, errors vs c and the GPT-2 contrast's tables,
+    for the stages the run computed."""
+    parts = (("convergence", lambda: _convergence(arrays)), ("minimizer", lambda: _minimizer(cfg, arrays)),
+             ("error_vs_M", lambda: _error_M(cfg, arrays)), ("classes", lambda: _classes(cfg, arrays)),
+             ("gpt2", lambda: _gpt2(cfg, arrays)))
+    lines, tables = [], {}
+    for stage, part in parts:
+        if runs_stage(cfg, stage):
+            more_lines, more_tables = part()
+            lines += more_lines
+            tables.update(more_tables)
     return {"summary": lines, "tables": tables}

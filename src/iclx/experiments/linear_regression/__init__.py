@@ -13,9 +13,9 @@ squares (≈ 0 for noiseless data) once the prompt holds n ≥ d examples.
 """
 
 from iclx.experiment import Experiment
-from iclx.experiments.linear_regression import claims, config, plots, run, summary
+from iclx.experiments.linear_regression import claims, config, cost, plots, run, summary
 
 EXPERIMENT = Experiment(
     name=config.NAME, get_config=config.get_config, validate=config.validate, run=run.run,
-    summarise=summary.summarise, plot=plots.plot, claims=claims.CLAIMS,
+    summarise=summary.summarise, estimate=cost.estimate, plot=plots.plot, claims=claims.CLAIMS,
     figures_dir="experiments/linear_regression")

@@ -40,8 +40,8 @@ def validate(cfg: config.ConfigDict) -> None:
     tasks.require_task(cfg, "linear_regression")
     problems.validate_prompt_training(cfg)
     config.positive_int(cfg, "eval.n_prompts")
-    config.positive_int_list(cfg, "eval.newton_steps")
-    config.positive_int_list(cfg, "eval.gd_steps")
+    config.positive_int_list(cfg, "eval.newton_steps", unique=True)   # one curve each
+    config.positive_int_list(cfg, "eval.gd_steps", unique=True)
     config.finite_float(cfg, "eval.gd_lr", positive=True)
     config.positive_int(cfg, "eval.knn_k")
 

@@ -48,5 +48,5 @@ def plot(cfg: config.ConfigDict, scalars: dict[str, Any], arrays: dict[str, np.n
             axes[0], np.arange(n), [(arrays[f"error/{m}"], style_of(m, cfg)) for m in methods], d=d)
         axes[0][1].legend(loc="center left", bbox_to_anchor=(1.02, 0.5))
         fig.suptitle(f"In-context linear regression, d={d}: {cfg.model.n_layer}-layer GPT-2 vs "
-                     f"algorithms ({cfg.seeds} seeds, 95% band)", fontsize=9.5)
+                     f"algorithms ({plotting.band_caption(cfg.seeds)})", fontsize=9.5)
         return plotting.save_figure(fig, fig_dir, "error_vs_examples")

@@ -12,9 +12,9 @@ results), ``claims`` (the paper's claims as checks).
 """
 
 from iclx.experiment import Experiment
-from iclx.experiments.lipschitz_threshold import claims, config, plots, run, summary
+from iclx.experiments.lipschitz_threshold import claims, config, cost, plots, run, summary
 
 EXPERIMENT = Experiment(
     name=config.NAME, get_config=config.get_config, validate=config.validate, run=run.run,
-    summarise=summary.summarise, plot=plots.plot, claims=claims.CLAIMS,
+    summarise=summary.summarise, estimate=cost.estimate, plot=plots.plot, claims=claims.CLAIMS,
     figures_dir="experiments/lipschitz_threshold")

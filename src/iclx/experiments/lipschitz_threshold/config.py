@@ -103,36 +103,29 @@ def validate(cfg: config.ConfigDict) -> None:
                        "the theory is about plain gradient descent: use sgd")
     config.one_of(cfg, "dynamics.features", lip.FEATURES)
     config.finite_float(cfg, "dynamics.rho", low=0.0)
-    ratios = config.finite_float_list(cfg, "dynamics.L_over_threshold", positive=True)
-    explicit = config.finite_float_list(cfg, "dynamics.L_values", positive=True)
+    ratios = config.finite_float_list(cfg, "dynamics.L_over_threshold", positive=True, unique=True)
+    explicit = config.finite_float_list(cfg, "dynamics.L_values", positive=True, unique=True)
     config.require(len(ratios) + len(explicit) > 0, "dynamics.L_over_threshold",
                    "give L values as multiples of L* here or explicitly in dynamics.L_values")
-    sweep_L = config.finite_float_list(cfg, "sweep.L_values", positive=True, allow_empty=False)
+    sweep_L = config.finite_float_list(cfg, "sweep.L_values", positive=True, allow_empty=False,
+                                       increasing=True)
     for L in sweep_L + explicit:
         config.require(lo <= L <= hi, "sweep.L_values" if L in sweep_L else "dynamics.L_values",
                        f"{L:g} is outside the theory grid [theory.grid_L_min, theory.grid_L_max] = "
                        f"[{lo:g}, {hi:g}]")
-    scalings = config.get_field(cfg, "sweep.scalings")
-    config.require(isinstance(scalings, (list, tuple)) and len(scalings) > 0
-                   and all(s in lip.SCALINGS for s in scalings), "sweep.scalings",
-                   f"must be a non-empty list of {', '.join(lip.SCALINGS)}, got {scalings!r}")
-    rhos = config.finite_float_list(cfg, "sweep.rhos", allow_empty=False)
+    config.choice_list(cfg, "sweep.scalings", lip.SCALINGS)
+    rhos = config.finite_float_list(cfg, "sweep.rhos", allow_empty=False, unique=True)
     config.require(all(r >= 0 for r in rhos), "sweep.rhos", f"must be >= 0, got {rhos!r}")
     config.require(cfg.task.features != "orthonormal" or rhos == (0.0,) or all(r == 0 for r in rhos),
                    "sweep.rhos", "orthonormal features have no correlation: set task.features="
                    "equicorrelated (or random) to sweep rho, or sweep.rhos=0")
-    rules = config.get_field(cfg, "sweep.rules")
-    config.require(isinstance(rules, (list, tuple)) and "theory" in rules
-                   and all(r in RULES for r in rules), "sweep.rules",
-                   f"must list 'theory' and optionally 'common', got {rules!r}")
+    rules = config.choice_list(cfg, "sweep.rules", RULES)
+    config.contains(rules, "theory", "sweep.rules", "the threshold's prediction is the theory rule's")
     for field in ("sweep.eps_rel", "sweep.eps_abs"):
-        config.finite_float_list(cfg, field, positive=True, allow_empty=False)
+        config.finite_float_list(cfg, field, positive=True, allow_empty=False, unique=True)
     config.require(all(e < 1 for e in cfg.sweep.eps_rel), "sweep.eps_rel", "relative ε must be < 1")
     config.positive_int(cfg, "eval.n_prompts")
-    families = config.get_field(cfg, "eval.families")
-    config.require(isinstance(families, (list, tuple)) and len(families) > 0
-                   and all(f in lip.FAMILIES for f in families), "eval.families",
-                   f"must be a non-empty list of {', '.join(lip.FAMILIES)}, got {families!r}")
+    config.choice_list(cfg, "eval.families", lip.FAMILIES)
     config.finite_float(cfg, "eval.noise_std", low=0.0)
 
 

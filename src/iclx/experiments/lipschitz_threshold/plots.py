@@ -16,9 +16,9 @@ from iclx.experiments.lipschitz_threshold.plots_sweep import plot_sweep
 
 def plot(cfg: config.ConfigDict, scalars: dict[str, Any], arrays: dict[str, np.ndarray],
          fig_dir: Path) -> list[Path]:
-    paths = plot_dynamics(cfg, scalars, arrays, fig_dir)
-    paths += plot_sweep(cfg, scalars, arrays, fig_dir)
-    paths += plot_maps(cfg, scalars, arrays, fig_dir)
+    paths = plot_sweep(cfg, scalars, arrays, fig_dir)
+    if scalars["dynamics_points"]:         # no dynamics stage without a threshold on the theory grid
+        paths = plot_dynamics(cfg, scalars, arrays, fig_dir) + paths + plot_maps(cfg, scalars, arrays, fig_dir)
     return paths
 
 
@@ -69,8 +69,8 @@ def plot_dynamics(cfg, scalars, arrays, fig_dir: Path) -> list[Path]:
             axes[row][-1].legend(loc="center left", bbox_to_anchor=(1.02, 0.5))
         fig.suptitle(f"GD dynamics of softmax attention: {cfg.task.family} tasks ({cfg.task.scaling} "
                      f"scaling), {cfg.dynamics.features} features ρ={cfg.dynamics.rho:g}, "
-                     f"K={cfg.task.n_features}, N={cfg.task.n_points} ({n_seeds} seeds; metrics "
-                     "before each step)", fontsize=9)
+                     f"K={cfg.task.n_features}, N={cfg.task.n_points} ({plotting.band_caption(n_seeds)}; "
+                     "metrics before each step)", fontsize=9)
         return plotting.save_figure(fig, fig_dir, "dynamics")
 
 
@@ -87,23 +87,23 @@ def plot_maps(cfg, scalars, arrays, fig_dir: Path) -> list[Path]:
         for row, point in enumerate(points):
             head = f"{point['regime']} regime, L = {point['L']:.3g}"
             ax = axes[row][0]
-            m = arrays[f"maps/{row}/{families[0]}/matrix"]
+            m = arrays[f"maps/{row}/{families[0]}/matrix"].mean(axis=0)       # mean over seeds
             ax.imshow(m, vmin=0, vmax=1, cmap="Blues")
             for (i, j), v in np.ndenumerate(m):
                 ax.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=6,
                         color="white" if v > 0.5 else "black")
             ax.set(xlabel="token feature k", ylabel="query feature", xticks=range(K), yticks=range(K))
-            ax.set_title(f"{head}\nmean Attn_k", fontsize=8)
+            ax.set_title(f"{head}\nmean Attn_k ({cfg.seeds} seeds' Q)", fontsize=8)
             ax.grid(False)
             ax = axes[row][1]
-            w = arrays[f"maps/{row}/{families[0]}/example_weights"]
-            feats = arrays[f"maps/{row}/{families[0]}/example_features"]
-            qf = int(arrays[f"maps/{row}/{families[0]}/example_query"])
+            w = arrays[f"maps/{row}/{families[0]}/example_weights"][0]        # seed 0's Q
+            feats = arrays[f"maps/{row}/{families[0]}/example_features"][0]
+            qf = int(arrays[f"maps/{row}/{families[0]}/example_query"][0])
             order = np.argsort(feats, kind="stable")
             ax.bar(np.arange(len(w)), w[order], width=0.9,
                    color=[plotting.PALETTE[1] if feats[i] == qf else plotting.PALETTE[2] for i in order])
             ax.set(xlabel="prompt token (sorted by feature)", ylabel="attention weight")
-            ax.set_title(f"one prompt; blue: tokens of the\nquery's feature ({qf}), orange: others",
+            ax.set_title(f"one prompt, seed 0; blue: tokens of the\nquery's feature ({qf}), orange: others",
                          fontsize=8)
             ax = axes[row][2]
             x = np.arange(len(families))

@@ -9,7 +9,6 @@ final Q on prompts of unseen functions from every family.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import math
 from typing import Any
 
@@ -110,26 +109,25 @@ def _step(table: dict[str, Any], L: float, eta_flat: float) -> float:
     return lipschitz_theory.step_for(L, table["grid"], table["beta"], eta_flat)
 
 
-def dynamics_points(cfg: config.ConfigDict, tables) -> list[dict[str, Any]]:
+def dynamics_points(cfg: config.ConfigDict, tables) -> tuple[list[dict[str, Any]], str]:
     """One lane group per L of ``dynamics.L_values`` (or ``L_over_threshold`` × L*), with the
-    theory rule's step size; the regime is flat below L*, sharp above."""
+    theory rule's step size; the regime is flat below L*, sharp above. Without a threshold on the
+    theory grid (or with L values off it) there is no dynamics stage: ``([], why)``."""
     table = tables[dynamics_combo(cfg)]
-    L_star = table["L_star"]
+    L_star, grid = table["L_star"], table["grid"]
     if cfg.dynamics.L_values:
         values = [float(v) for v in cfg.dynamics.L_values]
     elif math.isfinite(L_star):
         values = [r * L_star for r in cfg.dynamics.L_over_threshold]
     else:
-        raise ValueError(f"no threshold L* in [{cfg.theory.grid_L_min:g}, {cfg.theory.grid_L_max:g}]"
-                         f" for task.scaling={cfg.task.scaling} (η_flat·β(L) stays below 1): set "
-                         "dynamics.L_values")
-    grid = table["grid"]
+        return [], (f"no threshold L* in [{grid[0]:g}, {grid[-1]:g}] for task.scaling="
+                    f"{cfg.task.scaling} (η_flat·β(L) stays below 1; set dynamics.L_values)")
     if min(values) < grid[0] or max(values) > grid[-1]:
-        raise ValueError(f"dynamics L values {values} leave the theory grid [{grid[0]:g}, "
-                         f"{grid[-1]:g}] (theory.grid_L_min/max)")
+        return [], (f"dynamics L values {[f'{v:.3g}' for v in values]} leave the theory grid "
+                    f"[{grid[0]:g}, {grid[-1]:g}] (theory.grid_L_min/max)")
     return [{"L": L, "alpha": lip.SCALINGS[cfg.task.scaling], "rho": cfg.dynamics.rho,
              "lr": _step(table, L, cfg.theory.eta_flat),
-             "regime": "flat" if not L >= L_star else "sharp"} for L in values]
+             "regime": "flat" if not L >= L_star else "sharp"} for L in values], ""
 
 
 def sweep_points(cfg: config.ConfigDict, tables) -> list[dict[str, Any]]:
@@ -220,16 +218,18 @@ def sweep_part(cfg: config.ConfigDict, ctx: RunContext, points: list[dict[str, A
 
 def maps_part(cfg: config.ConfigDict, points: list[dict[str, Any]], lanes: engine.Lanes,
               Q: np.ndarray) -> dict[str, np.ndarray]:
-    """Attention maps of the final Q (seed 0 of each dynamics point) on unseen functions."""
+    """Attention maps of every seed's final Q of each dynamics point on the same fresh prompts of
+    unseen functions of each family: ``maps/<point>/<family>/<name>`` with a leading seed axis."""
     eval_key = rng.stream(rng.root_key(cfg.seed), "eval")
-    evaluate = {family: jax.jit(functools.partial(attention_on_unseen, cfg, family=family))
-                for family in cfg.eval.families}
+    evaluate = {family: jax.jit(jax.vmap(
+        lambda q, L, alpha, rho, key, family=family: attention_on_unseen(cfg, q, L, alpha, rho, family, key),
+        in_axes=(0, None, None, None, None))) for family in cfg.eval.families}
     arrays = {}
     for i, point in enumerate(points):
-        lane = int(engine.select_lanes(lanes.labels, L=point["L"], seed=0)[0])
+        seeds = engine.select_lanes(lanes.labels, L=point["L"])          # the point's lanes, seed order
         for family in cfg.eval.families:
-            out = evaluate[family](jnp.asarray(Q[lane]), point["L"], point["alpha"], point["rho"],
-                                   key=rng.stream(eval_key, family))
+            out = evaluate[family](jnp.asarray(Q[seeds]), point["L"], point["alpha"], point["rho"],
+                                   rng.stream(eval_key, family))
             arrays.update({f"maps/{i}/{family}/{k}": np.asarray(v) for k, v in out.items()})
     return arrays
 
@@ -238,10 +238,14 @@ def run(cfg: config.ConfigDict, ctx: RunContext) -> tuple[dict[str, Any], dict[s
     """Theory tables, the dynamics and sweep stages, then attention maps of the final Q."""
     ctx.log("theory: smoothness β(L) and the threshold L* …")
     tables, theory, arrays = theory_part(cfg)
-    dyn_points = dynamics_points(cfg, tables)
-    dyn_arrays, dyn_lanes = dynamics_part(cfg, ctx, dyn_points)
-    arrays.update(dyn_arrays)
+    dyn_points, no_dynamics = dynamics_points(cfg, tables)
+    if no_dynamics:
+        ctx.log(f"no dynamics stage: {no_dynamics}")
+    else:
+        dyn_arrays, dyn_lanes = dynamics_part(cfg, ctx, dyn_points)
+        arrays.update(dyn_arrays)
     arrays.update(sweep_part(cfg, ctx, sweep_points(cfg, tables)))
-    ctx.log("attention maps on unseen functions …")
-    arrays.update(maps_part(cfg, dyn_points, dyn_lanes, arrays["dynamics/Q"]))
-    return {"theory": theory, "dynamics_points": dyn_points}, arrays
+    if not no_dynamics:
+        ctx.log("attention maps on unseen functions …")
+        arrays.update(maps_part(cfg, dyn_points, dyn_lanes, arrays["dynamics/Q"]))
+    return {"theory": theory, "dynamics_points": dyn_points, "no_dynamics": no_dynamics}, arrays

@@ -1,5 +1,5 @@
 """The summary lines and the README tables of a Lipschitz-threshold run, computed from its arrays and
-lane labels (no training here). ``steps_below`` and ``lane_means`` are shared with the claims."""
+lane labels (no training here). ``steps_below`` is shared with the claims, ``lane_means`` with the plots."""
 
 from __future__ import annotations
 
@@ -19,8 +19,9 @@ Labels = Sequence[Mapping[str, Any]]
 
 def attention_maps(cfg: config.ConfigDict, scalars: dict[str, Any],
                    arrays: dict[str, np.ndarray]) -> dict[str, dict[str, float]]:
-    """``{"<point>/<family>": {mse_model, mse_uniform, mse_oracle}}`` of the saved attention maps."""
-    return {f"{i}/{family}": {k: float(arrays[f"maps/{i}/{family}/{k}"])
+    """``{"<point>/<family>": {mse_model, mse_uniform, mse_oracle}}`` of the saved attention maps,
+    each the mean over the seeds' final Q."""
+    return {f"{i}/{family}": {k: float(np.mean(arrays[f"maps/{i}/{family}/{k}"]))
                               for k in ("mse_model", "mse_uniform", "mse_oracle")}
             for i in range(len(scalars["dynamics_points"])) for family in cfg.eval.families}
 
@@ -169,7 +170,7 @@ def maps_table(cfg: config.ConfigDict, scalars: dict[str, Any],
     for i, p in enumerate(scalars["dynamics_points"]):
         for family in cfg.eval.families:
             m = scalars["maps"][f"{i}/{family}"]
-            own = float(np.mean(np.diagonal(arrays[f"maps/{i}/{family}/matrix"])))
+            own = float(np.mean(np.diagonal(arrays[f"maps/{i}/{family}/matrix"], axis1=-2, axis2=-1)))
             rows.append([p["regime"], f"{p['L']:.3g}", family, f"{own:.3f}", _g(m["mse_model"]),
                          _g(m["mse_uniform"]), _g(m["mse_oracle"]),
                          _g(m["mse_model"] / m["mse_uniform"]), _g(m["mse_model"] / m["mse_oracle"])])
@@ -180,7 +181,8 @@ def maps_table(cfg: config.ConfigDict, scalars: dict[str, Any],
 
 def tables(cfg: config.ConfigDict, scalars: dict[str, Any], arrays: dict[str, np.ndarray],
            labels: Mapping[str, Labels]) -> dict[str, Any]:
-    return {"theory": theory_table(cfg, scalars),
-            "dynamics": dynamics_table(scalars, arrays, labels["dynamics"]),
-            "sweep": sweep_table(cfg, arrays, labels["sweep"]),
-            "attention_maps": maps_table(cfg, scalars, arrays)}
+    out = {"theory": theory_table(cfg, scalars), "sweep": sweep_table(cfg, arrays, labels["sweep"])}
+    if scalars["dynamics_points"]:          # a run without a threshold on the grid has no dynamics
+        out["dynamics"] = dynamics_table(scalars, arrays, labels["dynamics"])
+        out["attention_maps"] = maps_table(cfg, scalars, arrays)
+    return out

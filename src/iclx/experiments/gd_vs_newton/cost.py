@@ -1,0 +1,43 @@
+"""The run's predicted memory and FLOPs from its config (basis: ``iclx.cost``): the GPT-2 and LSTM
+training, and per seed the probes (every layer's hidden states of one probe batch), the algorithms'
+step grids on ``sim.n_prompts`` prompts (``sim.batch_size`` at a time) and the SimW fits."""
+
+from __future__ import annotations
+
+from iclx import config, cost
+from iclx.experiments.gd_vs_newton.config import step_grids
+
+
+def lstm_training(cfg: config.ConfigDict) -> cost.Cost:
+    """An LSTM of ``lstm.model`` on the same prompts: 4 gates per layer, activations kept per step."""
+    model, train, d, n = cfg.lstm.model, cfg.lstm.train, cfg.task.n_dims, cfg.task.n_points
+    hidden, layers = model.hidden, model.n_layer
+    params = layers * 4 * hidden * (2 * hidden + 1) + (d + 1) * hidden + hidden + 1
+    saved = layers * train.batch_size * 2 * n * 8 * hidden
+    flops = 6 * params * train.batch_size * 2 * n * cfg.seeds * train.steps
+    return cost.Cost(cost.FLOAT * cfg.seeds * (4 * params + saved), flops, 1)
+
+
+def seed_evaluation(cfg: config.ConfigDict) -> cost.Cost:
+    """One seed's probes, baselines on the step grids and SimW."""
+    d, n, model, sim = cfg.task.n_dims, cfg.task.n_points, cfg.model, cfg.sim
+    layers = model.n_layer + 1
+    probe = cost.gpt2_forward(model, d, batch=cfg.probe.batch_size, tokens=2 * n)
+    probe = cost.Cost(probe.bytes + cost.FLOAT * layers * cfg.probe.batch_size * 2 * n * model.n_embd,
+                      probe.flops * cfg.probe.n_batches, 1)
+    grid_steps = sum(int(g.max()) for g in step_grids(cfg).values())
+    grid_points = sum(len(g) for g in step_grids(cfg).values())
+    baselines = cost.Cost(cost.FLOAT * sim.batch_size * n * (grid_points * n + 2 * d * d),
+                          sim.n_prompts * n * grid_steps * 2 * d * d, 3)
+    simw = cost.Cost(cost.FLOAT * cfg.simw.prompt_batch * n * cfg.simw.n_queries * layers * d,
+                     cfg.simw.n_prompts * n * cfg.simw.n_queries * layers * 2 * d * model.n_embd, 1)
+    held = cost.random_numbers(sim.n_prompts * n * (d + 1))
+    return cost.sequence([held, probe, baselines, simw if cfg.simw.enabled else cost.Cost()])
+
+
+def estimate(cfg: config.ConfigDict) -> cost.Cost:
+    d, n = cfg.task.n_dims, cfg.task.n_points
+    train = cost.gpt2_training(cfg.model, d, batch=cfg.train.batch_size, tokens=2 * n,
+                               lanes=cfg.seeds, steps=cfg.train.steps)
+    lstm = lstm_training(cfg) if cfg.lstm.enabled else cost.Cost()
+    return cost.sequence([train, lstm, cost.scaled(seed_evaluation(cfg), cfg.seeds)])

@@ -1,0 +1,80 @@
+"""Claims and their verdicts (iclx.claims): holds / fails / undecided from where the whole 95% interval
+lies against the threshold, conjunctions, and the JSON rows results.json stores."""
+
+import numpy as np
+import pytest
+
+from iclx import claims, config
+from iclx.stats import Estimate
+
+CFG = config.ConfigDict({"preset": "cpu"})
+
+
+def interval(low: float, high: float) -> Estimate:
+    return Estimate((low + high) / 2, low, high, 5, "seeds")
+
+
+@pytest.mark.parametrize("op,threshold,low,high,verdict", [
+    ("<=", 0.01, 0.002, 0.008, "holds"),       # the whole interval below
+    ("<=", 0.01, 0.012, 0.020, "fails"),       # the whole interval above
+    ("<=", 0.01, 0.005, 0.015, "undecided"),   # straddles
+    ("<", 1.0, 0.9, 1.0, "undecided"),         # touches the threshold from the claim's side
+    (">", 0.0, 0.1, 0.3, "holds"),
+    (">", 0.0, -0.3, -0.1, "fails"),
+    (">=", 0.0, -0.1, 0.1, "undecided"),
+    ("within", (-1.2, -0.8), -1.1, -0.9, "holds"),
+    ("within", (-1.2, -0.8), -0.7, -0.5, "fails"),
+    ("within", (-1.2, -0.8), -0.9, -0.7, "undecided"),
+    ("within", (-1.2, -0.8), -1.5, -0.5, "undecided"),   # wider than the band: not decided
+])
+def test_verdict_from_the_whole_interval(op, threshold, low, high, verdict):
+    assert claims.Test(op, threshold).verdict(interval(low, high)) == verdict
+
+
+def test_verdicts_of_synthetic_claims_from_replicates():
+    test = claims.Test("<=", 0.01)
+    rng = np.random.default_rng(1)
+    below = claims.compare(claims.mean_of(rng.normal(0.005, 0.001, 5)), test)
+    above = claims.compare(claims.mean_of(rng.normal(0.020, 0.001, 5)), test)
+    across = claims.compare(claims.mean_of(rng.normal(0.010, 0.005, 5)), test)
+    assert (below.verdict, above.verdict, across.verdict) == ("holds", "fails", "undecided")
+    one_seed = claims.compare(claims.mean_of(np.array([0.001])), test)
+    assert one_seed.verdict == "undecided"          # no noise estimate from one replicate
+    assert claims.compare(claims.exact(0.001), test).verdict == "holds"
+
+
+def test_a_conjunction_fails_if_any_part_fails_and_holds_only_if_all_hold():
+    h, f, u = (claims.Measured(1.0, v) for v in ("holds", "fails", "undecided"))
+    assert claims.all_of([("a", h), ("b", h)]).verdict == "holds"
+    assert claims.all_of([("a", h), ("b", u)]).verdict == "undecided"
+    assert claims.all_of([("a", u), ("b", f)]).verdict == "fails"
+
+
+def test_rows_carry_value_interval_replicates_and_verdict():
+    def good(cfg, scalars, arrays):
+        return claims.compare(claims.mean_of(arrays["x"], "Monte Carlo runs"), claims.Test(">", 0.0))
+
+    def blind(cfg, scalars, arrays):
+        raise claims.NotEvaluable("the GPT-2 did not learn")
+
+    def broken(cfg, scalars, arrays):
+        return arrays["missing"]
+
+    rows = claims.evaluate([claims.Claim(name, "s", "Fig. 1", "t", fn, scales=("cpu",))
+                            for name, fn in (("good", good), ("blind", blind), ("broken", broken))],
+                           CFG, {}, {"x": np.array([1.0, 1.2, 0.9, 1.1, 1.0])})
+    row = rows[0]
+    assert row["verdict"] == "holds" and row["replicates"] == 5 and row["replicate_axis"] == "Monte Carlo runs"
+    assert row["interval"][0] < row["value"] < row["interval"][1] and row["applies"]
+    assert rows[1]["verdict"] == "not evaluable" and rows[1]["detail"] == "not evaluable: the GPT-2 did not learn"
+    assert rows[2]["verdict"] == "not evaluable" and rows[2]["detail"].startswith("could not evaluate: KeyError")
+    assert claims.verdict_counts(rows) == {"holds": 1, "fails": 0, "undecided": 0, "not evaluable": 2}
+    assert claims.interval_text(row).endswith("(5 Monte Carlo runs)")
+    smoke = claims.evaluate([claims.Claim("good", "s", "Fig. 1", "t", good, scales=("cpu",))],
+                            config.ConfigDict({"preset": "smoke"}), {}, {"x": np.ones(3)})
+    assert smoke[0]["applies"] is False
+
+
+def test_measured_rejects_an_unknown_verdict():
+    with pytest.raises(ValueError):
+        claims.Measured(1.0, "maybe")
