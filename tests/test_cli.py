@@ -1,6 +1,7 @@
 """The command line's handling of bad input (iclx.cli): one line, exit code 2, nothing written."""
 
 import subprocess
+from pathlib import Path
 import sys
 
 import pytest
@@ -40,6 +41,9 @@ def test_folder_problems(tmp_path, monkeypatch):
     assert preflight.folder_problem("--out", tmp_path / "new" / "deeper") is None     # creatable
     assert "is a file" in preflight.folder_problem("--figures", tmp_path / "file")
     assert "is under" in preflight.folder_problem("--out", tmp_path / "file" / "runs")
+    assert not (tmp_path / "new").exists()                        # the creation probe leaves nothing
+    if Path("/proc").is_dir():                                    # permissions say yes, the kernel no
+        assert "cannot create it" in preflight.folder_problem("--out", Path("/proc/iclx-runs"))
     # a read-only file system (or no permission): simulated, since root may write anywhere
     monkeypatch.setattr(preflight.os, "access", lambda path, mode: False)
     monkeypatch.setattr(preflight, "_read_only", lambda path: True)

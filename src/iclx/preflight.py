@@ -31,6 +31,22 @@ def folder_problem(flag: str, folder: Path) -> str | None:
         reason = "a read-only file system" if _read_only(existing) else "no write permission"
         where = "" if existing == folder else f" ({existing}, the closest existing folder)"
         return f"{flag}={folder}: cannot write there{where}: {reason}"
+    return _creation_problem(flag, folder, existing)
+
+
+def _creation_problem(flag: str, folder: Path, existing: Path) -> str | None:
+    """Whether the first missing folder under ``existing`` can really be made (permissions can say
+    yes where the file system says no, e.g. /proc): made and removed again, leaving nothing."""
+    if existing == folder:
+        return None
+    if not folder.is_relative_to(existing):
+        return None
+    probe = existing / folder.relative_to(existing).parts[0]
+    try:
+        probe.mkdir()
+        probe.rmdir()
+    except OSError as error:
+        return f"{flag}={folder}: cannot create it: {error.strerror or error}"
     return None
 
 
