@@ -39,7 +39,7 @@ def get_config(preset: str = "cpu") -> config.ConfigDict:
         families, dyn_features, dyn_rho, n_z = ("linear",), "equicorrelated", 0.0, 9
     elif preset == "cpu":
         K, N, bank, n_functions = 5, 50, 512, 1 << 14
-        cfg.seeds = 2
+        cfg.seeds = 5
         dyn = engine.train_config(steps=4000, batch_size=bank, lr=1.0, chunk_steps=1000, log_every=1)
         swp = engine.train_config(steps=10_000, batch_size=256, lr=1.0, chunk_steps=2500,
                                   log_every=100)
