@@ -76,3 +76,34 @@ def test_smoke_run_end_to_end(smoke_run, name):
         assert all((run.figures / png).with_suffix(f".{fmt}").exists() for fmt in figure_formats())
     published = json.loads((run.figures / "results.json").read_text())
     assert published["claims"] == rows
+
+
+@pytest.mark.parametrize("name", [t.name for t in registry.TARGETS.values() if t.overrides])
+def test_slice_targets_validate_and_name_their_slice(name):
+    from iclx.cli import parse_overrides
+
+    target = registry.TARGETS[name]
+    cfg = registry.load(target.experiment).config(target.preset, parse_overrides(target.overrides),
+                                                  target.variant)
+    assert target.preset == "paper" and target.scale_of and cfg.slice.startswith("CPU slice")
+    assert target.figures == f"{registry.TARGETS[target.scale_of].figures}/paper"
+
+
+def test_a_stage_restricted_smoke_run_leaves_the_others_not_evaluable(tmp_path):
+    experiment = registry.load("gmm_classification")
+    args = ["--preset=smoke", f"--out={tmp_path / 'runs'}", "--no-progress",
+            "--config.stages=convergence,minimizer"]
+    assert experiment.main(args) == 0
+    cfg = experiment.config("smoke", [("stages", "convergence,minimizer")])
+    scalars, arrays = results.load_results(experiment.run_dir(cfg, tmp_path / "runs"))
+    assert scalars["slice"]["stages"] == ["convergence", "minimizer"]
+    assert scalars["slice"]["left_out"] == ["error_vs_M", "classes", "gpt2"]
+    assert not any(key.startswith(("gpt2", "error_vs_M", "classes")) for key in arrays)
+    by_id = {row["id"]: row for row in scalars["claims"]}
+    needs = {c.id: c.needs for c in experiment.claims}
+    for claim_id, stages in needs.items():
+        if set(stages) & {"error_vs_M", "classes", "gpt2"}:
+            assert by_id[claim_id]["verdict"] == "not evaluable"
+            assert "which this run left out" in by_id[claim_id]["detail"]
+        elif stages:
+            assert by_id[claim_id]["verdict"] != "not evaluable" or "left out" not in by_id[claim_id]["detail"]
