@@ -61,9 +61,11 @@ PAPERS = {p.key: p for p in (
 # benchmarks/README.md); every one names itself in ``slice`` (the report's label for the run)
 GMM_SLICE = (
     "--config.stages=convergence,minimizer,error_vs_M,classes", "--config.seeds=3",
-    "--config.train.steps=5000", "--config.train.checkpoint_every=5000",
-    "--config.minimizer.replicates=5",
-    "--config.slice=CPU slice: no GPT-2 contrast; 3 seeds, 5000 of 10000 GD steps, 5 W* banks")
+    "--config.train.steps=3000", "--config.train.checkpoint_every=3000", "--config.loss.bank=8192",
+    "--config.train.batch_size=8192",
+    "--config.minimizer.replicates=4", "--config.eval.n_prompts=32768",
+    "--config.slice=CPU slice: no GPT-2 contrast; 3 seeds, 3000 of 10000 GD steps on 2^13 of 2^15 "
+    "bank prompts, 4 of 10 W* banks, 2^15 of 2^17 evaluation prompts")
 LIPSCHITZ_SLICE = (
     "--config.seeds=2", "--config.dynamics.L_over_threshold=0.25,4",
     "--config.train.steps=10000", "--config.train.chunk_steps=5000",
@@ -111,7 +113,7 @@ TARGETS = {t.name: t for t in (
            "width ablation of 1-head models, Fig 6", minutes="11"),
     Target("lipschitz", "lipschitz_threshold", "experiments/lipschitz_threshold",
            "attention dynamics (Fig 1a/1b), steps-to-ε vs L across the threshold, attention maps",
-           minutes="2"),
+           minutes="13 (loaded)"),
     Target("mixing", "data_mixing", "experiments/data_mixing",
            "Demir & Doğan: one-step-GD MLP head vs Hermite equivalent vs linear attention; n, ℓ, k "
            "sweeps, mixing ratio ρ, step size η, per-source errors (Figs 1–6)", minutes="11 (loaded)"),
@@ -131,7 +133,7 @@ TARGETS = {t.name: t for t in (
     # paper-scale slices that fit two CPU cores: the paper preset restricted to stages and points
     Target("gmm-paper-slice", "gmm_classification", "experiments/gmm_classification/paper",
            "the paper preset on 2 CPU cores without the GPT-2 contrast (a GPU stage): convergence at "
-           "d = 20/10, c = 2/3, W* vs N to 10240, error vs M and c; 3 seeds, 5000 GD steps",
+           "d = 20/10, c = 2/3, W* vs N to 10240, error vs M and c; 3 seeds, 3000 GD steps",
            preset="paper", scale_of="gmm", overrides=GMM_SLICE),
     Target("lipschitz-paper-slice", "lipschitz_threshold", "experiments/lipschitz_threshold/paper",
            "the paper preset's sizes on 2 CPU cores: the dynamics runs and the threshold sweep at L "

@@ -71,27 +71,53 @@ def sharp_run_faster(cfg, scalars, arrays) -> Measured:
 
 
 def _fastest_ratio(cfg, scalars, arrays, eps: float, sharp_over_flat: bool) -> Measured:
-    """The worst ρ's ratio of the fastest L on one side of L* to the fastest on the other (seed means;
-    a censored point is never fastest)."""
+    """The worst ρ's ratio of the fastest L on one side of L* to the fastest on the other (seed means).
+    A seed that did not reach ε within the budget B counts as B: where the fastest point of a side has
+    such a seed, that side's time is a lower bound, so the ratio is an upper bound where only the denominator's side was censored (it can
+    show "holds", never "fails"), a lower bound where only the numerator's was (the reverse), and no
+    bound where both were (undecided)."""
     sweeps = [(rho, Ls < L_star, Ls > L_star, T)
               for rho, L_star, Ls, T in _sweep_times(cfg, scalars, arrays, "abs", eps)]
     sweeps = [sw for sw in sweeps if sw[1].any() and sw[2].any()]
     if not sweeps:
         raise NotEvaluable("no amplitude sweep with L on both sides of L*")
+    budget = float(cfg.sweep.train.steps)
+
+    def sides(flat, sharp):
+        return (sharp, flat) if sharp_over_flat else (flat, sharp)     # (numerator, denominator)
 
     def fastest(T, side):
-        return float(np.min(T.mean(axis=0)[side]))
+        return float(np.min(np.minimum(T, budget).mean(axis=0)[side]))
 
     def worst(*Ts):
-        ratios = [fastest(T, sharp) / fastest(T, flat) if sharp_over_flat else fastest(T, flat) / fastest(T, sharp)
-                  for (_, flat, sharp, _), T in zip(sweeps, Ts)]
-        return max(ratios)
+        return max(fastest(T, sides(flat, sharp)[0]) / fastest(T, sides(flat, sharp)[1])
+                   for (_, flat, sharp, _), T in zip(sweeps, Ts))
 
-    est = estimate(worst, *(T for *_, T in sweeps))
-    parts = "; ".join(f"ρ={rho:g}: {fastest(T, flat):.0f} / {fastest(T, sharp):.0f}" for rho, flat, sharp, T in sweeps)
+    def cut(T, side):     # the side's fastest point (with censored seeds at B) had a censored seed
+        points = np.flatnonzero(side)
+        return bool(np.isinf(T[:, points[np.argmin(np.minimum(T, budget).mean(axis=0)[side])]]).any())
+
+    censored = [tuple(cut(T, side) for side in sides(flat, sharp)) for _, flat, sharp, T in sweeps]
+    num_cut, den_cut = any(c[0] for c in censored), any(c[1] for c in censored)
+    measured = compare(estimate(worst, *(T for *_, T in sweeps)), Test("<", 1.0))
+    allowed = {(False, False): ("holds", "fails"), (False, True): ("holds",),
+               (True, False): ("fails",), (True, True): ()}[(num_cut, den_cut)]
+    verdict = measured.verdict if measured.verdict in allowed else "undecided"
+    bound = {(False, True): "; an upper bound (the denominator's side did not reach ε in "
+                            f"{budget:.0f} steps)",
+             (True, False): f"; a lower bound (the numerator's side did not reach ε in {budget:.0f} steps)",
+             (True, True): f"; no bound (neither side reached ε in {budget:.0f} steps)"}.get((num_cut, den_cut), "")
+    parts = "; ".join(f"ρ={rho:g}: {_steps_text(T, flat)} / {_steps_text(T, sharp)}"
+                      for rho, flat, sharp, T in sweeps)
     order = "above / below" if sharp_over_flat else "below / above"
-    return compare(est, Test("<", 1.0), f"absolute ε = {eps:g}, fastest L {order} L*: flat / sharp "
-                   f"steps {parts}")
+    return Measured(measured.value, verdict, f"absolute ε = {eps:g}, fastest L {order} L*: flat / sharp "
+                    f"steps {parts}{bound}", measured.estimate)
+
+
+def _steps_text(T: np.ndarray, side: np.ndarray) -> str:
+    """The fastest seed-mean steps on ``side``, or "never" where every point there was censored."""
+    means = T.mean(axis=0)[side]
+    return f"{np.min(means):.0f}" if np.isfinite(means).any() else "never"
 
 
 def flat_faster_at_high_accuracy(cfg, scalars, arrays) -> Measured:
