@@ -38,7 +38,8 @@ class Target:
     description: str
     variant: str = ""
     preset: str = "cpu"
-    minutes: str = ""          # measured wall time of the cpu preset on 2 cores ("(loaded)": cores shared with other jobs)
+    minutes: str = ""          # measured wall time on 2 CPU cores of its preset (a slice: of the slice);
+                               # "(loaded)": the cores were shared with other jobs
     scale_of: str = ""         # another target this one runs at a further scale: the report shows
                                # its run as a column of that target's claims, not as a row of its own
     overrides: tuple[str, ...] = ()   # config overrides of a slice of the preset (--config.a.b=v)
@@ -129,7 +130,7 @@ TARGETS = {t.name: t for t in (
            minutes="9"),
     Target("gmm", "gmm_classification", "experiments/gmm_classification",
            "Shen et al.: 1-layer linear attention on Gaussian mixtures: GD's linear rate, W* vs N, "
-           "error vs M / N / c, 3-layer GPT-2 contrast and shifts, baselines", minutes="10"),
+           "error vs M / N / c, 3-layer GPT-2 contrast and shifts, baselines", minutes="26 (loaded)"),
     # paper-scale slices that fit two CPU cores: the paper preset restricted to stages and points
     Target("gmm-paper-slice", "gmm_classification", "experiments/gmm_classification/paper",
            "the paper preset on 2 CPU cores without the GPT-2 contrast (a GPU stage): convergence at "
@@ -138,7 +139,7 @@ TARGETS = {t.name: t for t in (
     Target("lipschitz-paper-slice", "lipschitz_threshold", "experiments/lipschitz_threshold/paper",
            "the paper preset's sizes on 2 CPU cores: the dynamics runs and the threshold sweep at L "
            "values below, near and above L*", preset="paper", scale_of="lipschitz",
-           overrides=LIPSCHITZ_SLICE),
+           overrides=LIPSCHITZ_SLICE, minutes="34 (loaded)"),
     Target("mixing-paper-slice", "data_mixing", "experiments/data_mixing/paper",
            "Thm 4.12 at the paper's d = 80 on 2 CPU cores: Fig 1's sweep ends, Fig 2's claimed curves "
            "at ρ ∈ {0, ½, 1}, Fig 3's η ends, 5 Monte Carlo runs", preset="paper", scale_of="mixing",
