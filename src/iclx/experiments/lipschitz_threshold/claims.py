@@ -70,42 +70,44 @@ def sharp_run_faster(cfg, scalars, arrays) -> Measured:
                    f"flat {flat.mean():.0f} (of {int(steps[-1])}; value = sharp / flat)")
 
 
+def _fastest_point(T: np.ndarray, side: np.ndarray, budget: float) -> tuple[float, bool]:
+    """The fastest seed-mean time on ``side`` of ``T [seeds, P]`` with a censored seed (+inf) counted
+    as ``budget``, and whether that point had a censored seed (its time is then a lower bound)."""
+    points = np.flatnonzero(side)
+    capped = np.minimum(T[:, points], budget).mean(axis=0)
+    best = int(np.argmin(capped))
+    return float(capped[best]), bool(np.isinf(T[:, points[best]]).any())
+
+
 def _fastest_ratio(cfg, scalars, arrays, eps: float, sharp_over_flat: bool) -> Measured:
     """The worst ρ's ratio of the fastest L on one side of L* to the fastest on the other (seed means).
     A seed that did not reach ε within the budget B counts as B: where the fastest point of a side has
-    such a seed, that side's time is a lower bound, so the ratio is an upper bound where only the denominator's side was censored (it can
-    show "holds", never "fails"), a lower bound where only the numerator's was (the reverse), and no
-    bound where both were (undecided)."""
+    such a seed, that side's time is a lower bound, so the ratio is an upper bound where only the
+    denominator's side was censored (it can show "holds", never "fails"), a lower bound where only the
+    numerator's was (the reverse), and no bound where both were (undecided)."""
     sweeps = [(rho, Ls < L_star, Ls > L_star, T)
               for rho, L_star, Ls, T in _sweep_times(cfg, scalars, arrays, "abs", eps)]
     sweeps = [sw for sw in sweeps if sw[1].any() and sw[2].any()]
     if not sweeps:
         raise NotEvaluable("no amplitude sweep with L on both sides of L*")
     budget = float(cfg.sweep.train.steps)
-
-    def sides(flat, sharp):
-        return (sharp, flat) if sharp_over_flat else (flat, sharp)     # (numerator, denominator)
-
-    def fastest(T, side):
-        return float(np.min(np.minimum(T, budget).mean(axis=0)[side]))
+    # (numerator side, denominator side) of each sweep
+    ratio_sides = [(sharp, flat) if sharp_over_flat else (flat, sharp) for _, flat, sharp, _ in sweeps]
 
     def worst(*Ts):
-        return max(fastest(T, sides(flat, sharp)[0]) / fastest(T, sides(flat, sharp)[1])
-                   for (_, flat, sharp, _), T in zip(sweeps, Ts))
+        return max(_fastest_point(T, num, budget)[0] / _fastest_point(T, den, budget)[0]
+                   for (num, den), T in zip(ratio_sides, Ts))
 
-    def cut(T, side):     # the side's fastest point (with censored seeds at B) had a censored seed
-        points = np.flatnonzero(side)
-        return bool(np.isinf(T[:, points[np.argmin(np.minimum(T, budget).mean(axis=0)[side])]]).any())
-
-    censored = [tuple(cut(T, side) for side in sides(flat, sharp)) for _, flat, sharp, T in sweeps]
-    num_cut, den_cut = any(c[0] for c in censored), any(c[1] for c in censored)
-    measured = compare(estimate(worst, *(T for *_, T in sweeps)), Test("<", 1.0))
+    Ts = [T for *_, T in sweeps]
+    num_cut = any(_fastest_point(T, num, budget)[1] for (num, _), T in zip(ratio_sides, Ts))
+    den_cut = any(_fastest_point(T, den, budget)[1] for (_, den), T in zip(ratio_sides, Ts))
+    measured = compare(estimate(worst, *Ts), Test("<", 1.0))
     allowed = {(False, False): ("holds", "fails"), (False, True): ("holds",),
                (True, False): ("fails",), (True, True): ()}[(num_cut, den_cut)]
     verdict = measured.verdict if measured.verdict in allowed else "undecided"
-    bound = {(False, True): "; an upper bound (the denominator's side did not reach ε in "
-                            f"{budget:.0f} steps)",
-             (True, False): f"; a lower bound (the numerator's side did not reach ε in {budget:.0f} steps)",
+    unreached = f"did not reach ε in {budget:.0f} steps"
+    bound = {(False, True): f"; an upper bound (the denominator's side {unreached})",
+             (True, False): f"; a lower bound (the numerator's side {unreached})",
              (True, True): f"; no bound (neither side reached ε in {budget:.0f} steps)"}.get((num_cut, den_cut), "")
     parts = "; ".join(f"ρ={rho:g}: {_steps_text(T, flat)} / {_steps_text(T, sharp)}"
                       for rho, flat, sharp, T in sweeps)
