@@ -108,7 +108,8 @@ def _fastest_ratio(cfg, scalars, arrays, eps: float, sharp_over_flat: bool) -> M
     unreached = f"did not reach ε in {budget:.0f} steps"
     bound = {(False, True): f"; an upper bound (the denominator's side {unreached})",
              (True, False): f"; a lower bound (the numerator's side {unreached})",
-             (True, True): f"; no bound (neither side reached ε in {budget:.0f} steps)"}.get((num_cut, den_cut), "")
+             (True, True): f"; no bound (neither side reached ε in {budget:.0f} steps)"}
+    bound = bound.get((num_cut, den_cut), "")
     parts = "; ".join(f"ρ={rho:g}: {_steps_text(T, flat)} / {_steps_text(T, sharp)}"
                       for rho, flat, sharp, T in sweeps)
     order = "above / below" if sharp_over_flat else "below / above"
