@@ -23,12 +23,13 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# worksteal: a worker that runs out of tests takes queued ones from the other (the smoke runs are long and uneven)
 test: $(STAMP)
-	$(PY) -m pytest -q -n auto --dist loadfile -m "not slow"
+	$(PY) -m pytest -q -n auto --dist worksteal -m "not slow"
 
 # everything, including the long checks marked slow (multi-process runs, paper-preset steps, bench)
 test-all: $(STAMP)
-	$(PY) -m pytest -q -n auto --dist loadfile
+	$(PY) -m pytest -q -n auto --dist worksteal
 
 demo: $(STAMP)
 	$(PY) -m iclx.experiments reproduce $$($(PY) -c "import iclx.experiments as X; print(X.DEMO_TARGET)")

@@ -3,6 +3,8 @@
 import json
 import math
 
+import jax
+import jax.numpy as jnp
 import pytest
 
 from iclx.bench import cases, timing
@@ -77,3 +79,32 @@ def test_time_to_eps_records_steps_and_seconds_per_seed():
         for seed in record["time_to_eps"][eps]:
             assert seed["step"] is None or seed["step"] in (20, 40)
     assert record["seconds_per_step_one_seed"] > 0
+
+
+def test_hlo_ops_name_the_kind_and_phase_of_each_op():
+    from iclx.bench import profile
+
+    def step(w, key):
+        x = jax.random.normal(key, (8, 4))
+        return jax.grad(lambda w: jnp.sum(jnp.tanh(x @ w.T) ** 2))(w)
+
+    compiled = jax.jit(step).lower(jnp.ones((3, 4)), jax.random.key(0)).compile()
+    ops = profile.hlo_ops(compiled.as_text())
+    kinds = {o["kind"] for o in ops.values()}
+    assert {"matmul", "random bits"} <= kinds
+    assert {o["phase"] for o in ops.values() if o["kind"] == "random bits"} == {"prompt sampling"}
+    assert "backward" in {o["phase"] for o in ops.values() if o["kind"] == "matmul"}
+
+
+def test_profile_of_the_smoke_step_accounts_for_its_op_time():
+    from iclx.bench import profile
+
+    case = cases.CASES["smoke"][0]
+    compiled, args, flops, _ = timing.compile_chunk(case, 1, 3)
+    prof = profile.profile_compiled(compiled, args, 3, calls=1)
+    assert prof["op_ms_per_step"] > 0 and prof["wall_ms_per_step"] > 0 and flops > 0
+    for field in ("by_kind", "by_phase"):
+        assert sum(v["share"] for v in prof[field].values()) == pytest.approx(1.0)
+    assert "matmul" in prof["by_kind"] and "?" not in prof["by_kind"]
+    assert prof["top_ops"][0]["ms_per_step"] >= prof["top_ops"][-1]["ms_per_step"]
+    assert case.name in profile.format_profile(case.name, prof)

@@ -79,10 +79,10 @@ def _memory(compiled) -> dict[str, int | None]:
     return out
 
 
-def time_engine(case: Case | AttentionCase, n_seeds: int, chunk_steps: int, repeats: int,
-                dtype: str = "float32") -> dict[str, Any]:
-    """Compile and time the engine's ``jit(vmap(chunk))`` for ``n_seeds`` lanes."""
-
+def compile_chunk(case: Case | AttentionCase, n_seeds: int, chunk_steps: int,
+                  dtype: str = "float32") -> tuple[Any, tuple, float | None, float]:
+    """The engine's ``jit(vmap(chunk))`` for ``n_seeds`` lanes, compiled ahead of time:
+    ``(compiled, its arguments, model FLOPs per step or None, compile seconds)``."""
     if isinstance(case, AttentionCase):
         problem, make_lanes = attention_problem(case)
         lanes, flops = make_lanes(n_seeds), None
@@ -98,7 +98,13 @@ def time_engine(case: Case | AttentionCase, n_seeds: int, chunk_steps: int, repe
     fn = jax.jit(jax.vmap(lambda st, kd, hp: chunk(st, jax.random.wrap_key_data(kd), hp)))
     t0 = time.perf_counter()
     compiled = fn.lower(state, key_data, hps).compile()
-    compile_s = time.perf_counter() - t0
+    return compiled, (state, key_data, hps), flops, time.perf_counter() - t0
+
+
+def time_engine(case: Case | AttentionCase, n_seeds: int, chunk_steps: int, repeats: int,
+                dtype: str = "float32") -> dict[str, Any]:
+    """Compile and time the engine's ``jit(vmap(chunk))`` for ``n_seeds`` lanes."""
+    compiled, (state, key_data, hps), flops, compile_s = compile_chunk(case, n_seeds, chunk_steps, dtype)
     jax.block_until_ready(compiled(state, key_data, hps))        # warm-up
     seconds = _median_time(lambda: compiled(state, key_data, hps), repeats)
     steps_per_s = chunk_steps / seconds
@@ -195,6 +201,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="also train the demo's model with each recipe of iclx.bench.time_to_eps "
                              "until its error/d past n = d reaches 0.05 and 0.01 (about an hour on 2 "
                              "cores; JSON benchmarks/time-to-eps-<device>.json)")
+    parser.add_argument("--profile", action="store_true",
+                        help="instead of the timings: XLA's per-op profile of one seed's training step "
+                             "for each GPT-2 case of the mode (iclx.bench.profile; JSON default "
+                             "benchmarks/profile-<mode>-<device>.json)")
     parser.add_argument("--processes", default=None, metavar="1,2",
                         help="instead of the cases: lane-steps per second of the engine across that "
                              "many local CPU processes joined as one cluster, for the mode's first GPT-2 "
@@ -213,10 +223,13 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr)
         return 2
     device = jax.devices()[0]
+    kind = getattr(device, "device_kind", device.platform).replace(" ", "_")
+    if args.profile:
+        _write(Path(args.out or f"benchmarks/profile-{args.mode}-{kind}.json"), profile_cases(args.mode))
+        return 0
     print(f"iclx bench ({args.mode}) on {getattr(device, 'device_kind', device.platform)} "
           f"x{jax.device_count()}, jax {jax.__version__}; median of {args.repeats} repeats")
     report = run(args.mode, args.repeats, args.torch, dtypes)
-    kind = getattr(device, "device_kind", device.platform).replace(" ", "_")
     out = Path(args.out or f"benchmarks/results-{args.mode}-{kind}.json")
     _write(out, report)
     if args.time_to_eps:
@@ -226,6 +239,27 @@ def main(argv: list[str] | None = None) -> int:
                {"environment": results.environment(), "cpu": platform.processor() or platform.machine(),
                 "epsilons": time_to_eps.EPSILONS, "recipes": time_to_eps.run()})
     return 0
+
+
+def profile_cases(mode: str, log=print) -> dict[str, Any]:
+    """The per-op profile (``iclx.bench.profile``) of each GPT-2 case of ``mode``, one seed, the chunk
+    its timing uses (5 steps for the paper size on a CPU)."""
+    from iclx.bench import profile
+
+    out = {"environment": results.environment(), "cpu": platform.processor() or platform.machine(),
+           "matmul_roof_tflops": profile.matmul_roof(), "profiles": {}}
+    log(f"matmul roof (2048³ float32 product): {out['matmul_roof_tflops']:.3f} TFLOP/s")
+    for case in CASES[mode]:
+        if isinstance(case, AttentionCase):
+            continue
+        chunk = 5 if case.name == "gpt2-paper" and jax.default_backend() == "cpu" else STEPS[mode]
+        compiled, args, flops, _ = compile_chunk(case, 1, chunk)
+        prof = profile.profile_compiled(compiled, args, chunk)
+        prof["tflops_per_s"] = flops / (prof["wall_ms_per_step"] * 1e-3) / 1e12
+        prof["roof_share"] = prof["tflops_per_s"] / out["matmul_roof_tflops"]
+        out["profiles"][case.name] = prof
+        log(profile.format_profile(case.name, prof))
+    return out
 
 
 def _write(path: Path, report: dict[str, Any]) -> None:

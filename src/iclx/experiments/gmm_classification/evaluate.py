@@ -43,8 +43,11 @@ def stat_errors(task: GMMTask, Ws: jax.Array, key: jax.Array, M, *, n_prompts: i
     return tv.mean(0), cls.mean(0), bayes.mean()
 
 
+@functools.partial(jax.jit, static_argnames=("task", "n_prompts", "n"))
 def token_prompts(task: GMMTask, key: jax.Array, n_prompts: int, n: int, mean_scale: float = 1.0,
                   cov_scale: float = 1.0):
+    """``n_prompts`` token prompts of ``n`` examples, the test law shifted by the (traced) scales:
+    one program per shape, whatever the shift."""
     shifted = dataclasses.replace(task, mean_scale=mean_scale, cov_scale=cov_scale)
     return shifted.sample_batch(key, n_prompts, n=n)
 
