@@ -31,6 +31,24 @@ def test_registry_is_consistent():
     assert all(f"reproduce-fig-{t}" in "\n".join(help_lines()) for t in registry.TARGETS)
 
 
+def test_target_minutes_are_what_the_committed_results_cost():
+    """``make help`` shows each target's minutes: within a third of the wall time its committed
+    results.json records (a run that only re-evaluated saved models is not a timing)."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    for target in registry.TARGETS.values():
+        path = root / target.figures / "results.json"
+        if not path.exists() or not target.minutes:
+            continue
+        scalars = json.loads(path.read_text())
+        stages = list((scalars.get("training") or {}).values())
+        if stages and all(s["start_step"] == s["end_step"] for s in stages):
+            continue
+        stated, measured = float(target.minutes.split()[0]), scalars["wall_s"] / 60
+        assert abs(stated - measured) <= measured / 3, (target.name, stated, round(measured, 1))
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_every_preset_and_variant_validates(name):
     experiment = registry.load(name)

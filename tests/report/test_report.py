@@ -203,6 +203,16 @@ def test_seeds_from_lane_labels_when_not_stored():
     assert runs.duration(432.4) == "7 min 12 s" and runs.duration(42) == "42 s" and runs.duration(None) == "—"
 
 
+def test_run_time_says_when_training_was_not_timed_by_this_run():
+    fresh = {"start_step": 0, "end_step": 100, "wall_s": 50.0}
+    done = {"start_step": 100, "end_step": 100, "wall_s": 0.001}
+    assert runs.run_time({"wall_s": 70.0, "training": {"a": fresh}}) == "1 min 10 s"
+    assert "evaluation of saved models" in runs.run_time({"wall_s": 70.0, "training": {"a": done}})
+    part = runs.run_time({"wall_s": 70.0, "training": {"a": fresh, "b": {**fresh, "start_step": 40}}})
+    assert part.endswith("(1 of 2 training stages resumed from a checkpoint)")
+    assert runs.run_time({"wall_s": 70.0}) == "1 min 10 s"
+
+
 def test_a_run_whose_claims_cannot_be_evaluated_is_not_a_failure_count():
     target = next(iter(TARGETS.values()))
     run = runs.Run("cpu", target.figures, {"claims": [claim_row("a", "not evaluable", None),

@@ -158,7 +158,7 @@ def claims_table(tr: runs.TargetRuns) -> str:
 def runs_table(tr: runs.TargetRuns) -> str:
     facts = [("command", lambda r: f"<code>{escape(str(r.scalars.get('command', '?')))}</code>"),
              ("seeds", lambda r: escape(str(r.seeds() if r.seeds() is not None else "?"))),
-             ("wall time", lambda r: escape(runs.duration(r.scalars.get("wall_s")))),
+             ("wall time", lambda r: escape(runs.run_time(r.scalars))),
              ("device", lambda r: escape(runs.device(r.scalars))),
              ("versions", lambda r: escape(runs.versions(r.scalars))),
              ("results", lambda r: f'<a href="{escape(runs.relpath(r.folder + "/results.json", BASE))}">'

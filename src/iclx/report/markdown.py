@@ -57,7 +57,7 @@ def provenance(run: runs.Run) -> str:
     s = run.scalars
     seeds = run.seeds()
     return (f"**{run.preset}**: `{s.get('command', '?')}` — {seeds if seeds is not None else '?'} "
-            f"seed{'s' if seeds != 1 else ''}, {runs.duration(s.get('wall_s'))} on {runs.device(s)}; "
+            f"seed{'s' if seeds != 1 else ''}, {runs.run_time(s)} on {runs.device(s)}; "
             f"{runs.versions(s)}")
 
 
