@@ -207,7 +207,7 @@ def test_run_time_says_when_training_was_not_timed_by_this_run():
     fresh = {"start_step": 0, "end_step": 100, "wall_s": 50.0}
     done = {"start_step": 100, "end_step": 100, "wall_s": 0.001}
     assert runs.run_time({"wall_s": 70.0, "training": {"a": fresh}}) == "1 min 10 s"
-    assert "evaluation of saved models" in runs.run_time({"wall_s": 70.0, "training": {"a": done}})
+    assert "its time is not included" in runs.run_time({"wall_s": 70.0, "training": {"a": done}})
     part = runs.run_time({"wall_s": 70.0, "training": {"a": fresh, "b": {**fresh, "start_step": 40}}})
     assert part.endswith("(1 of 2 training stages resumed from a checkpoint)")
     assert runs.run_time({"wall_s": 70.0}) == "1 min 10 s"

@@ -34,7 +34,7 @@ def help_lines() -> list[str]:
             ("make test", "the test suite (CPU), without the long checks marked slow"),
             ("make test-all", "every test, including the slow ones (multi-process runs, paper-preset steps)")]
     for target in registry.TARGETS.values():
-        minutes = f" [{target.minutes} min]" if target.minutes else ""
+        minutes = f" [{registry.minutes_text(target)}]" if target.minutes else ""
         rows.append((f"make reproduce-fig-{target.name}", target.description + minutes))
     rows += [("make reproduce-all", "every target's cpu preset"),
              ("make report", "experiments/index.html and the generated README tables"),

@@ -203,15 +203,15 @@ def duration(seconds: Any) -> str:
 
 
 def run_time(scalars: Mapping[str, Any]) -> str:
-    """The run's wall time, saying where its training was not timed by this run: stages resumed from
-    complete checkpoints (an evaluation of saved models) or from a partial one."""
+    """The run's wall time, saying where its training was not timed by this run: stages loaded
+    complete from checkpoints, or resumed from a partial one."""
     text = duration(scalars.get("wall_s"))
     stages = [t for t in (scalars.get("training") or {}).values() if isinstance(t, Mapping)]
     resumed = [t for t in stages if (t.get("start_step") or 0) > 0]
     if not resumed:
         return text
     if all(t.get("start_step") == t.get("end_step") for t in stages):
-        return f"{text} (evaluation of saved models: the training itself was timed by an earlier run)"
+        return f"{text} (training loaded complete from checkpoints: its time is not included)"
     return f"{text} ({len(resumed)} of {len(stages)} training stages resumed from a checkpoint)"
 
 
