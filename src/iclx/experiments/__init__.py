@@ -127,7 +127,7 @@ TARGETS = {t.name: t for t in (
     Target("deep-opt", "deep_optimizers", "experiments/deep_optimizers",
            "Wu et al.: softmax / ReLU-attention GPT-2 learning deep ReLU nets in context: R² vs examples "
            "under input-mixture and parameter shifts, N-layer NN baseline, depth sweep",
-           minutes="9"),
+           minutes="22"),
     Target("gmm", "gmm_classification", "experiments/gmm_classification",
            "Shen et al.: 1-layer linear attention on Gaussian mixtures: GD's linear rate, W* vs N, "
            "error vs M / N / c, 3-layer GPT-2 contrast and shifts, baselines", minutes="26 (loaded)"),
