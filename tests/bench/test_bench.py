@@ -68,6 +68,7 @@ def test_attention_case_times_the_lipschitz_sweep_program():
     assert "TFLOP/s" in timing._row(record)
 
 
+@pytest.mark.slow    # trains two seeds: part of the bench, as test_smoke_bench_writes_valid_json
 def test_time_to_eps_records_steps_and_seconds_per_seed():
     from iclx.bench import time_to_eps
 
