@@ -114,7 +114,7 @@ TARGETS = {t.name: t for t in (
            "width ablation of 1-head models, Fig 6", minutes="35"),
     Target("lipschitz", "lipschitz_threshold", "experiments/lipschitz_threshold",
            "attention dynamics (Fig 1a/1b), steps-to-ε vs L across the threshold, attention maps",
-           minutes="13 (loaded)"),
+           minutes="6"),
     Target("mixing", "data_mixing", "experiments/data_mixing",
            "Demir & Doğan: one-step-GD MLP head vs Hermite equivalent vs linear attention; n, ℓ, k "
            "sweeps, mixing ratio ρ, step size η, per-source errors (Figs 1–6)", minutes="11 (loaded)"),
