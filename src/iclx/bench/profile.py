@@ -26,6 +26,7 @@ COMP_HEAD = re.compile(r"^(?:ENTRY )?%?([\w.\-]+) .*\{$")
 CONTROL = {"while", "conditional", "call"}
 RANDOM_OPS = {"xor", "shift-right-logical", "shift-left", "rng-bit-generator"}
 PHASES = ("backward", "forward", "prompt sampling")     # an unnamed op takes its operands' first one
+OTHER_PHASE = "optimizer, loop and other"
 
 
 def _split_instruction(rhs: str) -> tuple[str, str, str]:
@@ -80,7 +81,7 @@ def hlo_ops(hlo_text: str) -> dict[str, dict[str, str]]:
         return phases[name]
 
     return {name: {"kind": _kind(opcode, computations.get(called, set())),
-                   "phase": phase(name) or "optimizer, loop and other", "shape": shape}
+                   "phase": phase(name) or OTHER_PHASE, "shape": shape}
             for name, (opcode, called, _, shape, _) in ops.items()}
 
 
@@ -107,7 +108,7 @@ def _phase(op_name: str) -> str:
         return "backward"
     if "jvp(" in op_name:
         return "forward"
-    return "optimizer, loop and other" if op_name else ""
+    return OTHER_PHASE if op_name else ""
 
 
 def self_times(xspace_path: str) -> dict[str, float]:

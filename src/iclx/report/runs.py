@@ -202,15 +202,26 @@ def duration(seconds: Any) -> str:
     return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
 
 
+def training_stages(scalars: Mapping[str, Any]) -> tuple[list[Mapping], list[Mapping]]:
+    """``(every training stage, those resumed from a checkpoint)`` of a run's ``training`` record."""
+    stages = [t for t in (scalars.get("training") or {}).values() if isinstance(t, Mapping)]
+    return stages, [t for t in stages if (t.get("start_step") or 0) > 0]
+
+
+def training_reloaded(scalars: Mapping[str, Any]) -> bool:
+    """Whether the run trained nothing itself: every stage was loaded complete from a checkpoint."""
+    stages, resumed = training_stages(scalars)
+    return bool(resumed) and all(t.get("start_step") == t.get("end_step") for t in stages)
+
+
 def run_time(scalars: Mapping[str, Any]) -> str:
     """The run's wall time, saying where its training was not timed by this run: stages loaded
     complete from checkpoints, or resumed from a partial one."""
     text = duration(scalars.get("wall_s"))
-    stages = [t for t in (scalars.get("training") or {}).values() if isinstance(t, Mapping)]
-    resumed = [t for t in stages if (t.get("start_step") or 0) > 0]
+    stages, resumed = training_stages(scalars)
     if not resumed:
         return text
-    if all(t.get("start_step") == t.get("end_step") for t in stages):
+    if training_reloaded(scalars):
         return f"{text} (training loaded complete from checkpoints: its time is not included)"
     return f"{text} ({len(resumed)} of {len(stages)} training stages resumed from a checkpoint)"
 
