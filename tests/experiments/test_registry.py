@@ -68,6 +68,31 @@ def test_target_arguments_and_unknown_target(capsys):
     assert "unknown target" in capsys.readouterr().err
 
 
+def test_reproduce_all_runs_the_base_targets_and_tables_their_wall_times(monkeypatch, capsys):
+    from iclx.experiments import __main__ as cli
+
+    ran = []
+    monkeypatch.setattr(cli, "reproduce", lambda name, argv: ran.append((name, list(argv))) or 0)
+    assert registry_main(["reproduce-all", "--fresh"]) == 0
+    names = [name for name, _ in ran]
+    assert names == [t.name for t in registry.TARGETS.values() if not t.scale_of]
+    assert "gd-vs-newton-converged" not in names and "gmm-paper-slice" not in names
+    assert all(argv == ["--fresh"] for _, argv in ran)
+    table = capsys.readouterr().out.splitlines()
+    assert table[0] == "wall time per target:" and len(table) == len(names) + 2
+    assert table[-1].split()[0] == "total"
+    assert cli.wall_time_lines([("a", 61.5), ("bb", 3600.0)])[1:] == [
+        "  a        1 min 01 s", "  bb      60 min 00 s", "  total   61 min 01 s"]
+
+
+def test_reproduce_all_stops_at_the_first_failing_target(monkeypatch):
+    from iclx.experiments import __main__ as cli
+
+    ran = []
+    monkeypatch.setattr(cli, "reproduce", lambda name, argv: ran.append(name) or (2 if len(ran) == 2 else 0))
+    assert registry_main(["reproduce-all"]) == 2 and len(ran) == 2
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_smoke_run_end_to_end(smoke_run, name):
     run = smoke_run(name)

@@ -155,6 +155,12 @@ def minutes_text(target: Target) -> str:
     return f"{number} min" + (f" {caveat}" if caveat else "") if number else ""
 
 
+def base_targets() -> list[Target]:
+    """The targets ``make reproduce-all`` runs: all but those at a further scale of another
+    (``scale_of``: the converged model, the paper-scale slices), which have their own targets."""
+    return [t for t in TARGETS.values() if not t.scale_of]
+
+
 def load(name: str) -> "Experiment":
     """The ``Experiment`` of module ``iclx.experiments.<name>`` (imports it)."""
     if name not in EXPERIMENTS:
