@@ -1,6 +1,6 @@
 """Presets, variants and validation of ``gd_vs_newton`` (Fu et al. 2023, arXiv 2310.17086).
 
-Presets: ``smoke`` (seconds; the tests), ``cpu`` (the committed figures, ≤ 15 min on 2 cores),
+Presets: ``smoke`` (seconds; the tests), ``cpu`` (the committed figures, 22 min on 2 idle cores),
 ``cpu-long`` (the same model trained until near least squares, ≤ 60 min on 2 cores), ``paper`` (d = 20, 12L/8H/256, 500k steps, 5 seeds; GPU). Variants (``--variant=``):
 ``ill_conditioned`` (inputs with κ(Σ) = 100, Figs 4 / 16) and ``noisy`` (labels with σ = 0.1, Fig 19),
 both without the LSTM.
@@ -29,7 +29,7 @@ CPU_LONG_STEPS, CPU_LONG_LSTM_STEPS = 24_000, 8000
 
 
 def get_config(preset: str = "cpu") -> config.ConfigDict:
-    """Presets: ``smoke`` (seconds; tests), ``cpu`` (≤ 15 min on 2 cores), ``cpu-long`` (≤ 60 min on
+    """Presets: ``smoke`` (seconds; tests), ``cpu`` (22 min on 2 idle cores), ``cpu-long`` (≤ 60 min on
     2 cores, near least squares), ``paper`` (Fu et al.)."""
     cfg = common_config(preset, NAME)
     if preset == "smoke":
