@@ -50,6 +50,57 @@ def test_target_minutes_are_what_the_committed_results_cost():
         assert abs(stated - measured) <= measured / 3, (target.name, stated, round(measured, 1))
 
 
+# fields every config gained after some committed runs, empty by default (an empty one selects every
+# stage / names no slice: it changes no number), so a run from before them hashed without them
+ADDED_EMPTY_FIELDS = ("stages", "slice")
+
+
+def _hashes_of(cfg) -> set[str]:
+    """The config's hash, and its hash without the ``ADDED_EMPTY_FIELDS`` that are empty."""
+    import hashlib
+
+    from iclx.config import config_hash, to_jsonable
+
+    fields = to_jsonable(cfg)
+    older = {k: v for k, v in fields.items() if not (k in ADDED_EMPTY_FIELDS and not v)}
+    return {config_hash(cfg), hashlib.sha256(json.dumps(older, sort_keys=True).encode()).hexdigest()[:10]}
+
+
+def test_committed_results_come_from_the_current_config():
+    """Each committed results.json was computed from its target's config as the code builds it
+    today: a config change that its committed figures did not follow fails here (re-run the target
+    with FLAGS=--fresh; re-derived claims do not count, they re-read the old arrays)."""
+    from pathlib import Path
+
+    from iclx.cli import parse_overrides
+
+    root, stale = Path(__file__).resolve().parents[2], []
+    for target in registry.TARGETS.values():
+        path = root / target.figures / "results.json"
+        if not path.exists():
+            continue
+        experiment = registry.load(target.experiment)
+        cfg = experiment.config(target.preset, parse_overrides(list(target.overrides)), target.variant)
+        if json.loads(path.read_text())["config_hash"] not in _hashes_of(cfg):
+            stale.append(target.name)
+    assert not stale, f"committed results from an older config: {stale}"
+
+
+def test_an_older_config_is_caught_and_added_empty_fields_are_not():
+    from iclx.config import config_hash
+
+    cfg = registry.load("linear_regression").config("cpu")
+    before_the_fields = cfg.copy_and_resolve_references()
+    for field in ADDED_EMPTY_FIELDS:
+        del before_the_fields[field]
+    assert config_hash(before_the_fields) in _hashes_of(cfg)      # a run from before them: current
+    for path, value in (("train.steps", cfg.train.steps + 1), ("slice", "a slice")):
+        changed = cfg.copy_and_resolve_references()
+        section, _, leaf = path.rpartition(".")
+        (changed[section] if section else changed)[leaf] = value
+        assert _hashes_of(changed).isdisjoint(_hashes_of(cfg)), path   # a changed config: stale
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_every_preset_and_variant_validates(name):
     experiment = registry.load(name)
