@@ -31,20 +31,24 @@ def test_registry_is_consistent():
     assert all(f"reproduce-fig-{t}" in "\n".join(help_lines()) for t in registry.TARGETS)
 
 
-def test_target_minutes_are_what_the_committed_results_cost():
-    """``make help`` shows each target's minutes: within a third of the wall time its committed
-    results.json records (a run that only re-evaluated saved models is not a timing)."""
+def committed_results():
+    """``(target, its committed results.json)`` for every target that has one in the repository."""
     from pathlib import Path
-
-    from iclx.report.runs import training_reloaded
 
     root = Path(__file__).resolve().parents[2]
     for target in registry.TARGETS.values():
         path = root / target.figures / "results.json"
-        if not path.exists() or not target.minutes:
-            continue
-        scalars = json.loads(path.read_text())
-        if training_reloaded(scalars):
+        if path.exists():
+            yield target, json.loads(path.read_text())
+
+
+def test_target_minutes_are_what_the_committed_results_cost():
+    """``make help`` shows each target's minutes: within a third of the wall time its committed
+    results.json records (a run that only re-evaluated saved models is not a timing)."""
+    from iclx.report.runs import training_reloaded
+
+    for target, scalars in committed_results():
+        if not target.minutes or training_reloaded(scalars):
             continue
         stated, measured = float(target.minutes.split()[0]), scalars["wall_s"] / 60
         assert abs(stated - measured) <= measured / 3, (target.name, stated, round(measured, 1))
@@ -57,31 +61,26 @@ ADDED_EMPTY_FIELDS = ("stages", "slice")
 
 def _hashes_of(cfg) -> set[str]:
     """The config's hash, and its hash without the ``ADDED_EMPTY_FIELDS`` that are empty."""
-    import hashlib
+    from iclx.config import config_hash
 
-    from iclx.config import config_hash, to_jsonable
-
-    fields = to_jsonable(cfg)
-    older = {k: v for k, v in fields.items() if not (k in ADDED_EMPTY_FIELDS and not v)}
-    return {config_hash(cfg), hashlib.sha256(json.dumps(older, sort_keys=True).encode()).hexdigest()[:10]}
+    older = cfg.copy_and_resolve_references()
+    for field in ADDED_EMPTY_FIELDS:
+        if field in older and not older[field]:
+            del older[field]
+    return {config_hash(cfg), config_hash(older)}
 
 
 def test_committed_results_come_from_the_current_config():
     """Each committed results.json was computed from its target's config as the code builds it
     today: a config change that its committed figures did not follow fails here (re-run the target
     with FLAGS=--fresh; re-derived claims do not count, they re-read the old arrays)."""
-    from pathlib import Path
-
     from iclx.cli import parse_overrides
 
-    root, stale = Path(__file__).resolve().parents[2], []
-    for target in registry.TARGETS.values():
-        path = root / target.figures / "results.json"
-        if not path.exists():
-            continue
+    stale = []
+    for target, scalars in committed_results():
         experiment = registry.load(target.experiment)
         cfg = experiment.config(target.preset, parse_overrides(list(target.overrides)), target.variant)
-        if json.loads(path.read_text())["config_hash"] not in _hashes_of(cfg):
+        if scalars["config_hash"] not in _hashes_of(cfg):
             stale.append(target.name)
     assert not stale, f"committed results from an older config: {stale}"
 
