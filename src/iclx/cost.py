@@ -139,8 +139,18 @@ def gib(value: float) -> str:
     return f"{value / GIB:.3g} GiB"
 
 
+def elapsed(seconds: float) -> str:
+    """A measured wall time to the second or minute: "42 s", "7 min 12 s", "2 h 21 min"."""
+    seconds = int(round(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min {seconds % 60:02d} s"
+    return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
+
+
 def duration(seconds: float) -> str:
-    """"42 s", "12 min", "3.5 h", "2.1 days"."""
+    """A predicted time, rounded as its estimate deserves: "42 s", "12 min", "3.5 h", "2.1 days"."""
     if not math.isfinite(seconds):
         return "forever"
     if seconds < 120:

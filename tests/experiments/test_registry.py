@@ -131,8 +131,8 @@ def test_reproduce_all_runs_the_base_targets_and_tables_their_wall_times(monkeyp
     table = capsys.readouterr().out.splitlines()
     assert table[0] == "wall time per target:" and len(table) == len(names) + 2
     assert table[-1].split()[0] == "total"
-    assert cli.wall_time_lines([("a", 61.5), ("bb", 3600.0)])[1:] == [
-        "  a        1 min 01 s", "  bb      60 min 00 s", "  total   61 min 01 s"]
+    assert cli.wall_time_lines([("a", 61.4), ("bb", 3600.0)])[1:] == [
+        "  a      1 min 01 s", "  bb     1 h 00 min", "  total  1 h 01 min"]
 
 
 def test_reproduce_all_stops_at_the_first_failing_target(monkeypatch):

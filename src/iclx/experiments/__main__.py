@@ -17,6 +17,7 @@ import sys
 import time
 from collections.abc import Sequence
 
+from iclx import cost
 from iclx import experiments as registry
 
 
@@ -83,10 +84,10 @@ def reproduce_all(argv: Sequence[str]) -> int:
 
 def wall_time_lines(walls: Sequence[tuple[str, float]]) -> list[str]:
     """``reproduce-all``'s closing table: one ``target  12 min 05 s`` line per target, then the total."""
-    rows = list(walls) + [("total", sum(seconds for _, seconds in walls))]
-    width = max(len(name) for name, _ in rows)
-    return ["wall time per target:"] + [
-        f"  {name:<{width}}  {int(seconds // 60):3d} min {int(seconds % 60):02d} s" for name, seconds in rows]
+    rows = [(name, cost.elapsed(seconds)) for name, seconds in walls]
+    rows.append(("total", cost.elapsed(sum(seconds for _, seconds in walls))))
+    name_width, time_width = (max(len(row[i]) for row in rows) for i in (0, 1))
+    return ["wall time per target:"] + [f"  {name:<{name_width}}  {text:>{time_width}}" for name, text in rows]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

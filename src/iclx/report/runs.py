@@ -9,6 +9,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from iclx import cost
 from iclx.claims import NOT_EVALUABLE, verdict_counts
 from iclx.experiments import PAPERS, TARGETS, Paper, Target
 
@@ -192,14 +193,8 @@ def status(tr: TargetRuns) -> str:
 
 
 def duration(seconds: Any) -> str:
-    if not isinstance(seconds, (int, float)):
-        return "—"
-    seconds = int(round(seconds))
-    if seconds < 60:
-        return f"{seconds} s"
-    if seconds < 3600:
-        return f"{seconds // 60} min {seconds % 60:02d} s"
-    return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
+    """A results.json's recorded wall time as text ("—" where none was recorded)."""
+    return cost.elapsed(seconds) if isinstance(seconds, (int, float)) else "—"
 
 
 def training_stages(scalars: Mapping[str, Any]) -> tuple[list[Mapping], list[Mapping]]:
