@@ -44,14 +44,15 @@ def committed_results():
 
 def test_target_minutes_are_what_the_committed_results_cost():
     """``make help`` shows each target's minutes: within a third of the wall time its committed
-    results.json records (a run that only re-evaluated saved models is not a timing)."""
+    results.json records, or within the half minute that whole minutes round off (a 42 s run is
+    "1"); a run that only re-evaluated saved models is not a timing."""
     from iclx.report.runs import training_reloaded
 
     for target, scalars in committed_results():
         if not target.minutes or training_reloaded(scalars):
             continue
         stated, measured = float(target.minutes.split()[0]), scalars["wall_s"] / 60
-        assert abs(stated - measured) <= measured / 3, (target.name, stated, round(measured, 1))
+        assert abs(stated - measured) <= max(measured / 3, 0.5), (target.name, stated, round(measured, 1))
 
 
 # fields every config gained after some committed runs, empty by default (an empty one selects every
