@@ -1,7 +1,7 @@
 """Presets, variants and validation of ``gd_vs_newton`` (Fu et al. 2023, arXiv 2310.17086).
 
-Presets: ``smoke`` (seconds; the tests), ``cpu`` (the committed figures, 22 min on 2 idle cores),
-``cpu-long`` (the same model trained until near least squares, ≤ 60 min on 2 cores), ``paper`` (d = 20, 12L/8H/256, 500k steps, 5 seeds; GPU). Variants (``--variant=``):
+Presets: ``smoke`` (seconds; the tests), ``cpu`` (the committed figures),
+``cpu-long`` (the same model trained until near least squares; measured times in `make help`), ``paper`` (d = 20, 12L/8H/256, 500k steps, 5 seeds; GPU). Variants (``--variant=``):
 ``ill_conditioned`` (inputs with κ(Σ) = 100, Figs 4 / 16) and ``noisy`` (labels with σ = 0.1, Fig 19),
 both without the LSTM.
 """
@@ -21,7 +21,7 @@ ANCHORS = ("final", "zero")
 
 
 PRESETS = ("smoke", "cpu", "cpu-long", "paper")
-# cpu-long (≤ 60 min on 2 cores): the cpu model trained 3× longer, until it is near least squares
+# cpu-long: the cpu model trained 3× longer, until it is near least squares
 # past n = d. Chosen by one-seed runs of the cpu model with the schedule stretched over the run
 # (error/d past n = d on 4096 prompts): 8000 steps 0.033, 16 000 steps 0.013; 3 seeds train at
 # ~9 steps/s on 2 idle cores, so 24 000 steps (~45 min) leave room for the LSTM and the evaluation.
@@ -29,8 +29,8 @@ CPU_LONG_STEPS, CPU_LONG_LSTM_STEPS = 24_000, 8000
 
 
 def get_config(preset: str = "cpu") -> config.ConfigDict:
-    """Presets: ``smoke`` (seconds; tests), ``cpu`` (22 min on 2 idle cores), ``cpu-long`` (≤ 60 min on
-    2 cores, near least squares), ``paper`` (Fu et al.)."""
+    """Presets: ``smoke`` (seconds; tests), ``cpu`` (the committed figures), ``cpu-long``
+    (near least squares), ``paper`` (Fu et al.)."""
     cfg = common_config(preset, NAME)
     if preset == "smoke":
         d, n, layers, heads, width, seeds = 4, 9, 2, 2, 32, 2

@@ -17,7 +17,7 @@ NAME = "gd_vs_newton_width"
 
 
 def get_config(preset: str = "cpu") -> config.ConfigDict:
-    """Presets: ``smoke`` (seconds; tests), ``cpu`` (≤ 15 min on 2 cores), ``paper`` (Fu et al. Fig 6)."""
+    """Presets: ``smoke`` (seconds; tests), ``cpu`` (the committed figure), ``paper`` (Fu et al. Fig 6)."""
     cfg = common_config(preset, NAME)
     if preset == "smoke":
         d, n, layers, widths, seeds, n_eval, steps = 3, 7, 1, (4,), 2, 64, 20

@@ -1,6 +1,6 @@
 """Config of the GPT-2-vs-algorithms regression figure (Garg et al. 2022, Fig. 2; Fu et al. 2023).
 
-Presets: ``smoke`` (seconds; the tests), ``cpu`` (the committed figure, ≈ 7 min on 2 cores),
+Presets: ``smoke`` (seconds; the tests), ``cpu`` (the committed figure; its measured time is in `make help`),
 ``paper`` (Garg / Fu et al.'s scale for a GPU: d = 20, 41 points, 12 layers, 8 heads, width 256,
 500k Adam steps at 1e-4 with their curriculum).
 """

@@ -28,7 +28,7 @@ STAGES = ("dynamics", "sweep")          # the training stages (lane labels in sc
 
 
 def get_config(preset: str = "cpu") -> config.ConfigDict:
-    """Presets: ``smoke`` (seconds; tests), ``cpu`` (≤ 10 min on 2 cores), ``paper`` (GPU)."""
+    """Presets: ``smoke`` (seconds; tests), ``cpu`` (the committed figures), ``paper`` (GPU)."""
     cfg = common_config(preset, NAME)
     if preset == "smoke":
         K, N, bank, n_functions = 3, 20, 64, 512
