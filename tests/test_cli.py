@@ -6,26 +6,42 @@ import sys
 
 import pytest
 
+from iclx.experiments.linear_regression import EXPERIMENT
+
 
 def cli(*args, cwd):
+    """The real entry point, ``python -m iclx.experiments.linear_regression`` (a fresh process)."""
     return subprocess.run([sys.executable, "-m", "iclx.experiments.linear_regression", *args],
                           capture_output=True, text=True, cwd=cwd, timeout=120)
 
 
+def in_process(capsys, *args) -> tuple[int, list[str]]:
+    """``EXPERIMENT.main(args)`` in this process: its exit code and its stderr's lines."""
+    code = EXPERIMENT.main(list(args))
+    return code, capsys.readouterr().err.strip().splitlines()
+
+
+def test_the_entry_point_exits_2_with_one_line_and_writes_nothing(tmp_path):
+    out = tmp_path / "runs"
+    result = cli("--preset=smoke", f"--out={out}", "--config.train.steps=-1", cwd=tmp_path)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: config field train.steps"), lines
+    assert not out.exists()
+
+
 @pytest.mark.parametrize("args,fragment", [
-    (["--config.train.steps=-1"], "config field train.steps"),
     (["--config.model.n_positions=4"], "config field model.n_positions"),
     (["--config.nope=1"], "unknown config field"),
     (["--preset=huge"], "unknown preset"),
     (["--bogus"], "unknown argument"),
 ])
-def test_command_line_bad_input_exits_2_and_writes_nothing(tmp_path, args, fragment):
+def test_command_line_bad_input_exits_2_and_writes_nothing(tmp_path, capsys, args, fragment):
     out = tmp_path / "runs"
-    result = cli("--preset=smoke", f"--out={out}", *args, cwd=tmp_path) if "--preset=huge" not in args \
-        else cli(f"--out={out}", *args, cwd=tmp_path)
-    assert result.returncode == 2
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error:") and fragment in lines[0]
+    preset = [] if any(a.startswith("--preset") for a in args) else ["--preset=smoke"]
+    code, lines = in_process(capsys, *preset, f"--out={out}", *args)
+    assert code == 2
+    assert len(lines) == 1 and lines[0].startswith("error:") and fragment in lines[0], lines
     assert not out.exists()
 
 
@@ -62,12 +78,11 @@ def test_limits_and_memory_refusal():
     assert preflight.time_problem(need, "cpu", max_hours=None) is None
 
 
-def test_bad_limit_flag_and_max_memory_exit_2(tmp_path):
+def test_bad_limit_flag_and_max_memory_exit_2(tmp_path, capsys):
     for flag, fragment in (("--max-memory=0", "--max-memory="), ("--max-memory=0.000001", "needs ~"),
                            ("--max-hours=-1", "--max-hours=")):
-        result = cli("--preset=smoke", f"--out={tmp_path / 'runs'}", flag, cwd=tmp_path)
-        lines = result.stderr.strip().splitlines()
-        assert result.returncode == 2 and len(lines) == 1 and fragment in lines[0], lines
+        code, lines = in_process(capsys, "--preset=smoke", f"--out={tmp_path / 'runs'}", flag)
+        assert code == 2 and len(lines) == 1 and fragment in lines[0], lines
         assert not (tmp_path / "runs").exists()
 
 

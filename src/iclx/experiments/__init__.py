@@ -104,7 +104,7 @@ TARGETS = {t.name: t for t in (
            minutes="19"),
     Target("gd-vs-newton-converged", "gd_vs_newton", "experiments/gd_vs_newton/converged",
            "the same model trained ~3× longer, near least squares past n = d: Table 1 at convergence",
-           preset="cpu-long", minutes="75 (loaded)", scale_of="gd-vs-newton"),
+           preset="cpu-long", minutes="52", scale_of="gd-vs-newton"),
     Target("gd-vs-newton-illcond", "gd_vs_newton", "experiments/gd_vs_newton/ill_conditioned",
            "the same on ill-conditioned inputs (κ = 100), Figs 4/16", variant="ill_conditioned",
            minutes="14"),
@@ -139,7 +139,7 @@ TARGETS = {t.name: t for t in (
     Target("lipschitz-paper-slice", "lipschitz_threshold", "experiments/lipschitz_threshold/paper",
            "the paper preset's sizes on 2 CPU cores: the dynamics runs and the threshold sweep at L "
            "values below, near and above L*", preset="paper", scale_of="lipschitz",
-           overrides=LIPSCHITZ_SLICE, minutes="34 (loaded)"),
+           overrides=LIPSCHITZ_SLICE, minutes="18"),
     Target("mixing-paper-slice", "data_mixing", "experiments/data_mixing/paper",
            "Thm 4.12 at the paper's d = 80 on 2 CPU cores: Fig 1's sweep ends, Fig 2's claimed curves "
            "at ρ ∈ {0, ½, 1}, Fig 3's η ends, 5 Monte Carlo runs", preset="paper", scale_of="mixing",
