@@ -61,6 +61,17 @@ def assert_causal():
 
 
 @pytest.fixture
+def command_line(capsys):
+    """``command_line(experiment, *args) -> (exit code, stderr lines)``: the experiment's command line
+    (``experiment.main``) run in this process."""
+    def run(experiment, *args: str) -> tuple[int, list[str]]:
+        code = experiment.main(list(args))
+        return code, capsys.readouterr().err.strip().splitlines()
+
+    return run
+
+
+@pytest.fixture
 def np_rng():
     return np.random.default_rng(0)
 

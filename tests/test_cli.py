@@ -15,12 +15,6 @@ def cli(*args, cwd):
                           capture_output=True, text=True, cwd=cwd, timeout=120)
 
 
-def in_process(capsys, *args) -> tuple[int, list[str]]:
-    """``EXPERIMENT.main(args)`` in this process: its exit code and its stderr's lines."""
-    code = EXPERIMENT.main(list(args))
-    return code, capsys.readouterr().err.strip().splitlines()
-
-
 def test_the_entry_point_exits_2_with_one_line_and_writes_nothing(tmp_path):
     out = tmp_path / "runs"
     result = cli("--preset=smoke", f"--out={out}", "--config.train.steps=-1", cwd=tmp_path)
@@ -36,10 +30,10 @@ def test_the_entry_point_exits_2_with_one_line_and_writes_nothing(tmp_path):
     (["--preset=huge"], "unknown preset"),
     (["--bogus"], "unknown argument"),
 ])
-def test_command_line_bad_input_exits_2_and_writes_nothing(tmp_path, capsys, args, fragment):
+def test_command_line_bad_input_exits_2_and_writes_nothing(tmp_path, command_line, args, fragment):
     out = tmp_path / "runs"
     preset = [] if any(a.startswith("--preset") for a in args) else ["--preset=smoke"]
-    code, lines = in_process(capsys, *preset, f"--out={out}", *args)
+    code, lines = command_line(EXPERIMENT, *preset, f"--out={out}", *args)
     assert code == 2
     assert len(lines) == 1 and lines[0].startswith("error:") and fragment in lines[0], lines
     assert not out.exists()
@@ -78,10 +72,10 @@ def test_limits_and_memory_refusal():
     assert preflight.time_problem(need, "cpu", max_hours=None) is None
 
 
-def test_bad_limit_flag_and_max_memory_exit_2(tmp_path, capsys):
+def test_bad_limit_flag_and_max_memory_exit_2(tmp_path, command_line):
     for flag, fragment in (("--max-memory=0", "--max-memory="), ("--max-memory=0.000001", "needs ~"),
                            ("--max-hours=-1", "--max-hours=")):
-        code, lines = in_process(capsys, "--preset=smoke", f"--out={tmp_path / 'runs'}", flag)
+        code, lines = command_line(EXPERIMENT, "--preset=smoke", f"--out={tmp_path / 'runs'}", flag)
         assert code == 2 and len(lines) == 1 and fragment in lines[0], lines
         assert not (tmp_path / "runs").exists()
 

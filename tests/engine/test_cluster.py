@@ -93,15 +93,14 @@ def _command(out: Path, *extra: str) -> list[str]:
             f"--out={out}", *OVERRIDES, *extra]
 
 
-def test_command_line_bad_setting_exits_2_before_anything(tmp_path, capsys, monkeypatch):
+def test_command_line_bad_setting_exits_2_before_anything(tmp_path, command_line, monkeypatch):
     from iclx.experiments import load
 
     for name in ("JAX_COORDINATOR_ADDRESS", "JAX_NUM_PROCESSES", "JAX_PROCESS_ID"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setattr(cluster, "detected_scheduler", lambda: "")
-    code = load(EXPERIMENT).main(["--preset=smoke", f"--out={tmp_path / 'runs'}", "--distributed",
-                                  "--num-processes=2"])
-    lines = capsys.readouterr().err.strip().splitlines()
+    code, lines = command_line(load(EXPERIMENT), "--preset=smoke", f"--out={tmp_path / 'runs'}",
+                               "--distributed", "--num-processes=2")
     assert code == 2 and len(lines) == 1 and lines[0].startswith("error: --distributed:"), lines
     assert not (tmp_path / "runs").exists()
 

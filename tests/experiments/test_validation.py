@@ -9,9 +9,8 @@ import pytest
 from iclx import experiments as registry
 
 
-def command(name: str, out, *flags: str, capsys) -> tuple[int, list[str]]:
-    code = registry.load(name).main(["--preset=smoke", f"--out={out}", "--no-progress", *flags])
-    return code, capsys.readouterr().err.strip().splitlines()
+def command(command_line, name: str, out, *flags: str) -> tuple[int, list[str]]:
+    return command_line(registry.load(name), "--preset=smoke", f"--out={out}", "--no-progress", *flags)
 
 
 @pytest.mark.parametrize("name,flag,fragment", [
@@ -39,29 +38,29 @@ def command(name: str, out, *flags: str, capsys) -> tuple[int, list[str]]:
     ("gmm_classification", "--config.gpt2_train.lr=nan", "config field gpt2_train.lr: must be a finite number"),
     ("gmm_classification", "--config.gpt2_train.log_every=7", "config field gpt2_train.log_every"),
 ])
-def test_issue_input_is_one_line_and_exit_2(tmp_path, capsys, name, flag, fragment):
+def test_issue_input_is_one_line_and_exit_2(tmp_path, command_line, name, flag, fragment):
     out = tmp_path / "runs"
-    code, lines = command(name, out, flag, capsys=capsys)
+    code, lines = command(command_line, name, out, flag)
     assert code == 2 and len(lines) == 1, lines
     assert lines[0].startswith("error: ") and fragment in lines[0], lines
     assert not out.exists()
 
 
-def test_a_long_run_is_refused_past_max_hours_and_shows_its_estimate(tmp_path, capsys):
+def test_a_long_run_is_refused_past_max_hours_and_shows_its_estimate(tmp_path, capsys, command_line):
     out, flag = tmp_path / "runs", "--config.eval.n_prompts=1000013824"     # a multiple of 1024
-    code, lines = command("gmm_classification", out, flag, "--max-hours=0.1", capsys=capsys)
+    code, lines = command(command_line, "gmm_classification", out, flag, "--max-hours=0.1")
     assert code == 2 and len(lines) == 1 and "predicted to take ~" in lines[0], lines
     assert not out.exists()
     assert registry.load("gmm_classification").main(["--preset=smoke", flag, "--show-config"]) == 0
     assert "estimate: ~" in capsys.readouterr().out
 
 
-def test_output_under_a_file_and_figures_at_a_file(tmp_path, capsys):
+def test_output_under_a_file_and_figures_at_a_file(tmp_path, command_line):
     blocker = tmp_path / "a_file"
     blocker.write_text("not a folder")
-    code, lines = command("gmm_classification", blocker / "runs", capsys=capsys)
+    code, lines = command(command_line, "gmm_classification", blocker / "runs")
     assert code == 2 and len(lines) == 1 and "is under" in lines[0] and "a file" in lines[0], lines
     out = tmp_path / "runs"
-    code, lines = command("gmm_classification", out, f"--figures={blocker}", capsys=capsys)
+    code, lines = command(command_line, "gmm_classification", out, f"--figures={blocker}")
     assert code == 2 and len(lines) == 1 and lines[0].startswith("error: --figures="), lines
     assert not out.exists()
