@@ -13,6 +13,8 @@ STAGES_FLAG := $(if $(STAGES),--config.stages=$(STAGES),)
 # FLAGS=...: more command-line flags for the reproduce targets, e.g. FLAGS=--fresh to recompute a run
 # whose results runs/ already holds (otherwise it is only re-plotted)
 FLAGS ?=
+# JOBS=N: make reproduce-all runs N targets at a time (subprocesses, longest first, logs in runs/reproduce-all/)
+JOBS ?= 1
 
 .PHONY: help install test test-all demo bench report report-check reproduce-all dry-run-paper clean-runs
 
@@ -49,7 +51,7 @@ reproduce-fig-multilingual: $(VENV)/.extra-multilingual-stamp
 reproduce-fig-multilingual-e5: $(VENV)/.extra-e5-stamp
 
 reproduce-all: $(STAMP) $(VENV)/.extra-multilingual-stamp $(VENV)/.extra-e5-stamp
-	$(PY) -m iclx.experiments reproduce-all $(PRESET_FLAG) $(FLAGS)
+	$(PY) -m iclx.experiments reproduce-all --jobs=$(JOBS) $(PRESET_FLAG) $(FLAGS)
 
 # every registered experiment's paper preset end to end on this machine (a CPU is enough), training cut
 # to 2 steps per stage: finite results, drawn figures, compiled memory and FLOPs per step, predicted GPU

@@ -144,6 +144,77 @@ def test_reproduce_all_stops_at_the_first_failing_target(monkeypatch):
     assert registry_main(["reproduce-all"]) == 2 and len(ran) == 2
 
 
+class _FakeProcess:
+    """A ``subprocess.Popen`` stand-in that finishes with ``code`` after ``polls`` polls."""
+
+    def __init__(self, code: int, polls: int):
+        self.code, self.polls, self.returncode = code, polls, None
+
+    def poll(self):
+        self.polls -= 1
+        if self.polls <= 0:
+            self.returncode = self.code
+        return self.returncode
+
+
+def _fake_launches(monkeypatch, tmp_path, codes=None):
+    """``cli._launch`` replaced: each target's process finishes after as many polls as its registered
+    minutes (with exit code ``codes.get(name, 0)``); returns the launch order and the peak concurrency."""
+    from iclx.experiments import __main__ as cli
+
+    seen = {"order": [], "live": [], "peak": 0}
+
+    def launch(target, argv, logs):
+        log = logs / f"{target.name}.log"
+        log.write_text(f"starting\nerror: something about {target.name}\n")
+        seen["live"] = [p for p in seen["live"] if p.returncode is None]
+        process = _FakeProcess((codes or {}).get(target.name, 0), int(target.minutes.split()[0]))
+        seen["live"].append(process)
+        seen["order"].append(target.name)
+        seen["peak"] = max(seen["peak"], len(seen["live"]))
+        return process, 0.0, log
+
+    monkeypatch.setattr(cli, "_launch", launch)
+    monkeypatch.setattr(cli.time, "sleep", lambda seconds: None)
+    monkeypatch.chdir(tmp_path)
+    return seen
+
+
+def test_reproduce_all_with_jobs_runs_every_base_target_longest_first_n_at_a_time(monkeypatch, tmp_path,
+                                                                                    capsys):
+    from iclx.experiments import __main__ as cli
+
+    seen = _fake_launches(monkeypatch, tmp_path)
+    assert registry_main(["reproduce-all", "--jobs=2", "--fresh"]) == 0
+    base = registry.base_targets()
+    minutes = [float(t.minutes.split()[0]) for t in cli.longest_first(base)]
+    assert minutes == sorted(minutes, reverse=True)
+    assert seen["order"] == [t.name for t in cli.longest_first(base)]
+    assert sorted(seen["order"]) == sorted(t.name for t in base) and seen["peak"] == 2
+    out = capsys.readouterr().out.splitlines()
+    assert out[-1].split()[:2] == ["total", "(wall,"] and len(out) == 2 * len(base) + 2   # done lines, table
+    assert (tmp_path / "runs" / "reproduce-all").is_dir()
+
+
+def test_reproduce_all_with_jobs_starts_nothing_after_a_failure(monkeypatch, tmp_path, capsys):
+    from iclx.experiments import __main__ as cli
+
+    order = [t.name for t in cli.longest_first(registry.base_targets())]
+    seen = _fake_launches(monkeypatch, tmp_path, codes={order[1]: 3})
+    assert registry_main(["reproduce-all", "--jobs=2"]) == 3
+    assert seen["order"] == order[:2]     # the third never starts; the first runs to its end
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and f"something about {order[1]}" in err[0]
+
+
+@pytest.mark.parametrize("jobs", ["0", "two", ""])
+def test_reproduce_all_refuses_a_bad_jobs_value_before_anything_starts(monkeypatch, tmp_path, capsys, jobs):
+    seen = _fake_launches(monkeypatch, tmp_path)
+    assert registry_main(["reproduce-all", f"--jobs={jobs}"]) == 2
+    assert capsys.readouterr().err.strip().splitlines() == ["error: --jobs must be a positive integer"]
+    assert seen["order"] == [] and not any(tmp_path.iterdir())
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_smoke_run_end_to_end(smoke_run, name):
     run = smoke_run(name)

@@ -135,7 +135,7 @@ TARGETS = {t.name: t for t in (
     Target("gmm-paper-slice", "gmm_classification", "experiments/gmm_classification/paper",
            "the paper preset on 2 CPU cores without the GPT-2 contrast (a GPU stage): convergence at "
            "d = 20/10, c = 2/3, W* vs N to 10240, error vs M and c; 3 seeds, 3000 GD steps",
-           preset="paper", scale_of="gmm", overrides=GMM_SLICE, minutes="134 (loaded)"),
+           preset="paper", scale_of="gmm", overrides=GMM_SLICE, minutes="68"),
     Target("lipschitz-paper-slice", "lipschitz_threshold", "experiments/lipschitz_threshold/paper",
            "the paper preset's sizes on 2 CPU cores: the dynamics runs and the threshold sweep at L "
            "values below, near and above L*", preset="paper", scale_of="lipschitz",

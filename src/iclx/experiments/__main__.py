@@ -3,7 +3,8 @@
     python -m iclx.experiments list                       # make targets, one per line
     python -m iclx.experiments help                       # what `make help` prints
     python -m iclx.experiments reproduce TARGET [--preset=P] [other experiment flags]
-    python -m iclx.experiments reproduce-all [--preset=P]   # every target but the further-scale ones
+    python -m iclx.experiments reproduce-all [--preset=P] [--jobs=N]   # every target but the further-scale
+                                                          # ones; N at a time (subprocesses, longest first)
     python -m iclx.experiments dry-run [flags]            # = python -m iclx.dryrun [flags]
 
 ``reproduce`` runs the target's experiment (its preset and variant unless ``--preset`` is given)
@@ -13,9 +14,11 @@ another preset, so runs at several scales sit side by side.
 
 from __future__ import annotations
 
+import subprocess
 import sys
 import time
 from collections.abc import Sequence
+from pathlib import Path
 
 from iclx import cost
 from iclx import experiments as registry
@@ -39,7 +42,8 @@ def help_lines() -> list[str]:
         minutes = f" [{registry.minutes_text(target)}]" if target.minutes else ""
         rows.append((f"make reproduce-fig-{target.name}", target.description + minutes))
     rows += [("make reproduce-all", "every target above at its own preset, but the runs at a further scale "
-                                    "(the converged model, the paper slices: their own targets)"),
+                                    "(the converged model, the paper slices: their own targets); JOBS=2: "
+                                    "two at a time"),
              ("make report", "experiments/index.html and the generated README tables"),
              ("make dry-run-paper", "every paper preset with 2 training steps: finite numbers, figures, "
                                     "GPU-hour estimate"),
@@ -69,12 +73,31 @@ def reproduce(name: str, argv: Sequence[str]) -> int:
     return experiment.main(target_args(target, preset) + rest)
 
 
+def _split_jobs(argv: Sequence[str]) -> tuple[int | None, list[str]]:
+    """``--jobs=N`` out of ``argv``: (N, the rest); N is None when it is not a positive integer."""
+    jobs, rest = 1, []
+    for arg in argv:
+        if arg.startswith("--jobs="):
+            value = arg.split("=", 1)[1]
+            jobs = int(value) if value.isdigit() and int(value) > 0 else None
+        else:
+            rest.append(arg)
+    return jobs, rest
+
+
 def reproduce_all(argv: Sequence[str]) -> int:
-    """Every target of ``registry.base_targets()`` in turn; a table of their wall times at the end."""
+    """Every target of ``registry.base_targets()``, one after another in this process, or ``--jobs=N``
+    at a time as subprocesses; a table of their wall times at the end."""
+    jobs, rest = _split_jobs(argv)
+    if jobs is None:
+        print("error: --jobs must be a positive integer", file=sys.stderr)
+        return 2
+    if jobs > 1:
+        return reproduce_concurrently(registry.base_targets(), rest, jobs)
     walls: list[tuple[str, float]] = []
     for target in registry.base_targets():
         start = time.perf_counter()
-        code = reproduce(target.name, argv)
+        code = reproduce(target.name, rest)
         walls.append((target.name, time.perf_counter() - start))
         if code != 0:
             return code
@@ -82,10 +105,68 @@ def reproduce_all(argv: Sequence[str]) -> int:
     return 0
 
 
-def wall_time_lines(walls: Sequence[tuple[str, float]]) -> list[str]:
-    """``reproduce-all``'s closing table: one ``target  12 min 05 s`` line per target, then the total."""
+def longest_first(targets: Sequence[registry.Target]) -> list[registry.Target]:
+    """``targets`` by their registered minutes, longest first (unmeasured ones first of all): the order
+    that keeps N parallel slots busy to the end."""
+    def minutes(target: registry.Target) -> float:
+        number = (target.minutes or "").split(" ")[0]
+        return float(number) if number.replace(".", "", 1).isdigit() else float("inf")
+
+    return sorted(targets, key=minutes, reverse=True)
+
+
+def _log_folder(argv: Sequence[str]) -> Path:
+    outs = [arg.split("=", 1)[1] for arg in argv if arg.startswith("--out=")]
+    return Path(outs[-1] if outs else "runs") / "reproduce-all"
+
+
+def _launch(target: registry.Target, argv: Sequence[str], logs: Path) -> tuple[subprocess.Popen, float, Path]:
+    """Start ``python -m iclx.experiments reproduce <target>`` with its output in ``logs/<target>.log``."""
+    log = logs / f"{target.name}.log"
+    command = [sys.executable, "-m", "iclx.experiments", "reproduce", target.name, *argv, "--no-progress"]
+    with open(log, "w") as out:
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
+    print(f"started {target.name} (log: {log})", flush=True)
+    return process, time.perf_counter(), log
+
+
+def reproduce_concurrently(targets: Sequence[registry.Target], argv: Sequence[str], jobs: int) -> int:
+    """Run ``targets`` as subprocesses, ``jobs`` at a time, longest first, each one's output in
+    ``<out>/reproduce-all/<target>.log``. After a failure no new target starts (those running finish)
+    and the failed log's last line goes to stderr. Returns the first failure's exit code, else 0."""
+    logs = _log_folder(argv)
+    logs.mkdir(parents=True, exist_ok=True)
+    queue, running, walls, failed = longest_first(targets), {}, [], 0
+    start = time.perf_counter()
+    while running or (queue and not failed):
+        while queue and not failed and len(running) < jobs:
+            target = queue.pop(0)
+            running[target.name] = _launch(target, argv, logs)
+        time.sleep(0.5)
+        for name, (process, started, log) in list(running.items()):
+            if process.poll() is None:
+                continue
+            del running[name]
+            walls.append((name, time.perf_counter() - started))
+            code = process.returncode
+            print(f"{'done' if code == 0 else 'FAILED'} {name} in {cost.elapsed(walls[-1][1])} (exit {code})",
+                  flush=True)
+            if code != 0:
+                last = (log.read_text().strip().splitlines() or [""])[-1].removeprefix("error: ")
+                print(f"error: {name}: {last} (log: {log})", file=sys.stderr)
+                failed = failed or code
+    if failed:
+        return failed
+    print("\n".join(wall_time_lines(walls, time.perf_counter() - start)))
+    return 0
+
+
+def wall_time_lines(walls: Sequence[tuple[str, float]], total: float | None = None) -> list[str]:
+    """``reproduce-all``'s closing table: one ``target  12 min 05 s`` line per target, then the total
+    (``total`` seconds of wall time when the targets ran side by side, else their sum)."""
     rows = [(name, cost.elapsed(seconds)) for name, seconds in walls]
-    rows.append(("total", cost.elapsed(sum(seconds for _, seconds in walls))))
+    rows.append(("total" if total is None else "total (wall, side by side)",
+                 cost.elapsed(sum(seconds for _, seconds in walls) if total is None else total)))
     name_width, time_width = (max(len(row[i]) for row in rows) for i in (0, 1))
     return ["wall time per target:"] + [f"  {name:<{name_width}}  {text:>{time_width}}" for name, text in rows]
 
