@@ -156,6 +156,10 @@ class _FakeProcess:
             self.returncode = self.code
         return self.returncode
 
+    def wait(self):
+        self.returncode = self.code
+        return self.code
+
 
 def _fake_launches(monkeypatch, tmp_path, codes=None):
     """``cli._launch`` replaced: each target's process finishes after as many polls as its registered
@@ -205,6 +209,20 @@ def test_reproduce_all_with_jobs_starts_nothing_after_a_failure(monkeypatch, tmp
     assert seen["order"] == order[:2]     # the third never starts; the first runs to its end
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and f"something about {order[1]}" in err[0]
+
+
+def test_reproduce_all_with_jobs_waits_for_its_targets_when_interrupted(monkeypatch, tmp_path, capsys):
+    from iclx.experiments import __main__ as cli
+
+    seen = _fake_launches(monkeypatch, tmp_path)
+
+    def interrupt(seconds):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli.time, "sleep", interrupt)
+    assert registry_main(["reproduce-all", "--jobs=2"]) == 130
+    assert len(seen["order"]) == 2 and all(p.returncode == 0 for p in seen["live"])
+    assert "rerun the same command to resume" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("jobs", ["0", "two", ""])

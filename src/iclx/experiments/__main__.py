@@ -138,27 +138,36 @@ def reproduce_concurrently(targets: Sequence[registry.Target], argv: Sequence[st
     logs.mkdir(parents=True, exist_ok=True)
     queue, running, walls, failed = longest_first(targets), {}, [], 0
     start = time.perf_counter()
-    while running or (queue and not failed):
-        while queue and not failed and len(running) < jobs:
-            target = queue.pop(0)
-            running[target.name] = _launch(target, argv, logs)
-        time.sleep(0.5)
-        for name, (process, started, log) in list(running.items()):
-            if process.poll() is None:
-                continue
-            del running[name]
-            walls.append((name, time.perf_counter() - started))
-            code = process.returncode
-            print(f"{'done' if code == 0 else 'FAILED'} {name} in {cost.elapsed(walls[-1][1])} (exit {code})",
-                  flush=True)
-            if code != 0:
-                last = (log.read_text().strip().splitlines() or [""])[-1].removeprefix("error: ")
-                print(f"error: {name}: {last} (log: {log})", file=sys.stderr)
-                failed = failed or code
+    try:
+        while running or (queue and not failed):
+            while queue and not failed and len(running) < jobs:
+                target = queue.pop(0)
+                running[target.name] = _launch(target, argv, logs)
+            time.sleep(0.5)
+            for name, (process, started, log) in list(running.items()):
+                if process.poll() is None:
+                    continue
+                del running[name]
+                walls.append((name, time.perf_counter() - started))
+                failed = failed or _report_end(name, process.returncode, walls[-1][1], log)
+    except KeyboardInterrupt:   # the children got the same signal: let them save, then say how to resume
+        for process, _, _ in running.values():
+            process.wait()
+        print("\ninterrupted; rerun the same command to resume the unfinished targets", file=sys.stderr)
+        return 130
     if failed:
         return failed
     print("\n".join(wall_time_lines(walls, time.perf_counter() - start)))
     return 0
+
+
+def _report_end(name: str, code: int, seconds: float, log: Path) -> int:
+    """Print a finished target's line (and, when it failed, its log's last line to stderr); its code."""
+    print(f"{'done' if code == 0 else 'FAILED'} {name} in {cost.elapsed(seconds)} (exit {code})", flush=True)
+    if code != 0:
+        last = (log.read_text().strip().splitlines() or [""])[-1].removeprefix("error: ")
+        print(f"error: {name}: {last} (log: {log})", file=sys.stderr)
+    return code
 
 
 def wall_time_lines(walls: Sequence[tuple[str, float]], total: float | None = None) -> list[str]:
