@@ -51,7 +51,7 @@ def test_target_minutes_are_what_the_committed_results_cost():
     for target, scalars in committed_results():
         if not target.minutes or training_reloaded(scalars):
             continue
-        stated, measured = float(target.minutes.split()[0]), scalars["wall_s"] / 60
+        stated, measured = registry.measured_minutes(target), scalars["wall_s"] / 60
         assert abs(stated - measured) <= max(measured / 3, 0.5), (target.name, stated, round(measured, 1))
 
 
@@ -172,7 +172,7 @@ def _fake_launches(monkeypatch, tmp_path, codes=None):
         log = logs / f"{target.name}.log"
         log.write_text(f"starting\nerror: something about {target.name}\n")
         seen["live"] = [p for p in seen["live"] if p.returncode is None]
-        process = _FakeProcess((codes or {}).get(target.name, 0), int(target.minutes.split()[0]))
+        process = _FakeProcess((codes or {}).get(target.name, 0), int(registry.measured_minutes(target)))
         seen["live"].append(process)
         seen["order"].append(target.name)
         seen["peak"] = max(seen["peak"], len(seen["live"]))
@@ -191,7 +191,7 @@ def test_reproduce_all_with_jobs_runs_every_base_target_longest_first_n_at_a_tim
     seen = _fake_launches(monkeypatch, tmp_path)
     assert registry_main(["reproduce-all", "--jobs=2", "--fresh"]) == 0
     base = registry.base_targets()
-    minutes = [float(t.minutes.split()[0]) for t in cli.longest_first(base)]
+    minutes = [registry.measured_minutes(t) for t in cli.longest_first(base)]
     assert minutes == sorted(minutes, reverse=True)
     assert seen["order"] == [t.name for t in cli.longest_first(base)]
     assert sorted(seen["order"]) == sorted(t.name for t in base) and seen["peak"] == 2

@@ -155,6 +155,12 @@ def minutes_text(target: Target) -> str:
     return f"{number} min" + (f" {caveat}" if caveat else "") if number else ""
 
 
+def measured_minutes(target: Target) -> float | None:
+    """The number of the target's registered minutes (``"134 (loaded)"`` → 134.0); None if unmeasured."""
+    number = (target.minutes or "").partition(" ")[0]
+    return float(number) if number else None
+
+
 def base_targets() -> list[Target]:
     """The targets ``make reproduce-all`` runs: all but those at a further scale of another
     (``scale_of``: the converged model, the paper-scale slices), which have their own targets."""

@@ -53,14 +53,15 @@ def help_lines() -> list[str]:
         "(PRESET=paper after a reproduce target runs the paper's scale, for a GPU)"]
 
 
-def _split_preset(argv: Sequence[str]) -> tuple[str | None, list[str]]:
-    preset, rest = None, []
+def _take_flag(argv: Sequence[str], flag: str) -> tuple[str | None, list[str]]:
+    """``flag=value`` out of ``argv``: (its last value, or None if absent; the other arguments)."""
+    value, rest = None, []
     for arg in argv:
-        if arg.startswith("--preset="):
-            preset = arg.split("=", 1)[1] or None
+        if arg.startswith(f"{flag}="):
+            value = arg.split("=", 1)[1]
         else:
             rest.append(arg)
-    return preset, rest
+    return value, rest
 
 
 def reproduce(name: str, argv: Sequence[str]) -> int:
@@ -68,27 +69,16 @@ def reproduce(name: str, argv: Sequence[str]) -> int:
         print(f"error: unknown target {name!r} (targets: {', '.join(registry.TARGETS)})", file=sys.stderr)
         return 2
     target = registry.TARGETS[name]
-    preset, rest = _split_preset(argv)
+    preset, rest = _take_flag(argv, "--preset")
     experiment = registry.load(target.experiment)
-    return experiment.main(target_args(target, preset) + rest)
-
-
-def _split_jobs(argv: Sequence[str]) -> tuple[int | None, list[str]]:
-    """``--jobs=N`` out of ``argv``: (N, the rest); N is None when it is not a positive integer."""
-    jobs, rest = 1, []
-    for arg in argv:
-        if arg.startswith("--jobs="):
-            value = arg.split("=", 1)[1]
-            jobs = int(value) if value.isdigit() and int(value) > 0 else None
-        else:
-            rest.append(arg)
-    return jobs, rest
+    return experiment.main(target_args(target, preset or None) + rest)
 
 
 def reproduce_all(argv: Sequence[str]) -> int:
     """Every target of ``registry.base_targets()``, one after another in this process, or ``--jobs=N``
     at a time as subprocesses; a table of their wall times at the end."""
-    jobs, rest = _split_jobs(argv)
+    value, rest = _take_flag(argv, "--jobs")
+    jobs = 1 if value is None else int(value) if value.isdigit() and int(value) > 0 else None
     if jobs is None:
         print("error: --jobs must be a positive integer", file=sys.stderr)
         return 2
@@ -109,15 +99,14 @@ def longest_first(targets: Sequence[registry.Target]) -> list[registry.Target]:
     """``targets`` by their registered minutes, longest first (unmeasured ones first of all): the order
     that keeps N parallel slots busy to the end."""
     def minutes(target: registry.Target) -> float:
-        number = (target.minutes or "").split(" ")[0]
-        return float(number) if number.replace(".", "", 1).isdigit() else float("inf")
+        measured = registry.measured_minutes(target)
+        return float("inf") if measured is None else measured
 
     return sorted(targets, key=minutes, reverse=True)
 
 
 def _log_folder(argv: Sequence[str]) -> Path:
-    outs = [arg.split("=", 1)[1] for arg in argv if arg.startswith("--out=")]
-    return Path(outs[-1] if outs else "runs") / "reproduce-all"
+    return Path(_take_flag(argv, "--out")[0] or "runs") / "reproduce-all"
 
 
 def _launch(target: registry.Target, argv: Sequence[str], logs: Path) -> tuple[subprocess.Popen, float, Path]:
