@@ -42,8 +42,8 @@ def help_lines() -> list[str]:
         minutes = f" [{registry.minutes_text(target)}]" if target.minutes else ""
         rows.append((f"make reproduce-fig-{target.name}", target.description + minutes))
     rows += [("make reproduce-all", "every target above at its own preset, but the runs at a further scale "
-                                    "(the converged model, the paper slices: their own targets); JOBS=2: "
-                                    "two at a time"),
+                                    "(the converged model, the paper slices: their own targets), two at a time; "
+                                    "JOBS=1: one after another"),
              ("make report", "experiments/index.html and the generated README tables"),
              ("make dry-run-paper", "every paper preset with 2 training steps: finite numbers, figures, "
                                     "GPU-hour estimate"),
