@@ -149,15 +149,22 @@ TARGETS = {t.name: t for t in (
 DEMO_TARGET = "linear-regression"
 
 
+def _minutes_parts(target: Target) -> tuple[str, str]:
+    """The target's registered minutes as (number, caveat): ``"134 (loaded)"`` → ("134", "(loaded)");
+    ("", "") if unmeasured."""
+    number, _, caveat = (target.minutes or "").partition(" ")
+    return number, caveat
+
+
 def minutes_text(target: Target) -> str:
     """``"13 min"``, ``"34 min (loaded)"``: the target's measured minutes and their caveat."""
-    number, _, caveat = (target.minutes or "").partition(" ")
+    number, caveat = _minutes_parts(target)
     return f"{number} min" + (f" {caveat}" if caveat else "") if number else ""
 
 
 def measured_minutes(target: Target) -> float | None:
     """The number of the target's registered minutes (``"134 (loaded)"`` → 134.0); None if unmeasured."""
-    number = (target.minutes or "").partition(" ")[0]
+    number = _minutes_parts(target)[0]
     return float(number) if number else None
 
 
