@@ -78,3 +78,34 @@ def test_rows_carry_value_interval_replicates_and_verdict():
 def test_measured_rejects_an_unknown_verdict():
     with pytest.raises(ValueError):
         claims.Measured(1.0, "maybe")
+
+
+def test_a_row_carries_its_control_and_the_report_text_shows_it():
+    test = claims.Test(">", 0.0)
+    rng = np.random.default_rng(2)
+
+    def check(cfg, scalars, arrays):
+        model = claims.compare(claims.mean_of(rng.normal(1.0, 0.1, 5)), test)
+        reference = claims.compare(claims.mean_of(rng.normal(-1.0, 0.1, 5)), test)
+        return claims.with_control(model, "least squares", reference)
+
+    row, = claims.evaluate([claims.Claim("c", "s", "Fig. 1", "> 0", check)], CFG, {}, {})
+    assert row["verdict"] == "holds" and row["control"]["verdict"] == "fails"
+    assert row["control"]["label"] == "least squares" and len(row["control"]["interval"]) == 2
+    assert claims.control_text(row).startswith("control (least squares): -")
+    assert claims.control_text({"control": None}) == ""
+
+
+@pytest.mark.parametrize("model,baseline,higher,learned", [
+    ((0.95, 0.94, 0.96), (0.80, 0.79, 0.81), True, True),     # R²: well above the baseline
+    ((0.875, 0.87, 0.88), (0.882, 0.88, 0.884), True, False),  # below 1-NN: not learned
+    ((0.85, 0.82, 0.88), (0.84, 0.83, 0.85), True, False),     # overlaps: not learned
+    ((0.10, 0.09, 0.11), (0.90, 0.89, 0.91), False, True),     # an error well below the baseline's
+])
+def test_require_learned_passes_only_a_model_clear_of_its_baseline(model, baseline, higher, learned):
+    m, b = Estimate(*model, 5, "seeds"), Estimate(*baseline, 5, "seeds")
+    if learned:
+        claims.require_learned(m, b, "1-NN", 0.01, higher_is_better=higher)
+    else:
+        with pytest.raises(claims.NotEvaluable, match="has not learned the task.*1-NN"):
+            claims.require_learned(m, b, "1-NN", 0.01, higher_is_better=higher)

@@ -26,6 +26,15 @@ A check that cannot speak to the claim raises ``NotEvaluable`` (a contrast model
 nothing): the row is "not evaluable", never a pass or a fail. So is a claim whose ``needs`` names a
 stage the run left out (a run restricted to some stages by its config's ``stages``).
 
+**A control beside every claim.** A check attaches ``control``: the same test applied to a reference
+that must not have the claimed property (least squares or the algorithm itself for a similarity
+claim, label averaging / 1-NN / the untrained model for a learning claim, the unshifted or shuffled
+case for a shift claim), made with ``with_control(measured, label, control_measured)``. The row
+stores it (``"control": {"label", "value", "interval", "verdict"}``) and the report shows it beside
+the value: a claim whose control passes too says nothing about the model. A trained model that its
+task's trivial baselines match has not learned: ``require_learned`` raises ``NotEvaluable`` with the
+model's and the baseline's values, so no verdict rests on such a model.
+
 A claim applies at the presets in ``scales``; at another preset (``smoke``) it is evaluated all the
 same but marked ``"applies": false``, so a smoke run can never count as evidence.
 """
@@ -96,6 +105,7 @@ class Measured:
     verdict: str
     detail: str = ""
     estimate: Estimate | None = None
+    control: "Control | None" = None
 
     def __post_init__(self) -> None:
         if self.verdict not in VERDICTS:
@@ -104,6 +114,33 @@ class Measured:
     @property
     def holds(self) -> bool:
         return self.verdict == "holds"
+
+
+@dataclasses.dataclass(frozen=True)
+class Control:
+    """The same test applied to a reference that must not have the claimed property: its ``label``
+    ("least squares", "the untrained model", "ω = 0 (unshifted)") and what the test gave it."""
+
+    label: str
+    measured: Measured
+
+
+def with_control(measured: Measured, label: str, control: Measured) -> Measured:
+    """``measured`` with its control: ``control`` is the same test on the reference ``label``."""
+    return dataclasses.replace(measured, control=Control(label, control))
+
+
+def require_learned(model: Estimate, baseline: Estimate, baseline_label: str, margin: float,
+                    higher_is_better: bool = True, what: str = "") -> None:
+    """Raise ``NotEvaluable`` unless the model beats the trivial baseline by ``margin``: the whole
+    95% interval of ``model − baseline`` (or ``baseline − model`` when lower is better) must lie
+    above ``margin``. ``model`` and ``baseline`` carry the same replicates; their intervals are
+    combined conservatively (the model's low end against the baseline's high end)."""
+    gap_low = (model.low - baseline.high) if higher_is_better else (baseline.low - model.high)
+    if not gap_low > margin:
+        raise NotEvaluable(f"the model has not learned the task{(' (' + what + ')') if what else ''}: "
+                           f"{model.text()} vs {baseline_label} {baseline.text()} "
+                           f"(needs a margin of {margin:g})")
 
 
 def compare(est: Estimate, test: Test, detail: str = "") -> Measured:
@@ -165,7 +202,15 @@ def evaluate(claims: Sequence[Claim], cfg: Any, scalars: Scalars, arrays: Arrays
 def _row(measured: Measured | None, detail: str = "") -> dict[str, Any]:
     if measured is None:
         return {"value": None, "interval": None, "replicates": None, "replicate_axis": None,
-                "verdict": NOT_EVALUABLE, "detail": detail}
+                "verdict": NOT_EVALUABLE, "detail": detail, "control": None}
+    row = _measured_fields(measured)
+    control = measured.control
+    row["control"] = (None if control is None
+                      else {"label": control.label, **_measured_fields(control.measured)})
+    return row
+
+
+def _measured_fields(measured: Measured) -> dict[str, Any]:
     est = measured.estimate
     interval = None
     if est is not None and est.axis != "exact":
@@ -189,6 +234,14 @@ def _jsonable_value(value: Any) -> float | str | None:
 def verdict_counts(rows: Sequence[Mapping[str, Any]]) -> dict[str, int]:
     """How many rows hold, fail, are undecided and are not evaluable."""
     return {v: sum(1 for r in rows if r.get("verdict") == v) for v in (*VERDICTS, NOT_EVALUABLE)}
+
+
+def control_text(row: Mapping[str, Any], digits: int = 3) -> str:
+    """A row's control, e.g. "control (least squares): −0.004 [−0.01, 0.002], fails"; "" if none."""
+    control = row.get("control")
+    if not control:
+        return ""
+    return f"control ({control['label']}): {interval_text(control, digits)}, {control['verdict']}"
 
 
 def interval_text(row: Mapping[str, Any], digits: int = 3) -> str:

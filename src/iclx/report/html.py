@@ -10,7 +10,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from iclx.claims import interval_text
+from iclx.claims import control_text, interval_text
 from iclx.experiments import PAPERS, Paper
 from iclx.report import markdown, runs
 
@@ -42,7 +42,7 @@ table.claims td.paper { width: 11%; }
 .source { color: var(--muted); font-size: 13px; white-space: nowrap; }
 .res .mark { font-weight: 700; font-size: 16px; margin-right: 4px; }
 .res .val { font-weight: 600; font-variant-numeric: tabular-nums; }
-.res .detail, .res .note { color: var(--muted); font-size: 12.5px; margin-top: 2px; }
+.res .detail, .res .note, .res .control { color: var(--muted); font-size: 12.5px; margin-top: 2px; }
 .ok .mark { color: var(--ok); } .bad .mark { color: var(--bad); } .na .mark { color: var(--na); }
 .und .mark { color: var(--und); }
 td.off, td.off .mark, td.off .val, td.off .detail { color: var(--off); }
@@ -87,7 +87,7 @@ table.numbers { font-size: 13px; } table.numbers th, table.numbers td { padding:
   table, tr, figure, pre, .missing-run { break-inside: avoid; }
   table.claims, table.numbers { break-inside: auto; }      /* long ones: whole rows, header repeated */
   thead { display: table-header-group; }
-  .res .detail, .res .note, table.claims td.test { font-size: 8pt; }
+  .res .detail, .res .note, .res .control, table.claims td.test { font-size: 8pt; }
   table { font-size: 9pt; } pre, code { font-size: 8pt; }
   pre { white-space: pre-wrap; }
   a { color: inherit; }
@@ -132,8 +132,9 @@ def result_cell(row: Mapping[str, Any] | None, preset: str) -> str:
     classes = f"res {_CLASS[m]}" + ("" if row.get("applies") else " off")
     note = "" if row.get("applies") else f'<div class="note">not evidence at this scale ({escape(preset)})</div>'
     detail = f'<div class="detail">{escape(str(row["detail"]))}</div>' if row.get("detail") else ""
+    control = (f'<div class="control">{escape(control_text(row))}</div>' if control_text(row) else "")
     return (f'<td class="{classes}" title="{_WORD[m]}"><span class="mark">{m}</span>'
-            f'<span class="val">{escape(interval_text(row))}</span>{detail}{note}</td>')
+            f'<span class="val">{escape(interval_text(row))}</span>{control}{detail}{note}</td>')
 
 
 def claims_table(tr: runs.TargetRuns) -> str:

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from iclx.claims import fmt, interval_text
+from iclx.claims import control_text, fmt, interval_text
 from iclx.experiments import DEMO_TARGET, PAPERS, Paper, minutes_text
 from iclx.report import runs
 
@@ -40,6 +40,8 @@ def value_cell(row: Mapping[str, Any] | None, preset: str) -> str:
     text = f"{runs.mark(row)} {interval_text(row)}"
     if row.get("verdict") in ("holds", "fails", "undecided"):
         text = f"{text} — {row['verdict']}"
+    if control_text(row):
+        text = f"{text}; {control_text(row)}"
     return text if row.get("applies") else f"({text}) *not evidence at {preset}*"
 
 
