@@ -6,6 +6,8 @@
     python -m iclx.experiments reproduce-all [--preset=P] [--jobs=N]   # every target but the further-scale
                                                           # ones; N at a time (subprocesses, longest first)
     python -m iclx.experiments dry-run [flags]            # = python -m iclx.dryrun [flags]
+    python -m iclx.experiments rederive TARGET [--preset=P]   # claims, summary and figures re-derived
+                                                          # from the committed results (no training)
 
 ``reproduce`` runs the target's experiment (its preset and variant unless ``--preset`` is given)
 and writes its figures and results to the target's folder, or to ``<folder>/<preset>`` for
@@ -72,6 +74,45 @@ def reproduce(name: str, argv: Sequence[str]) -> int:
     preset, rest = _take_flag(argv, "--preset")
     experiment = registry.load(target.experiment)
     return experiment.main(target_args(target, preset or None) + rest)
+
+
+def rederive(name: str, argv: Sequence[str]) -> int:
+    """Re-derive the summary and claims of ``name``'s committed results (its folder's results.json and
+    arrays.npz) with today's code, rewrite them and re-plot the figures there: no training. Refused
+    when the target's config has changed since the run (its hash differs: re-run the target)."""
+    import shutil
+    import tempfile
+
+    from iclx import cli, config
+    from iclx.engine import results
+
+    if name not in registry.TARGETS:
+        print(f"error: unknown target {name!r} (targets: {', '.join(registry.TARGETS)})", file=sys.stderr)
+        return 2
+    target = registry.TARGETS[name]
+    preset = _take_flag(argv, "--preset")[0] or target.preset
+    folder = Path(target.figures if preset == target.preset else f"{target.figures}/{preset}")
+    if not results.has_results(folder):
+        print(f"error: {folder} holds no results.json and arrays.npz to re-derive "
+              f"(run make reproduce-fig-{name})", file=sys.stderr)
+        return 2
+    experiment = registry.load(target.experiment)
+    overrides = cli.parse_overrides([o for o in target.overrides if o.startswith("--config.")])
+    cfg = experiment.config(preset, overrides, target.variant)
+    saved, _ = results.load_results(folder)
+    if saved.get("config_hash") != config.config_hash(cfg):
+        print(f"error: {name}'s config changed since its committed run (hash {saved.get('config_hash')} "
+              f"vs {config.config_hash(cfg)}): re-run it (make reproduce-fig-{name} FLAGS=--fresh)",
+              file=sys.stderr)
+        return 2
+    with tempfile.TemporaryDirectory() as scratch:
+        run_dir = Path(scratch)
+        for path in (results.results_path(folder), results.arrays_path(folder)):
+            shutil.copy2(path, run_dir / path.name)
+        experiment.refresh_derived(cfg, run_dir)
+        experiment.make_figures(cfg, run_dir, folder)
+    print(f"re-derived {folder / 'results.json'} and its figures from the committed results")
+    return 0
 
 
 def reproduce_all(argv: Sequence[str]) -> int:
@@ -186,8 +227,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return subprocess.call([sys.executable, "-m", "iclx.dryrun", *rest])
     if command == "reproduce-all":
         return reproduce_all(rest)
+    if command == "rederive" and rest:
+        return rederive(rest[0], rest[1:])
     print("error: usage: python -m iclx.experiments list | help | reproduce TARGET [flags] | "
-          "reproduce-all [--preset=P] | dry-run [flags]", file=sys.stderr)
+          "reproduce-all [--preset=P] | dry-run [flags] | rederive TARGET [--preset=P]", file=sys.stderr)
     return 2
 
 
