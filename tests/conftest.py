@@ -6,6 +6,9 @@ import shutil
 import tempfile
 
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
+# One XLA CPU device per process: the xdist workers already use every core (iclx.host would otherwise
+# give each worker one device per core). Tests of several devices run a subprocess with their own count.
+os.environ.setdefault("ICLX_CPU_DEVICES", "1")
 # Tests run small shapes, where XLA's compile time dominates: compile with its optimisation passes off
 # (same programs, same semantics; float results may differ in the last bits from an optimised build).
 # ICLX_TEST_XLA_OPT=1 keeps them on.

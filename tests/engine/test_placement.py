@@ -13,18 +13,20 @@ SCRIPT = textwrap.dedent("""
     import problem_fixture as toy
     assert jax.device_count() == 4, jax.devices()
     train_cfg = toy.train_config(steps=20, chunk_steps=10, checkpoint_every=10)
-    problem, lanes = toy.problem(train_cfg), engine.sweep_lanes(1, lr=[1e-3, 2e-3, 3e-3])  # 3 lanes -> pad to 4
+    problem, lanes = toy.problem(train_cfg), engine.sweep_lanes(1, lr=[1e-3, 2e-3, 3e-3, 4e-3, 5e-3])  # 5 lanes -> pad to 8
     from iclx.engine import results
     sharded = engine.run_training(problem, train_cfg, lanes, 0, progress=False, workdir="sharded")
     leaf = jax.tree.leaves(sharded.params)[0]
-    assert leaf.shape[0] == 3
-    layout = LaneLayout.for_lanes(3)
-    assert layout.n_padded == 4 and len(layout.sharding.device_set) == 4
+    assert leaf.shape[0] == 5
+    layout = LaneLayout.for_lanes(3)     # one device per lane, padded to the devices used
+    assert layout.n_padded == 3 and len(layout.sharding.device_set) == 3
+    assert LaneLayout.for_lanes(1).mesh is None          # one lane stays on one device (no padding)
+    assert LaneLayout.for_lanes(5).n_padded == 8 and len(LaneLayout.for_lanes(5).sharding.device_set) == 4
     single = engine.run_training(problem, train_cfg, lanes, 0, progress=False, workdir="single",
-                                 layout=LaneLayout.for_lanes(3, devices=jax.devices()[:1]))
+                                 layout=LaneLayout.for_lanes(5, devices=jax.devices()[:1]))
     loss_sharded = results.metrics_arrays("sharded/metrics.jsonl")["loss"]
     loss_single = results.metrics_arrays("single/metrics.jsonl")["loss"]
-    assert loss_sharded.shape == (2, 3)
+    assert loss_sharded.shape == (2, 5)
     np.testing.assert_allclose(loss_sharded, loss_single, rtol=1e-4)
     # Adam divides by sqrt(v): float32 noise on near-zero gradients moves weights by up to ~lr
     for a, b in zip(jax.tree.leaves(sharded.params), jax.tree.leaves(single.params)):

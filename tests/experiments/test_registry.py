@@ -168,7 +168,7 @@ def _fake_launches(monkeypatch, tmp_path, codes=None):
 
     seen = {"order": [], "live": [], "peak": 0}
 
-    def launch(target, argv, logs):
+    def launch(target, argv, logs, jobs=1):
         log = logs / f"{target.name}.log"
         log.write_text(f"starting\nerror: something about {target.name}\n")
         seen["live"] = [p for p in seen["live"] if p.returncode is None]

@@ -57,6 +57,7 @@ def measure(n_processes: int, case: str, lanes: int, chunk_steps: int, chunks: i
     """Start ``n_processes`` local workers and return process 0's record."""
     env = {**os.environ, "JAX_PLATFORMS": "cpu", "PYTHONUNBUFFERED": "1"}
     env.pop("XLA_FLAGS", None)    # one CPU device per process
+    env["ICLX_CPU_DEVICES"] = "1"
     port = _free_port()
     procs = []
     for i in range(n_processes):

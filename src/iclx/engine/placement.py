@@ -1,8 +1,9 @@
 """Lanes spread over every device.
 
 The lane axis is the leading axis of every per-lane array. With one device nothing changes. With
-several (GPUs, or CPU devices from ``XLA_FLAGS=--xla_force_host_platform_device_count=N``) the lanes are
-padded to a multiple of the device count (copies of lane 0, dropped again before anything is written)
+several (GPUs, or the CPU devices ``iclx.host`` makes, one per core) the lanes use at most one device
+each (one lane stays on one device: padding it would only add work) and are
+padded to a multiple of the devices used (copies of lane 0, dropped again before anything is written)
 and placed with a ``NamedSharding`` over a one-axis ``Mesh("lanes")``; ``jit`` then runs each device's
 lanes where they live — lanes never communicate. Across processes (``iclx.engine.cluster``) the mesh
 spans every process's devices, each process feeds only its own shards, and metrics are gathered to
@@ -34,6 +35,8 @@ class LaneLayout:
     @classmethod
     def for_lanes(cls, n_lanes: int, devices: list | None = None) -> "LaneLayout":
         devices = list(jax.devices() if devices is None else devices)
+        if jax.process_count() == 1:    # a cluster keeps every process's devices in its mesh
+            devices = devices[:max(1, n_lanes)]
         if len(devices) == 1:
             return cls(n_lanes, n_lanes, None)
         n_padded = math.ceil(n_lanes / len(devices)) * len(devices)

@@ -16,13 +16,14 @@ another preset, so runs at several scales sit side by side.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from iclx import cost
+from iclx import cost, host
 from iclx import experiments as registry
 
 
@@ -150,12 +151,23 @@ def _log_folder(argv: Sequence[str]) -> Path:
     return Path(_take_flag(argv, "--out")[0] or "runs") / "reproduce-all"
 
 
-def _launch(target: registry.Target, argv: Sequence[str], logs: Path) -> tuple[subprocess.Popen, float, Path]:
+def child_environment(jobs: int, environ: Mapping[str, str]) -> dict[str, str]:
+    """The environment of one of ``jobs`` concurrent targets: the cores shared out as XLA CPU devices
+    (``iclx.host``; at least one each), unless ``ICLX_CPU_DEVICES`` or ``XLA_FLAGS`` already say."""
+    env = dict(environ)
+    if host.ENV not in env and host.forced_count(env.get("XLA_FLAGS", "")) is None:
+        env[host.ENV] = str(max(1, host.usable_cores() // jobs))
+    return env
+
+
+def _launch(target: registry.Target, argv: Sequence[str], logs: Path,
+            jobs: int = 1) -> tuple[subprocess.Popen, float, Path]:
     """Start ``python -m iclx.experiments reproduce <target>`` with its output in ``logs/<target>.log``."""
     log = logs / f"{target.name}.log"
     command = [sys.executable, "-m", "iclx.experiments", "reproduce", target.name, *argv, "--no-progress"]
     with open(log, "w") as out:
-        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT,
+                                   env=child_environment(jobs, os.environ))
     print(f"started {target.name} (log: {log})", flush=True)
     return process, time.perf_counter(), log
 
@@ -172,7 +184,7 @@ def reproduce_concurrently(targets: Sequence[registry.Target], argv: Sequence[st
         while running or (queue and not failed):
             while queue and not failed and len(running) < jobs:
                 target = queue.pop(0)
-                running[target.name] = _launch(target, argv, logs)
+                running[target.name] = _launch(target, argv, logs, jobs)
             time.sleep(0.5)
             for name, (process, started, log) in list(running.items()):
                 if process.poll() is None:
