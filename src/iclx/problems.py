@@ -51,13 +51,13 @@ def prompt_problem(task: Any, model_cfg: config.ConfigDict, train_cfg: config.Co
 
     def loss_fn(params, key: jax.Array, step: jax.Array, hp: engine.Hparams, fixed: None):
         d_active, n_active = curriculum.active(step)
-        prompt = task.sample_batch(key, batch_size, d_active)
+        prompt = engine.constrain_batch(task.sample_batch(key, batch_size, d_active))
         preds = model.apply({"params": params}, prompt.xs, prompt.ys)
         in_prompt = jnp.arange(n) < n_active
         value = jnp.sum(pointwise_loss(loss, preds, prompt.ys) * in_prompt) / (batch_size * n_active)
         return value, {"loss_per_dim": value / d_active, "n_dims": d_active, "n_points": n_active}
 
-    return engine.Problem(init_params, loss_fn, engine.optimizer_from_config(train_cfg))
+    return engine.Problem(init_params, loss_fn, engine.optimizer_from_config(train_cfg), splits_batch=True)
 
 
 def eval_prompts(task: Any, n_prompts: int, seed_key: jax.Array, name: str = "eval"):

@@ -45,3 +45,44 @@ def test_sharded_lanes_equal_single_device(tmp_path):
                             env=env, timeout=300, cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "SHARDED_OK" in result.stdout
+
+
+BATCH_SPLIT_SCRIPT = textwrap.dedent("""
+    import dataclasses
+    import jax, jax.numpy as jnp, numpy as np
+    from iclx import engine
+    from iclx.engine.placement import LaneLayout
+    import problem_fixture as toy
+    assert jax.device_count() == 2, jax.devices()
+
+    def loss(params, key, step, hp, fixed):     # the fixture's loss with its batch split
+        x = engine.constrain_batch(jax.random.normal(key, (toy.BATCH, toy.DIM)))
+        return jnp.mean((toy.predict(params, x) - toy.teacher(x)) ** 2), {}
+
+    train_cfg = toy.train_config(steps=40, chunk_steps=20, checkpoint_every=20)
+    problem = dataclasses.replace(toy.problem(train_cfg), loss=loss, splits_batch=True)
+    lanes = engine.seed_lanes(1)
+    layout = LaneLayout.for_lanes(1, split_batch=True)
+    assert layout.batch_devices == 2 and layout.mesh.shape == {"lanes": 1, "batch": 2}
+    assert LaneLayout.for_lanes(2, split_batch=True).batch_devices == 1   # two lanes: one device each
+    split = engine.run_training(problem, train_cfg, lanes, 0, progress=False)
+    single = engine.run_training(problem, train_cfg, lanes, 0, progress=False,
+                                 layout=LaneLayout.for_lanes(1, devices=jax.devices()[:1]))
+    np.testing.assert_allclose(split.metrics["loss"], single.metrics["loss"], rtol=1e-5)
+    for a, b in zip(jax.tree.leaves(split.params), jax.tree.leaves(single.params)):
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-4, atol=1e-5)
+    print("BATCH_SPLIT_OK")
+""")
+
+
+def test_one_lane_split_over_two_devices_equals_one_device(tmp_path):
+    """Data parallel over the "batch" mesh axis: the same loss curve and parameters as one device,
+    within float32 summation-order tolerance."""
+    tests_dir = os.path.dirname(os.path.abspath(__file__))
+    env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=2",
+           "JAX_PLATFORMS": "cpu",
+           "PYTHONPATH": os.pathsep.join(filter(None, [tests_dir, os.environ.get("PYTHONPATH")]))}
+    result = subprocess.run([sys.executable, "-c", BATCH_SPLIT_SCRIPT], capture_output=True, text=True,
+                            env=env, timeout=300, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "BATCH_SPLIT_OK" in result.stdout

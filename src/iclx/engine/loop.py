@@ -131,7 +131,7 @@ class ChunkPrograms:
     def __init__(self, problem: Problem, layout: LaneLayout, analyze: bool):
         self.problem, self.layout, self.analyze = problem, layout, analyze
         self.placed = {} if layout.sharding is None else {"out_shardings": layout.sharding}
-        self.init = jax.jit(jax.vmap(
+        self.init = jax.jit(layout.vmap(
             lambda kd, hp: make_init(problem)(jax.random.wrap_key_data(kd), hp)), **self.placed)
         self.analysis: dict[str, Any] | None = None
         self._chunks: dict[int, Callable] = {}
@@ -139,7 +139,7 @@ class ChunkPrograms:
     def chunk(self, length: int, state: TrainState, key_data: jax.Array, hps: Any) -> Callable:
         if length not in self._chunks:
             body = make_chunk(self.problem, length)
-            program = jax.jit(jax.vmap(
+            program = jax.jit(self.layout.vmap(
                 lambda st, kd, hp: body(st, jax.random.wrap_key_data(kd), hp)),
                 donate_argnums=0, **self.placed)
             if self.analyze and self.analysis is None:
@@ -197,7 +197,16 @@ def run_training(problem: Problem, train_cfg: config.ConfigDict, lanes: Lanes, s
     interruption). ``analyze`` records XLA's memory and cost analysis of the chunk program in
     ``RunStats.analysis``.
     """
-    layout = layout or LaneLayout.for_lanes(len(lanes))
+    layout = layout or LaneLayout.for_lanes(len(lanes), split_batch=problem.splits_batch)
+    with layout.batch_context():    # the programs are traced at their first call, inside
+        return _train(problem, train_cfg, lanes, seed, layout, workdir, name, progress,
+                      stop_after_chunks, analyze)
+
+
+def _train(problem: Problem, train_cfg: config.ConfigDict, lanes: Lanes, seed: int, layout: LaneLayout,
+           workdir: Path | None, name: str, progress: bool, stop_after_chunks: int | None,
+           analyze: bool) -> Trained:
+    """``run_training``'s body, on a chosen ``layout``."""
     writer = workdir is not None and is_main_process()
     if writer:
         Path(workdir).mkdir(parents=True, exist_ok=True)

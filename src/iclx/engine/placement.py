@@ -8,12 +8,21 @@ and placed with a ``NamedSharding`` over a one-axis ``Mesh("lanes")``; ``jit`` t
 lanes where they live — lanes never communicate. Across processes (``iclx.engine.cluster``) the mesh
 spans every process's devices, each process feeds only its own shards, and metrics are gathered to
 every process after each chunk.
+
+**One lane, several devices: the batch split.** A problem whose loss calls ``constrain_batch`` on
+the batch it draws (``Problem.splits_batch``) and that has fewer lanes than devices gets a second
+mesh axis, ``"batch"``: each lane's batch is split over ``batch_devices`` devices (data parallel,
+gradients summed by XLA), the parameters replicated over them. The batch is drawn exactly as on one
+device (the same random numbers), so only the summation order of the loss and the gradients moves.
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import dataclasses
 import math
+from collections.abc import Iterator
 from typing import Any
 
 import jax
@@ -22,6 +31,20 @@ import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 LANE_AXIS = "lanes"
+BATCH_AXIS = "batch"
+_BATCH_SHARDING: contextvars.ContextVar[NamedSharding | None] = contextvars.ContextVar(
+    "iclx_batch_sharding", default=None)
+
+
+def constrain_batch(tree: Any) -> Any:
+    """Split the leading (batch) axis of every array leaf of ``tree`` over the ``"batch"`` mesh axis
+    while a program of a batch-split layout is traced (``LaneLayout.batch_context``); else ``tree``."""
+    sharding = _BATCH_SHARDING.get()
+    if sharding is None:
+        return tree
+    parts = sharding.mesh.shape[BATCH_AXIS]
+    return jax.tree.map(lambda x: jax.lax.with_sharding_constraint(x, sharding)
+                        if getattr(x, "ndim", 0) and x.shape[0] % parts == 0 else x, tree)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -31,16 +54,46 @@ class LaneLayout:
     n_lanes: int
     n_padded: int
     mesh: Mesh | None
+    batch_devices: int = 1      # devices each lane's batch is split over (the "batch" mesh axis)
 
     @classmethod
-    def for_lanes(cls, n_lanes: int, devices: list | None = None) -> "LaneLayout":
+    def for_lanes(cls, n_lanes: int, devices: list | None = None,
+                  split_batch: bool = False) -> "LaneLayout":
+        """At most one device per lane; with ``split_batch`` (a problem that splits its batch) the
+        devices left over split each lane's batch."""
         devices = list(jax.devices() if devices is None else devices)
+        lane_devices, batch = len(devices), 1
         if jax.process_count() == 1:    # a cluster keeps every process's devices in its mesh
-            devices = devices[:max(1, n_lanes)]
+            lane_devices = min(len(devices), max(1, n_lanes))
+            batch = len(devices) // lane_devices if split_batch else 1
+            devices = devices[:lane_devices * batch]
         if len(devices) == 1:
             return cls(n_lanes, n_lanes, None)
-        n_padded = math.ceil(n_lanes / len(devices)) * len(devices)
-        return cls(n_lanes, n_padded, Mesh(np.array(devices), (LANE_AXIS,)))
+        n_padded = math.ceil(n_lanes / lane_devices) * lane_devices
+        if batch == 1:
+            return cls(n_lanes, n_padded, Mesh(np.array(devices), (LANE_AXIS,)))
+        grid = np.array(devices).reshape(lane_devices, batch)
+        return cls(n_lanes, n_padded, Mesh(grid, (LANE_AXIS, BATCH_AXIS)), batch)
+
+    @contextlib.contextmanager
+    def batch_context(self) -> Iterator[None]:
+        """Programs traced inside split their batches (``constrain_batch``) over this layout's
+        ``"batch"`` axis; a no-op when it has none."""
+        if self.batch_devices == 1:
+            yield
+            return
+        token = _BATCH_SHARDING.set(NamedSharding(self.mesh, PartitionSpec(BATCH_AXIS)))
+        try:
+            yield
+        finally:
+            _BATCH_SHARDING.reset(token)
+
+    def vmap(self, fn: Any) -> Any:
+        """``jax.vmap(fn)`` over the lanes; with a batch split, the lane axis named for XLA's
+        partitioner (so ``constrain_batch`` inside keeps the lanes where they live)."""
+        if self.batch_devices == 1:
+            return jax.vmap(fn)
+        return jax.vmap(fn, spmd_axis_name=LANE_AXIS)
 
     @property
     def sharding(self) -> NamedSharding | None:

@@ -35,6 +35,7 @@ class Problem:
     loss: LossFn
     optimizer: Callable[[Hparams], optax.GradientTransformation]
     prepare: Callable[[jax.Array, Hparams], Any] | None = None
+    splits_batch: bool = False   # its loss calls placement.constrain_batch on the batch it draws
 
     def fixed_data(self, seed_key: jax.Array, hp: Hparams) -> Any:
         """The per-seed data that ``prepare`` draws (stream "fixed"), or None."""
