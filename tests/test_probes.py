@@ -165,18 +165,24 @@ def test_best_steps_map_indices_to_steps_per_seed():
 
 def test_probes_on_the_newton_construction_recover_its_iterations(x64, np_rng):
     """Block b of the Newton transformer holds the prediction of b − 2 Newton iterations in one
-    coordinate; the pipeline (features → ridge probes → SimE → best match) must find that step."""
+    coordinate; the pipeline (features → ridge probes → SimE → best match) must find that step when
+    the probe is held at that coordinate (a strong ridge towards the anchor). A nearly free probe
+    (the experiments' ridge 1e-4) fits y with the other coordinates too and may look one iteration
+    further along (with Fu et al.'s α = 2/‖SSᵀ‖_F it rescales the early iterates by up to 1.6)."""
     k = 5
     xs, ys = prompts(np_rng, batch=256, n=10, d=4)
     states = constructions.newton_transformer_states(xs, ys, k)                   # [k + 3, B, n, D]
     feats = states[1:]                                                # blocks 1..k+2
     slots = constructions.newton_slots(4)
     anchor = jnp.zeros(slots.width).at[slots.p].set(1.0)              # "final read-out": the p slot
-    u, v = probes.solve_probes(probes.probe_stats(feats, ys), 1e-4, anchor)
-    layer_preds = probes.probe_predictions(feats, u, v)
-    heat = np.asarray(probes.similarity_of_errors(regression.newton_predictions(xs, ys, k + 4), layer_preds, ys))
-    steps = probes.best_steps(heat[None], np.arange(1, k + 5))["best"][0]
-    np.testing.assert_array_equal(steps[2:], np.arange(1, k + 1))     # blocks 3..k+2 ↔ steps 1..k
+    newton = regression.newton_predictions(xs, ys, k + 4)
+    found = {}
+    for ridge in (1e2, 1e-4):
+        u, v = probes.solve_probes(probes.probe_stats(feats, ys), ridge, anchor)
+        heat = np.asarray(probes.similarity_of_errors(newton, probes.probe_predictions(feats, u, v), ys))
+        found[ridge] = probes.best_steps(heat[None], np.arange(1, k + 5))["best"][0][2:]
+    np.testing.assert_array_equal(found[1e2], np.arange(1, k + 1))   # blocks 3..k+2 ↔ steps 1..k
+    assert set(found[1e-4] - np.arange(1, k + 1)) <= {0, 1} and np.all(np.diff(found[1e-4]) >= 0)
 
 
 def test_network_induced_weights_equal_one_forward_pass_per_prefix_and_query():

@@ -95,9 +95,30 @@ def test_gd_many_steps_reaches_least_squares(x64, np_rng):
 def test_newton_reaches_min_norm_least_squares(x64, np_rng):
     xs, ys = random_prompts(np_rng, n=9, d=4)   # includes rank-deficient prefixes
     S, b = regression.prefix_systems(jnp.asarray(xs), jnp.asarray(ys))
-    newton = np.asarray(regression.newton_weights(S, b, 40)[-1])
     ls = np.asarray(regression.least_squares_weights(jnp.asarray(xs), jnp.asarray(ys)))
-    np.testing.assert_allclose(newton, ls, atol=1e-8)
+    # Fu et al.'s α = 2/‖SSᵀ‖_F: every prefix of rank ≥ 2 converges to the min-norm solution; a
+    # one-example prefix (rank 1) has αλ² = 2, so M_k = 0 for k ≥ 1 and it predicts 0 (until the
+    # rounding of αλ² = 2(1 ± ε) has been squared ~50 times: 2³⁰ε ≈ 2e-7 at 30 iterations)
+    newton = np.asarray(regression.newton_weights(S, b, 40))
+    np.testing.assert_allclose(newton[-1, :, 2:], ls[:, 2:], atol=1e-8)
+    np.testing.assert_allclose(newton[:30, :, :2], 0.0, atol=1e-6 * np.abs(ls).max())
+    # α = 1/‖SSᵀ‖_F (this suite's earlier choice) converges on every prefix, rank 1 included
+    half = np.asarray(regression.newton_weights(S, b, 40, alpha_scale=1.0)[-1])
+    np.testing.assert_allclose(half, ls, atol=1e-8)
+
+
+def test_newton_inverse_converges_to_the_pseudo_inverse(x64, np_rng):
+    """M_k → S⁺ on range(S) in float64 for full-rank and rank-deficient (rank ≥ 2) S, at both α
+    scales (on a singular S the rounding in the null-space block of M doubles every iteration, which
+    never reaches a prediction: b = Xᵀy lies in range(S))."""
+    for rows in (12, 3, 2):                                # rank 5, 3 and 2 of a 5 × 5 S
+        X = np_rng.standard_normal((rows, 5))
+        S = X.T @ X
+        pinv = np.linalg.pinv(S)
+        onto_range = S @ pinv
+        for scale in (2.0, 1.0):
+            m = np.asarray(regression.newton_inverses(jnp.asarray(S), 30, alpha_scale=scale)[-1])
+            np.testing.assert_allclose(onto_range @ m @ onto_range, pinv, atol=1e-8 * np.abs(pinv).max())
 
 
 def test_newton_error_contracts_quadratically(x64, np_rng):
@@ -113,10 +134,23 @@ def test_newton_error_contracts_quadratically(x64, np_rng):
     assert errors[-1] < 1e-12
 
 
-def test_newton_alpha_is_code_choice():
+def test_newton_alpha_is_the_authors_definition(x64, np_rng):
+    """Fu et al.'s code (DeqingFu/transformers-icl-higher-order, src/models.py, newton_inv):
+    α = 2/‖AAᵀ‖ (torch's default matrix norm: Frobenius), M₀ = αAᵀ, then M ← M(2I − AM)."""
     S = jnp.diag(jnp.array([3.0, 1.0]))
-    np.testing.assert_allclose(float(regression.newton_alpha(S)), 1.0 / np.sqrt(81.0 + 1.0), rtol=1e-6)
+    np.testing.assert_allclose(float(regression.newton_alpha(S)), 2.0 / np.sqrt(81.0 + 1.0), rtol=1e-12)
+    np.testing.assert_allclose(float(regression.newton_alpha(S, 1.0)), 1.0 / np.sqrt(81.0 + 1.0), rtol=1e-12)
     assert float(regression.newton_alpha(jnp.zeros((2, 2)))) == 0.0
+    X = np_rng.standard_normal((7, 4))
+    A = X.T @ X
+    alpha = 2.0 / np.linalg.norm(A @ A.T)                   # numpy's matrix default is Frobenius too
+    np.testing.assert_allclose(float(regression.newton_alpha(jnp.asarray(A))), alpha, rtol=1e-12)
+    m, reference = alpha * A.T, []
+    for _ in range(5):
+        m = m @ (2.0 * np.eye(4) - A @ m)
+        reference.append(m)
+    np.testing.assert_allclose(np.asarray(regression.newton_inverses(jnp.asarray(A), 5)), reference,
+                               rtol=1e-10, atol=1e-14)
 
 
 def test_newton_float32_few_steps_close_to_float64(np_rng):

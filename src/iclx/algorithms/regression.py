@@ -93,17 +93,31 @@ def gd_iterates(S: Array, b: Array, eta: float, num_steps: int) -> Array:
     return ws
 
 
-def newton_alpha(S: Array) -> Array:
-    """Fu et al.'s code: α = 1/‖SSᵀ‖_F (the paper's 2/‖SSᵀ‖₂ does not contract in the top direction).
-    Zero where S = 0, so an empty prefix predicts 0. ``S [..., d, d]`` → ``[...]``."""
+# Fu et al.'s code starts Iterative Newton at M₀ = αS with α = 2/‖SSᵀ‖_F (DeqingFu/transformers-icl-
+# higher-order, src/models.py, ``LeastSquaresModelNewtonMethod.newton_inv``: ``alpha = 2/lam`` with
+# ``lam = torch.linalg.norm(A @ A.T)``, Frobenius); the paper's eq. 5 writes 2/‖SSᵀ‖₂, which does not
+# contract in S's top direction. 1 is this suite's choice before issue 38 (every best-matching step
+# one later).
+NEWTON_ALPHA_SCALE = 2.0
+
+
+def newton_alpha(S: Array, scale: float = NEWTON_ALPHA_SCALE) -> Array:
+    """α = ``scale``/‖SSᵀ‖_F (``scale`` = 2: Fu et al.'s code). Zero where S = 0, so an empty prefix
+    predicts 0. ``S [..., d, d]`` → ``[...]``.
+
+    On S's eigenvector with eigenvalue λ, M_kS has eigenvalue m_k with 1 − m_k = (1 − αλ²)^(2^k), so
+    the iteration converges to S⁺ when 0 < αλ² < 2 on every nonzero λ: true for ``scale`` ≤ 2 and
+    rank(S) ≥ 2 (‖SSᵀ‖_F > λ²). At rank 1 (a one-example prefix) ``scale`` = 2 gives αλ² = 2 exactly,
+    so M₁ = M₂ = … = 0 and the prefix predicts 0, as in the authors' code (in float64 up to the
+    rounding of αλ² = 2(1 ± ε), which (1 − m_k) squares each iteration: ≈ 2^k·ε, 2e-7 at k = 30)."""
     norm = jnp.linalg.norm(S @ jnp.swapaxes(S, -1, -2), axis=(-2, -1))
-    return jnp.where(norm > 0, 1.0 / jnp.where(norm > 0, norm, 1.0), 0.0)
+    return jnp.where(norm > 0, scale / jnp.where(norm > 0, norm, 1.0), 0.0)
 
 
-def newton_inverses(S: Array, num_steps: int) -> Array:
-    """Iterative Newton (Newton–Schulz) estimates M_1..M_K of S⁺ with M₀ = αS and
+def newton_inverses(S: Array, num_steps: int, alpha_scale: float = NEWTON_ALPHA_SCALE) -> Array:
+    """Iterative Newton (Newton–Schulz) estimates M_1..M_K of S⁺ with M₀ = αS (``newton_alpha``) and
     M_{k+1} = 2M_k − M_k S M_k. ``S [..., d, d]`` → ``[K, ..., d, d]``."""
-    m0 = newton_alpha(S)[..., None, None] * S
+    m0 = newton_alpha(S, alpha_scale)[..., None, None] * S
 
     def step(m, _):
         m = 2.0 * m - m @ S @ m
@@ -113,9 +127,9 @@ def newton_inverses(S: Array, num_steps: int) -> Array:
     return ms
 
 
-def newton_weights(S: Array, b: Array, num_steps: int) -> Array:
+def newton_weights(S: Array, b: Array, num_steps: int, alpha_scale: float = NEWTON_ALPHA_SCALE) -> Array:
     """Newton iterates w_k = M_k b for k = 1..K: ``[K, ..., d]``."""
-    return jnp.einsum("k...de,...e->k...d", newton_inverses(S, num_steps), b)
+    return jnp.einsum("k...de,...e->k...d", newton_inverses(S, num_steps, alpha_scale), b)
 
 
 # --------------------------------------------------------------------------- prompt-level methods
@@ -137,10 +151,11 @@ def gradient_descent(xs: Array, ys: Array, eta: float, steps: Sequence[int]) -> 
     return predict_with_weights(xs, gd_weights(S, b, eta, steps))
 
 
-def iterative_newton(xs: Array, ys: Array, steps: Sequence[int]) -> Array:
+def iterative_newton(xs: Array, ys: Array, steps: Sequence[int],
+                     alpha_scale: float = NEWTON_ALPHA_SCALE) -> Array:
     """Iterative Newton predictions ``[K, B, n]`` after each of ``steps`` iterations."""
     S, b = prefix_systems(xs, ys)
-    weights = newton_weights(S, b, max(steps))
+    weights = newton_weights(S, b, max(steps), alpha_scale)
     return predict_with_weights(xs, weights[jnp.asarray(steps) - 1])
 
 
@@ -194,10 +209,11 @@ def squared_error_per_position(preds: Array, ys: Array, n_dims: int) -> Array:
 # --------------------------------------------------------------------------- memory-light Newton
 
 
-def newton_weights_scan(S: Array, b: Array, num_steps: int) -> Array:
+def newton_weights_scan(S: Array, b: Array, num_steps: int,
+                        alpha_scale: float = NEWTON_ALPHA_SCALE) -> Array:
     """``newton_weights`` without storing every M_k (memory of one M per prefix instead of K):
     w_k = M_k b for k = 1..K. ``S [..., d, d]``, ``b [..., d]`` → ``[K, ..., d]``."""
-    m0 = newton_alpha(S)[..., None, None] * S
+    m0 = newton_alpha(S, alpha_scale)[..., None, None] * S
 
     def step(m, _):
         m = 2.0 * m - m @ S @ m
@@ -207,7 +223,8 @@ def newton_weights_scan(S: Array, b: Array, num_steps: int) -> Array:
     return ws
 
 
-def newton_predictions(xs: Array, ys: Array, num_steps: int) -> Array:
+def newton_predictions(xs: Array, ys: Array, num_steps: int,
+                       alpha_scale: float = NEWTON_ALPHA_SCALE) -> Array:
     """Iterative Newton predictions ``[K, B, n]`` after 1..K iterations (memory-light)."""
     S, b = prefix_systems(xs, ys)
-    return predict_with_weights(xs, newton_weights_scan(S, b, num_steps))
+    return predict_with_weights(xs, newton_weights_scan(S, b, num_steps, alpha_scale))

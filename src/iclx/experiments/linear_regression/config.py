@@ -3,6 +3,11 @@
 Presets: ``smoke`` (seconds; the tests), ``cpu`` (the committed figure; its measured time is in `make help`),
 ``paper`` (Garg / Fu et al.'s scale for a GPU: d = 20, 41 points, 12 layers, 8 heads, width 256,
 500k Adam steps at 1e-4 with their curriculum).
+
+Iterative Newton starts at M₀ = αS, α = ``eval.newton_alpha_scale``/‖SSᵀ‖_F: 2 as in Fu et al.'s code
+(DeqingFu/transformers-icl-higher-order, src/models.py, ``newton_inv``), 1 this suite's earlier choice.
+The untrained transformer (the initial parameters of each seed) is evaluated beside the trained one:
+the control of the learning claims.
 """
 
 from __future__ import annotations
@@ -31,7 +36,8 @@ def get_config(preset: str = "cpu") -> config.ConfigDict:
     # GD's step size must keep η·λ_max(XᵀX) < 2 on the preset's prompts (tests/test_dry_run.py): λ_max ≈ 48
     # at d ≤ 5 (0.02 is stable), ≈ 165 at d = 20, n = 41 (0.02 diverges; Fu et al.'s code uses 0.01)
     cfg.eval = config.ConfigDict(dict(n_prompts=n_eval, newton_steps=(1, 3, 5, 10), gd_steps=(1, 10, 100),
-                                 gd_lr=0.01 if preset == "paper" else 0.02, knn_k=3))
+                                 gd_lr=0.01 if preset == "paper" else 0.02, knn_k=3,
+                                 newton_alpha_scale=2.0))
     return cfg
 
 
@@ -44,9 +50,12 @@ def validate(cfg: config.ConfigDict) -> None:
     config.positive_int_list(cfg, "eval.gd_steps", unique=True)
     config.finite_float(cfg, "eval.gd_lr", positive=True)
     config.positive_int(cfg, "eval.knn_k")
+    alpha = config.finite_float(cfg, "eval.newton_alpha_scale", positive=True)
+    config.require(alpha <= 2.0, "eval.newton_alpha_scale", f"must be <= 2 (Newton diverges above), got {alpha}")
 
 
 def method_names(cfg: config.ConfigDict) -> list[str]:
-    """Every curve of the figure: the transformer and each baseline (with its step counts)."""
+    """Every error curve: the transformer, each baseline (with its step counts) and the untrained
+    transformer (a control, left out of the figure)."""
     return (["transformer", "least_squares"] + [f"newton_{k}" for k in cfg.eval.newton_steps]
-            + [f"gd_{k}" for k in cfg.eval.gd_steps] + ["averaging", f"knn_{cfg.eval.knn_k}"])
+            + [f"gd_{k}" for k in cfg.eval.gd_steps] + ["averaging", f"knn_{cfg.eval.knn_k}", "untrained"])

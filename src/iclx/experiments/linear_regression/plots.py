@@ -40,7 +40,7 @@ def style_of(method: str, cfg: config.ConfigDict) -> dict[str, Any]:
 def plot(cfg: config.ConfigDict, scalars: dict[str, Any], arrays: dict[str, np.ndarray],
          fig_dir: Path) -> list[Path]:
     """Error vs in-context examples: linear axis (Garg's view) and log axis (closeness to OLS)."""
-    methods = [m for m in method_names(cfg) if f"error/{m}" in arrays]
+    methods = [m for m in method_names(cfg) if f"error/{m}" in arrays and m != "untrained"]
     d, n = cfg.task.n_dims, cfg.task.n_points
     with plotting.style():
         fig, axes = plotting.new_figure(2, width=4.2, height=3.1)
