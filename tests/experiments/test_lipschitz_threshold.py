@@ -140,6 +140,10 @@ def test_smoke_run_results(cfg, smoke_run):
     tag = lipschitz_config.table_tag("equicorrelated", "amplitude", 0.0)
     L_star = scalars["theory"][tag]["L_star"]
     assert 1 < L_star < 100 and any("L* =" in line for line in scalars["summary"])
+    # the feature families: the ρ = 0 member is the sweep's table, L* = 1/√(η_flat β(1)) exactly
+    rho, family_L = arrays["family/equicorrelated/rho"], arrays["family/equicorrelated/L_star"]
+    np.testing.assert_allclose(family_L[rho == 0], L_star, rtol=1e-3)
+    assert {"family/random/margin", "family/random/delta"} <= set(arrays)
     # dynamics: uniform attention at Q = 0, then the own feature wins in both regimes
     attn = arrays["dynamics/attn_target"]
     np.testing.assert_allclose(attn[0], 1 / cfg.task.n_features, atol=0.05)

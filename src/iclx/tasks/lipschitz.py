@@ -187,7 +187,13 @@ class LipschitzTask:
         otherwise a Monte-Carlo mean over ``n_functions`` functions, drawn and summed ``block`` at a
         time (a ``lax.scan``; block i from stream "block" i) so that memory does not grow with
         ``n_functions``. Up to ``block`` functions are one draw from ``key``."""
-        V = self.feature_matrix(rho)
+        return self.label_covariance_at(key, n_functions, self.feature_matrix(rho), lipschitz, alpha,
+                                        block)
+
+    def label_covariance_at(self, key: jax.Array, n_functions: int, V: jax.Array, lipschitz=None,
+                            alpha=None, block: int = MC_BLOCK) -> jax.Array:
+        """``label_covariance`` at given features ``V [K, d]`` (traceable: one compiled program
+        serves every feature set of a shape)."""
         L = self.lipschitz if lipschitz is None else lipschitz
         if self.family == "linear":
             return (L ** 2 / self.n_dims) * V @ V.T

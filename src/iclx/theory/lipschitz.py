@@ -27,6 +27,7 @@ smoothness, step sizes, threshold); ``step_for`` reads the step-size rule off su
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from typing import TYPE_CHECKING, Any
 
@@ -214,3 +215,39 @@ def step_for(L: float, grid: np.ndarray, beta: np.ndarray, eta_flat: float) -> f
     """The step-size rule's η(L) = min(η_flat, 1/β(L)), β interpolated (log-log) on ``grid``."""
     b = interp_log(np.array([L]), grid, beta)
     return float(step_size(b, eta_flat)[0])
+
+
+# --------------------------------------------------------------------------- the threshold across feature sets
+
+
+@functools.lru_cache(maxsize=8)
+def _amplitude_threshold_program(task: "LipschitzTask", n_functions: int, z_max: float, n_z: int):
+    """A compiled ``(key, V [K, d]) -> (C [K, K], β)`` at L = 1, amplitude scaling (one compile per
+    feature shape: the features are traced)."""
+    z_grid = jnp.linspace(0.0, z_max, n_z)
+
+    @jax.jit
+    def program(key, V):
+        cov = task.label_covariance_at(key, n_functions, V, 1.0, 1.0)
+        return cov, smoothness(V, cov, task.n_points, z_grid)
+
+    return program
+
+
+def threshold_family(task: "LipschitzTask", members: list[tuple[int, float]], key: jax.Array, *,
+                     n_functions: int, eta_flat: float, z_max: float = 8.0,
+                     n_z: int = 33) -> dict[str, np.ndarray]:
+    """L*, Δ, δ (at L = 1) and the Gram factor g of every member ``(feature_seed, ρ)`` of ``task``'s
+    feature kind, amplitude scaling: ``{"seed", "rho", "L_star", "margin", "delta", "gram"}``, each
+    ``[members]``. For an amplitude family β(L) = L² β(1), so the step rule's threshold is exactly
+    L* = 1/√(η_flat β(1)) (what ``theory_for`` interpolates on its grid)."""
+    program = _amplitude_threshold_program(task, n_functions, float(z_max), n_z)
+    rows = []
+    for seed, rho in members:
+        V = dataclasses.replace(task, feature_seed=int(seed)).feature_matrix(float(rho))
+        cov, beta = program(key, V)
+        cov = np.asarray(cov, dtype=np.float64)
+        rows.append((seed, rho, 1.0 / np.sqrt(eta_flat * float(beta)), feature_margin(V),
+                     nondegeneracy(cov, V, 1.0), gram_factor(V)))
+    names = ("seed", "rho", "L_star", "margin", "delta", "gram")
+    return {name: np.array([row[i] for row in rows], dtype=np.float64) for i, name in enumerate(names)}

@@ -25,6 +25,13 @@ LOSS_MODES = ("features", "tokens")
 RULES = ("theory", "common")
 HP_KEYS = ("L", "alpha", "rho", "lr")   # a lane's hyper-parameters (traced scalars)
 STAGES = ("dynamics", "sweep")          # the training stages (lane labels in scalars["lanes"])
+# the feature families across which the threshold's form L* = Θ(1/(Δδ)) is checked: members
+# (feature_seed, ρ); each family spans more than a decade of 1/(Δδ) at the cpu sizes (86× equicorrelated,
+# 68× random; at the paper's K = 10 the random family spans only 5×, and its claim part says so)
+FAMILY_MEMBERS = {
+    "equicorrelated": tuple((0, rho) for rho in (0.0, 0.25, 0.5, 1.0, 2.0, 4.0)),
+    "random": tuple((seed, rho) for seed in range(16) for rho in (0.5, 1.0, 2.0, 4.0, 8.0)),
+}
 
 
 def get_config(preset: str = "cpu") -> config.ConfigDict:

@@ -1,11 +1,12 @@
 """The run's predicted memory and FLOPs from its config (basis: ``iclx.cost``): the theory tables
-(Monte Carlo label covariances on the L grid), the dynamics and sweep stages (every lane holds its
+(Monte Carlo label covariances on the L grid, and at L = 1 for the feature families), the dynamics and sweep stages (every lane holds its
 bank: feature counts × K × K attention in ``features`` mode, prompts × N × d in ``tokens`` mode) and
 the evaluation on unseen functions."""
 
 from __future__ import annotations
 
 from iclx import config, cost
+from iclx.experiments.lipschitz_threshold.config import FAMILY_MEMBERS
 
 MC_BLOCK = 1 << 14      # the label covariance's Monte Carlo runs in blocks of this many functions
 
@@ -31,9 +32,11 @@ def estimate(cfg: config.ConfigDict) -> cost.Cost:
     combos = len(sweep.scalings) * len(sweep.rhos) + 1
     theory = cost.Cost(cost.FLOAT * cfg.theory.n_grid * (MC_BLOCK + K) * K,
                        combos * cfg.theory.n_grid * cfg.loss.n_functions * K * K * 10, combos)
+    members = sum(len(m) for m in FAMILY_MEMBERS.values())   # one covariance and smoothness at L = 1 each
+    family = cost.Cost(cost.FLOAT * (MC_BLOCK + K) * K, members * cfg.loss.n_functions * K * K * 10, 1)
     dynamics = len(cfg.dynamics.L_values) or len(cfg.dynamics.L_over_threshold)
     sweep_lanes = len(sweep.scalings) * len(sweep.rhos) * len(sweep.L_values) * len(sweep.rules) * seeds
     evaluation = cost.Cost(cost.FLOAT * cfg.eval.n_prompts * (N + 1) * (cfg.task.n_dims + K),
                            dynamics * seeds * len(cfg.eval.families) * cfg.eval.n_prompts * N * K * 200, 2)
-    return cost.sequence([theory, stage(cfg, cfg.train, dynamics * seeds),
+    return cost.sequence([theory, family, stage(cfg, cfg.train, dynamics * seeds),
                           stage(cfg, sweep.train, sweep_lanes), evaluation])

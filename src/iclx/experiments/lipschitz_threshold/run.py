@@ -20,6 +20,7 @@ from iclx import config, engine
 from iclx.engine import rng
 from iclx.experiment import RunContext
 from iclx.experiments.lipschitz_threshold.config import (
+    FAMILY_MEMBERS,
     HP_KEYS,
     RULES,
     dynamics_combo,
@@ -183,6 +184,19 @@ def theory_part(cfg: config.ConfigDict) -> tuple[dict, dict[str, Any], dict[str,
     return tables, scalars, arrays
 
 
+def family_part(cfg: config.ConfigDict) -> dict[str, np.ndarray]:
+    """L*, Δ, δ, g of every member of ``FAMILY_MEMBERS`` (amplitude scaling, the theory's key):
+    ``family/<features>/<seed|rho|L_star|margin|delta|gram>``, each ``[members]``. No training."""
+    key = rng.stream(rng.root_key(cfg.seed), "theory")
+    arrays = {}
+    for features, members in FAMILY_MEMBERS.items():
+        table = lipschitz_theory.threshold_family(
+            task_of(cfg, features), list(members), key, n_functions=cfg.loss.n_functions,
+            eta_flat=cfg.theory.eta_flat, z_max=float(cfg.theory.z_max), n_z=cfg.theory.n_z)
+        arrays.update({f"family/{features}/{k}": v for k, v in table.items()})
+    return arrays
+
+
 def lane_arrays(stage: str, lanes: engine.Lanes) -> dict[str, np.ndarray]:
     """A stage's lane hyper-parameters and replicate indices as arrays (``<stage>/lane_<key>``)."""
     out = {f"{stage}/lane_{k}": lanes.hparams[k] for k in HP_KEYS}
@@ -238,6 +252,8 @@ def run(cfg: config.ConfigDict, ctx: RunContext) -> tuple[dict[str, Any], dict[s
     """Theory tables, the dynamics and sweep stages, then attention maps of the final Q."""
     ctx.log("theory: smoothness β(L) and the threshold L* …")
     tables, theory, arrays = theory_part(cfg)
+    ctx.log("theory: the threshold across feature families …")
+    arrays.update(family_part(cfg))
     dyn_points, no_dynamics = dynamics_points(cfg, tables)
     if no_dynamics:
         ctx.log(f"no dynamics stage: {no_dynamics}")
