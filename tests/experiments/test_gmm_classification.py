@@ -12,7 +12,7 @@ import pytest
 
 from iclx import engine, problems
 from iclx.algorithms import classification
-from iclx.experiments.gmm_classification import config as gmm_config, run as gmm_run
+from iclx.experiments.gmm_classification import config as gmm_config, run as gmm_run, solvers
 from iclx.models import linear_attention
 from iclx.tasks.gmm import GMMTask
 from iclx.theory import gmm as gmm_theory
@@ -103,7 +103,7 @@ def minimizers():
             b = _bank(task, N or 1, B=2048, Q=8, seed=8)
             stat = b.means / 2 if N is None else b.stat
             s, x, t = (jnp.asarray(np.asarray(a, np.float64)) for a in (stat, b.xq, b.probs))
-            out[N] = np.asarray(gmm_run._newton64(s, x, t, jnp.zeros((3, 3))))
+            out[N] = np.asarray(solvers.newton64(s, x, t, jnp.zeros((3, 3))))
     return task, out
 
 
@@ -189,9 +189,9 @@ def test_integrated_minimizer_limit_and_1_over_N(x64, c):
     falls by ≥ 16^0.8 from N = 40 to N = 640 (the bank shared by every N)."""
     task = GMMTask(n_dims=3, n_points=10, n_classes=c)
     key = jax.random.key(8)
-    G = [gmm_theory.correction_max(jnp.asarray(gmm_run.integrated_reference(
+    G = [gmm_theory.correction_max(jnp.asarray(solvers.integrated_reference(
         task, key, N, 64, 640, 32, 12)[0]), task.cov_diag(), c) for N in (40, 640)]
-    _, means = gmm_run._bank64(task, key, 40.0, 64, 640)
+    _, means = solvers.bank64(task, key, 40.0, 64, 640)
     nodes, weights = gmm_theory.gauss_hermite(32, c - 1)
     W_inf, last = gmm_theory.integrated_minimizer(means / c, means, task.cov_diag(), nodes, weights,
                                                   jnp.zeros((3, 3)))
@@ -206,7 +206,8 @@ def test_gd_converges_linearly_to_W_star(x64):
     task = GMMTask(n_dims=3, n_points=20, n_classes=2)
     problem = gmm_run.bank_problem(cfg, task, 20)
     key = jax.random.key(0)
-    ref = gmm_run.reference(jax.jit(problem.fixed_data), key, {"N": 20.0})
+    ref = solvers.reference(jax.jit(problem.fixed_data), key, {"N": 20.0})
+    assert ref["mu0"] >= ref["mu"] and ref["L0"] >= ref["L"]   # σ' ≤ σ'(0): the rate control's premise
     lr = 1.0 / max(ref["L0"], ref["L"])
     predicted = gmm_theory.gd_contraction(lr, ref["mu"], ref["L"])
     steps = int(np.log(1e-7) / np.log(predicted)) + 1          # the theory's steps to 1e-7
@@ -215,7 +216,7 @@ def test_gd_converges_linearly_to_W_star(x64):
     state, metrics = jax.jit(engine.make_train(problem, steps))(key, {"N": jnp.float64(20.0)})
     dist = np.asarray(metrics["dist"])
     assert dist[-1] < 1e-6
-    rate, r2 = gmm_run.measured_rate(dist, np.arange(1, steps + 1), 1e-1, 1e-8)
+    rate, r2 = gmm_theory.measured_rate(dist, np.arange(1, steps + 1), 1e-1, 1e-8)
     assert r2 > 0.995
     assert abs(np.log(rate) / np.log(predicted) - 1) < 0.25
     np.testing.assert_allclose(state.params["W"], ref["W"], rtol=1e-5, atol=1e-6)
@@ -233,10 +234,21 @@ def test_baselines_bayes_limit_and_masks():
     np.testing.assert_allclose(bayes, p.probs[:, -1], rtol=1e-5)
     mask = (jnp.arange(400) < 30).astype(jnp.float32)
     for fn in (classification.batched(classification.lda_known, prec), classification.batched(classification.lda_estimated, 0.1),
-               classification.batched(classification.logistic, 20, 1.5, 0.01), classification.batched(classification.knn, 5)):
+               classification.batched(classification.logistic, 20, 1.5, 0.01), classification.batched(classification.knn, 5),
+               classification.batched(classification.knn, 1), classification.batched(classification.label_frequencies)):
         fn = jax.jit(fn)
         np.testing.assert_allclose(fn(p.xs[:, :400], oh[:, :400], xq, mask),
                                    fn(p.xs[:, :30], oh[:, :30], xq), rtol=1e-4, atol=1e-5)
+
+
+def test_label_averaging_is_the_prompt_label_frequencies():
+    onehot = jax.nn.one_hot(jnp.array([0, 1, 1, 1, 0]), 2)
+    xs, xq = jnp.zeros((5, 3)), jnp.ones(3)
+    np.testing.assert_allclose(classification.label_frequencies(xs, onehot, xq), [0.4, 0.6])
+    mask = jnp.array([1.0, 0.0, 1.0, 1.0, 0.0])
+    np.testing.assert_allclose(classification.label_frequencies(xs, onehot, xq, mask), [1 / 3, 2 / 3],
+                               rtol=1e-6)
+    np.testing.assert_allclose(classification.label_frequencies(xs, onehot, xq, 0 * mask), [0.5, 0.5])
 
 
 @pytest.mark.slow

@@ -129,6 +129,14 @@ def knn(xs: Array, onehot: Array, xq: Array, k: int, mask: Array | None = None) 
     return jnp.sum(onehot[idx] * use[:, None], 0) / jnp.maximum(use.sum(), 1.0)
 
 
+def label_frequencies(xs: Array, onehot: Array, xq: Array, mask: Array | None = None) -> Array:
+    """Label averaging, the trivial baseline: the prompt's label frequencies, whatever ``xq`` (uniform
+    for an empty prompt)."""
+    counts = _masked(onehot, mask).sum(0)
+    total = counts.sum()
+    return jnp.where(total > 0, counts / jnp.maximum(total, 1.0), 1.0 / onehot.shape[1])
+
+
 def batched(fn, *static):
     """``fn`` over a batch of prompts: ``(xs [B, M, d], onehot [B, M, c], xq [B, d], mask [M] or
     None) -> [B, c]``, with the arguments ``static`` shared (a precision matrix, a step count …)."""

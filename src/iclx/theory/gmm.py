@@ -182,6 +182,31 @@ def gd_contraction(eta: float, mu: float, L: float) -> float:
     return float(max(abs(1.0 - eta * mu), abs(1.0 - eta * L)))
 
 
+def measured_rate(dist: np.ndarray, steps: np.ndarray, hi: float = 1e-1,
+                  lo: float = 1e-4) -> tuple[float, float]:
+    """Per-step contraction and R² of a least-squares line through log dist against the step, where
+    lo < dist < hi (``dist [T]`` as logged at ``steps [T]``: a slope per step whatever the logging
+    interval); (nan, nan) with fewer than 3 such points."""
+    t, dist = np.asarray(steps, dtype=float), np.asarray(dist, dtype=float)
+    sel = (dist < hi) & (dist > lo)
+    if sel.sum() < 3:
+        return float("nan"), float("nan")
+    y = np.log(dist[sel])
+    slope, intercept = np.polyfit(t[sel], y, 1)
+    total = np.sum((y - y.mean()) ** 2)
+    r2 = 1.0 - float(np.sum((y - slope * t[sel] - intercept) ** 2) / total) if total > 0 else 1.0
+    return float(np.exp(slope)), r2
+
+
+def sublinear_reference(dist: np.ndarray, steps: np.ndarray) -> np.ndarray:
+    """The O(1/t) curve of GD on a convex but not strongly convex loss through a run's first and last
+    logged distances: d₀ / (1 + (d₀/d_T − 1)(t − t₀)/(t_T − t₀)), ``dist [T, ...]`` at ``steps [T]``
+    (a curve that must not pass a test of linear convergence)."""
+    dist, t = np.asarray(dist, dtype=float), np.asarray(steps, dtype=float)
+    frac = ((t - t[0]) / (t[-1] - t[0])).reshape((-1,) + (1,) * (dist.ndim - 1))
+    return dist[0] / (1.0 + (dist[0] / dist[-1] - 1.0) * frac)
+
+
 def loglog_slope(x: np.ndarray, y: np.ndarray) -> float:
     """Least-squares slope of log y against log x."""
     return float(np.polyfit(np.log(np.asarray(x, float)), np.log(np.asarray(y, float)), 1)[0])

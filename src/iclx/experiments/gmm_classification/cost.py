@@ -63,17 +63,21 @@ def stat_errors(cfg: config.ConfigDict, d: int, c: int, n_max: int, models: int)
 
 
 def evaluations(cfg: config.ConfigDict) -> list[cost.Cost]:
-    """W*_N against N (per replicate bank), the error against M (every M and M = ∞) and against c,
-    per seed."""
+    """W*_N against N (per replicate bank) and its errors, the error against M (every M and M = ∞)
+    and against c, per seed."""
     d, S, mini, ev = cfg.task.n_dims, cfg.seeds, cfg.minimizer, cfg.eval
     out = [cost.scaled(integrated_newton(cfg, c), mini.replicates * len(mini.N_values))
            for c in mini.classes]
-    models = len(cfg.convergence.N_values)
+    n_N = len(mini.N_values)        # W*_N's errors: M = ∞, the shortest M, and M = N with W*_N/2
+    out.append(cost.scaled(stat_errors(cfg, d, 2, min(ev.M_values), n_N), 2 * mini.replicates))
+    out += [cost.scaled(stat_errors(cfg, d, 2, N, 2), mini.replicates) for N in mini.N_values]
+    models = len(cfg.convergence.N_values) + 1        # and the untrained W = 0
     out.append(cost.scaled(stat_errors(cfg, d, 2, max(ev.M_values), models), S * (len(ev.M_values) + 1)))
     for c in ev.classes:
         out.append(cost.scaled(newton_bank(ev.class_bank, ev.queries, d, c, ev.class_N,
                                            mini.newton_steps, 8), S))
-        out.append(cost.scaled(stat_errors(cfg, d, c, ev.class_M, 1), S))
+        out.append(cost.scaled(stat_errors(cfg, d, c, ev.class_M, 4), S))   # W*, 2W*/c, cΛ⁻¹, 2Λ⁻¹
+        out.append(cost.scaled(stat_errors(cfg, d, c, 1, 2), S))            # M = ∞
     return out
 
 

@@ -89,7 +89,10 @@ def baseline_errors(task: GMMTask, prompt, positions, cfg) -> dict[str, tuple]:
     fams = {"lda_known": classification.batched(classification.lda_known, prec),
             "lda_estimated": classification.batched(classification.lda_estimated, cfg.lda_ridge),
             "logistic": classification.batched(classification.logistic, cfg.logistic_steps, cfg.logistic_lr, cfg.logistic_l2),
-            "knn": classification.batched(classification.knn, cfg.knn_k)}
+            "knn": classification.batched(classification.knn, cfg.knn_k),
+            # the trivial baselines a trained model must beat (``claims_contrast.require_learned``)
+            "nn1": classification.batched(classification.knn, 1),
+            "label_mean": classification.batched(classification.label_frequencies)}
     n = prompt.xs.shape[1]
     out = {}
     for name, fn in fams.items():

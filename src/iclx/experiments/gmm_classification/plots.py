@@ -12,7 +12,8 @@ from iclx.experiment import runs_stage
 
 NAMES = {"bayes": "Bayes oracle", "linear": "1-layer linear attention", "gpt2": "3-layer GPT-2",
          "lda_known": "LDA, known Λ", "lda_estimated": "LDA, estimated Λ",
-         "logistic": "logistic regression", "knn": "k-NN"}
+         "logistic": "logistic regression", "knn": "k-NN", "nn1": "1-NN",
+         "label_mean": "label averaging"}
 
 
 def _convergence(cfg, scalars, arrays, fig_dir) -> list[Path]:
@@ -140,14 +141,17 @@ def _tokens(cfg, scalars, arrays, fig_dir) -> list[Path]:
         fig, axes = plotting.new_figure(2, width=3.8, height=3.0)
         for ax, kind in zip(axes[0], ("mean", "cov")):
             scales = np.asarray(cfg.gpt2[f"{kind}_scales"], float)
+            one = int(np.argmin(np.abs(np.log(scales))))
             for m in ("linear", "gpt2"):
-                plotting.band_plot(ax, scales, np.asarray(arrays[f"shift_{kind}/tv/{m}"]),
-                                   label=NAMES[m], color=colors[m], marker="o")
+                tv = np.asarray(arrays[f"shift_{kind}/tv/{m}"])
+                plotting.band_plot(ax, scales, tv - tv[:, one:one + 1], label=NAMES[m],
+                                   color=colors[m], marker="o")
+            ax.axhline(0.0, color="0.6", linewidth=0.8)
             ax.set_xlabel("test mean scale (train: 1)" if kind == "mean"
                           else "test covariance scale (train: 1)")
-            ax.set_ylabel(f"E ½‖p̂ − p*‖₁ at M = N = {N}")
+            ax.set_ylabel(f"TV − unshifted TV at M = N = {N}")
         axes[0][0].legend()
-        fig.suptitle(f"Distribution shift at test time ({plotting.band_caption(cfg.gpt2.seeds)})",
+        fig.suptitle(f"Degradation under distribution shift ({plotting.band_caption(cfg.gpt2.seeds)})",
                      fontsize=9.5)
         paths += plotting.save_figure(fig, fig_dir, "shift")
 

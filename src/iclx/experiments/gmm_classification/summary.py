@@ -54,8 +54,17 @@ def _convergence(arrays) -> tuple[list[str], dict[str, Any]]:
 
 
 def _minimizer(cfg, arrays) -> tuple[list[str], dict[str, Any]]:
-    return [f"‖W*_N/c − Λ⁻¹‖_max vs N, c={c}: log-log slope {minimizer_slope(cfg, arrays, c):.3f} "
-            "(theory −1)" for c in cfg.minimizer.classes], {}
+    lines = [f"‖W*_N/c − Λ⁻¹‖_max vs N, c={c}: log-log slope {minimizer_slope(cfg, arrays, c):.3f} "
+             "(theory −1)" for c in cfg.minimizer.classes]
+    Ns = np.asarray(cfg.minimizer.N_values, float)
+    sel = Ns >= cfg.minimizer.fit_from
+    for name, what in (("tv_inf", "TV of W*_N at M=∞"), ("tv_diag", "TV of W*_N along M=N")):
+        if f"minimizer/{name}" in arrays:
+            tv = np.asarray(arrays[f"minimizer/{name}"]).mean(0)
+            lines.append(f"{what} vs N ≥ {cfg.minimizer.fit_from}: slope "
+                         f"{gmm_theory.loglog_slope(Ns[sel], tv[sel]):.3f}, "
+                         + ", ".join(f"N={n:g}: {v:.4f}" for n, v in zip(Ns, tv)))
+    return lines, {}
 
 
 def _error_M(cfg, arrays) -> tuple[list[str], dict[str, Any]]:
@@ -66,9 +75,16 @@ def _error_M(cfg, arrays) -> tuple[list[str], dict[str, Any]]:
 
 
 def _classes(cfg, arrays) -> tuple[list[str], dict[str, Any]]:
-    tv_c = np.asarray(arrays["classes/tv"]).mean(0)
-    return ["TV error vs c (N=M=%d): " % cfg.eval.class_N
-            + ", ".join(f"c={c}: {v:.4f}" for c, v in zip(cfg.eval.classes, tv_c))], {}
+    cs = np.asarray(cfg.eval.classes, float)
+    lines = []
+    for name, what in (("tv", f"TV error vs c (N=M={cfg.eval.class_N})"),
+                       ("tv_inf", f"TV of W*_N at M=∞ vs c (N={cfg.eval.class_N})"),
+                       ("tv_limit", f"TV of cΛ⁻¹ (N=∞) vs c (M={cfg.eval.class_M})")):
+        if f"classes/{name}" in arrays:
+            tv = np.asarray(arrays[f"classes/{name}"]).mean(0)
+            lines.append(f"{what}: " + ", ".join(f"c={c:g}: {v:.4f}" for c, v in zip(cs, tv))
+                         + f" (log-log slope {gmm_theory.loglog_slope(cs, tv):.2f})")
+    return lines, {}
 
 
 def _gpt2(cfg, arrays) -> tuple[list[str], dict[str, Any]]:
@@ -85,9 +101,16 @@ def _gpt2(cfg, arrays) -> tuple[list[str], dict[str, Any]]:
         tv = np.asarray(arrays[f"tokens/tv/{m}"]).mean(0)
         lines.append(f"{m}: TV error at M=N={N}: {tv[Ms.index(N)]:.4f}, at M={Ms[-1]}: {tv[-1]:.4f}")
     for kind in ("mean", "cov"):
+        scales = np.asarray(cfg.gpt2[f"{kind}_scales"], float)
         tables[f"shift_{kind}"] = {
-            "columns": [f"TV error at M=N, {kind} scale"] + [f"{s:g}" for s in cfg.gpt2[f"{kind}_scales"]],
+            "columns": [f"TV error at M=N, {kind} scale"] + [f"{s:g}" for s in scales],
             "rows": [row(f"shift_{kind}/tv", m) for m in ("linear", "gpt2")]}
+        one = int(np.argmin(np.abs(np.log(scales))))
+        degradation = lambda m: np.asarray(arrays[f"shift_{kind}/tv/{m}"]).mean(0) - np.asarray(
+            arrays[f"shift_{kind}/tv/{m}"]).mean(0)[one]
+        tables[f"degradation_{kind}"] = {
+            "columns": [f"TV − unshifted TV, {kind} scale"] + [f"{s:g}" for s in scales],
+            "rows": [[m] + [fmt(v, 3) for v in degradation(m)] for m in ("linear", "gpt2")]}
     return lines, tables
 
 
