@@ -79,10 +79,10 @@ MIXING_SLICE = (
     "--config.dimensions.activations=relu", "--config.dimensions.shared_shape=false",
     "--config.dimensions.n_ratios=0.125,0.5,1.25", "--config.dimensions.ell_ratios=0.25,1,4",
     "--config.dimensions.k_ratios=0.25,1,2.5", "--config.mixing.rhos=0,0.5,1",
-    "--config.mixing.x_theta_over_sqrt_d=4", "--config.mixing.xi_theta_over_d=10",
-    "--config.mixing.noise1=0.01", "--config.eta.rhos=0,1", "--config.eta.eta_cs=0,4",
-    "--config.slice=CPU slice: ReLU, sweep ends, the claimed curves at ρ ∈ {0, ½, 1}, η ends; "
-    "5 runs, 800 test contexts")
+    "--config.mixing.x_theta_over_sqrt_d=0,4", "--config.mixing.xi_theta_over_d=0,10",
+    "--config.mixing.noise1=0.01,0.2", "--config.eta.rhos=0,1", "--config.eta.eta_cs=0,1,4",
+    "--config.slice=CPU slice: ReLU, sweep ends (n through n = k), the claimed curves and their "
+    "identical-source controls at ρ ∈ {0, ½, 1}, η ∈ {0, 1, 4}·d²; 5 runs, 800 test contexts")
 
 # experiment module -> paper key
 EXPERIMENTS = {

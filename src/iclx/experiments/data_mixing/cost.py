@@ -33,7 +33,8 @@ def parts(cfg: config.ConfigDict) -> list[cost.Cost]:
     if "dimensions" in cfg.parts:
         dim = cfg.dimensions
         axes = (("n_ratio", dim.n_ratios), ("ell_ratio", dim.ell_ratios), ("k_ratio", dim.k_ratios))
-        shapes = [shape_of(cfg, **{axis: v}) for axis, values in axes for v in values]
+        fixed_k = lambda axis: {"k_over_d2": dim.n_sweep_k_over_d2} if axis == "n_ratio" else {}
+        shapes = [shape_of(cfg, **{axis: v}, **fixed_k(axis)) for axis, values in axes for v in values]
         if dim.shared_shape:            # every lane at the sweeps' largest sizes
             out += [stage(cfg, largest(shapes), len(values) * seeds) for _ in dim.activations
                     for _, values in axes]

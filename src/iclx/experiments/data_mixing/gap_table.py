@@ -54,7 +54,7 @@ def point_of(cfg: config.ConfigDict, name: str) -> dict[str, float]:
     if figure == "fig2a":
         return base_point(cfg, rho=float(rho[3:]), x_theta1=float(value) * math.sqrt(d))
     spike = (dict(x_theta1=cfg.eta.x_theta_over_sqrt_d * math.sqrt(d)) if figure == "fig3a"
-             else dict(xi_theta1=cfg.eta.xi_theta_over_d * d))
+             else dict(xi_theta1=cfg.eta.xi_theta_over_d2 * d * d))
     return base_point(cfg, rho=float(rho[3:]), eta_c=float(value[3:]), **spike)
 
 
@@ -66,13 +66,14 @@ def cpu_config(d: int, k_ratio: float, seeds: int) -> config.ConfigDict:
 
 
 def errors_at(cfg: config.ConfigDict, names: Sequence[str]) -> np.ndarray:
-    """ICL errors ``[points, seeds, 2 + scales]`` (MLP, equivalent per scale, linear), uniform over
-    the two sources, from one compiled program at the cpu shape of ``cfg``."""
+    """ICL errors ``[points, seeds, 3 + scales]`` (MLP, equivalent per scale, linear, zero predictor),
+    uniform over the two sources, from one compiled program at the cpu shape of ``cfg``."""
     shape = shape_of(cfg)
     points = [{**point_of(cfg, name), "n": shape.n, "k": shape.k, "ell": shape.ell} for name in names]
     lanes = engine.point_lanes(points, cfg.seeds, HP_KEYS)
     keys = jax.vmap(lambda k: rng.stream(k, "gap_table"))(lanes.keys(cfg.seed))
-    run_fn = make_run(shape, cfg.model.lam, synthetic_world(cfg.model.d), scales=SCALES)
+    run_fn = make_run(shape, cfg.model.lam, synthetic_world(cfg.model.d), scales=SCALES,
+                      ridge=cfg.model.ridge)
     errors = evaluate_lanes(run_fn, keys, lanes.hparams, cfg.model.lane_chunk)   # [L, S, models]
     return errors.mean(axis=1).reshape(len(names), cfg.seeds, -1)
 
@@ -108,7 +109,7 @@ def rows_for(d: int, k_ratio: float, seeds: int, names: Sequence[str]) -> list[d
         means = err[i].mean(axis=0)
         gaps = {m: abs(means[0] - means[1 + j]) / means[0] for j, m in enumerate(SCALES)}
         rows.append({"d": d, "k/n": k_ratio, "point": name, "seeds": seeds, "mlp": means[0],
-                     "equivalent": dict(zip(SCALES, means[1:-1])), "linear": means[-1], "gap": gaps,
+                     "equivalent": dict(zip(SCALES, means[1:-2])), "linear": means[-2], "gap": gaps,
                      "s": scales[i], "wall_s": wall / len(names)})
     return rows
 

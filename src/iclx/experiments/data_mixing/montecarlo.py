@@ -54,12 +54,17 @@ class Shape:
 
 
 def shape_of(cfg: config.ConfigDict, d: int | None = None, ell_ratio: float | None = None,
-             n_ratio: float | None = None, k_ratio: float | None = None) -> Shape:
+             n_ratio: float | None = None, k_ratio: float | None = None,
+             k_over_d2: float | None = None) -> Shape:
+    """The sizes of a point: the model's ratios unless given; ``k_over_d2`` fixes the width at
+    k = k_over_d2·d² whatever n (Fig 1's n-sweep), else k = k_ratio·n."""
     m = cfg.model
     d = m.d if d is None else d
     n = max(2, round((m.n_ratio if n_ratio is None else n_ratio) * d * d))
+    k = (round(k_over_d2 * d * d) if k_over_d2 is not None
+         else round((m.k_ratio if k_ratio is None else k_ratio) * n))
     return Shape(d=d, ell=max(1, round((m.ell_ratio if ell_ratio is None else ell_ratio) * d)), n=n,
-                 k=max(1, round((m.k_ratio if k_ratio is None else k_ratio) * n)),
+                 k=max(1, k),
                  n_test=max(1, round(cfg.eval.test_ratio * max(2, round(m.n_ratio * d * d)))))
 
 
@@ -172,8 +177,8 @@ def _features(shape: Shape, world_fns, scales: tuple[str, ...], key, hp):
 
 def _errors(shape: Shape, world_fns, n_sources: int, scales: tuple[str, ...], key, hp, F_hat, t,
             w_all, gamma):
-    """Per-source test MSE ``[S, 2 + m]``: the MLP, the equivalent at each of the m ``scales``, the
-    linear transformer."""
+    """Per-source test MSE ``[S, 3 + m]``: the MLP, the equivalent at each of the m ``scales``, the
+    linear transformer, and the zero predictor (mean y² of the test labels: the trivial baseline)."""
     world_fn, _, test_fn = world_fns
     hp, world, (sigma, _), eq = _setup(world_fn, key, hp)
     out = []
@@ -182,15 +187,16 @@ def _errors(shape: Shape, world_fns, n_sources: int, scales: tuple[str, ...], ke
         Ht, yt = mlp_head.attention_features(ctx.xs, ctx.ys, hp["ell"]), ctx.ys[:, -1]
         eqs = [eq(f"eq_test_{s}", context_scales(m, Ht, t, ctx.source, n_sources)) for m in scales]
         preds = [mlp_head.head_predict(F_hat, w, Ht, fn, hp["k"]) for w, fn in zip(w_all, (sigma, *eqs))]
-        out.append(jnp.stack([jnp.mean((yt - p) ** 2) for p in (*preds, Ht @ gamma)]))
+        out.append(jnp.stack([jnp.mean((yt - p) ** 2) for p in (*preds, Ht @ gamma, jnp.zeros_like(yt))]))
     return jnp.stack(out)
 
 
 @functools.lru_cache(maxsize=None)
 def make_run(shape: Shape, lam: float, world_fns, n_sources: int = 2,
-             scales: tuple[str, ...] = ("context",)) -> Callable:
-    """``run(keys [C], hps) -> errors [C, S, 2 + m]`` (MLP, the equivalent at each of the m
-    ``scales``, linear) for a chunk of lanes; with one scale (a run's) ``[C, S, 3]``.
+             scales: tuple[str, ...] = ("context",), ridge: str = "mean") -> Callable:
+    """``run(keys [C], hps) -> errors [C, S, 3 + m]`` (MLP, the equivalent at each of the m
+    ``scales``, linear, zero predictor) for a chunk of lanes; with one scale (a run's) ``[C, S, 4]``.
+    ``ridge``: the normalisation of λ in every ridge fit (``iclx.algorithms.ridge``).
 
     The activation, the Hermite degree and the sizes n, k, ℓ are traced lane values, so one
     compiled set serves a whole stage. Four jitted programs, each with at most one (batched) LAPACK
@@ -200,8 +206,8 @@ def make_run(shape: Shape, lam: float, world_fns, n_sources: int = 2,
     if unknown:
         raise ValueError(f"unknown equivalent scale(s) {unknown} (known: {', '.join(SCALES)})")
     readouts = lambda phi, y2, hp: jax.vmap(                       # one batched solve: [1 + m, K]
-        lambda p: ridge_fit(p, y2, lam, n=hp["n"].astype(p.dtype)))(phi)
-    linear = lambda H2, y2, hp: ridge_fit(H2, y2, lam, n=hp["n"].astype(H2.dtype))
+        lambda p: ridge_fit(p, y2, lam, n=hp["n"].astype(p.dtype), convention=ridge))(phi)
+    linear = lambda H2, y2, hp: ridge_fit(H2, y2, lam, n=hp["n"].astype(H2.dtype), convention=ridge)
     jf, jr, jl, je = (jax.jit(jax.vmap(f)) for f in (
         functools.partial(_features, shape, world_fns, scales), readouts, linear,
         functools.partial(_errors, shape, world_fns, n_sources, scales)))

@@ -2,8 +2,9 @@
 Monte Carlo program (``montecarlo``); the parts ``dimensions`` (Fig 1), ``mixing`` (Figs 2, 4–6), ``eta``
 (Fig 3a/b) and ``real`` (Fig 3c, two languages of embedded reviews).
 
-Errors of every stage: ``arrays[stage]`` ``[lanes, S, 3]`` = per-source test MSE of
-(MLP, equivalent, linear); the lane labels in ``scalars["lanes"][stage]``.
+Errors of every stage: ``arrays[stage]`` ``[lanes, S, 4]`` = per-source test MSE of
+(MLP, equivalent, linear, zero predictor); the lane labels in ``scalars["lanes"][stage]``. Runs saved
+before the zero predictor was added have ``[lanes, S, 3]``.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from iclx.experiments.data_mixing.montecarlo import (
 )
 from iclx.tasks import mixing
 
-Stage = tuple[np.ndarray, list[dict[str, Any]]]     # errors [lanes, S, 3], lane labels
+Stage = tuple[np.ndarray, list[dict[str, Any]]]     # errors [lanes, S, 4], lane labels
 
 
 def run_stage(ctx: RunContext, name: str, points: list[dict[str, Any]], n_seeds: int,
@@ -50,7 +51,8 @@ def run_stage(ctx: RunContext, name: str, points: list[dict[str, Any]], n_seeds:
     lanes = engine.point_lanes(sized, n_seeds, HP_KEYS)
     keys = jax.vmap(lambda k: rng.stream(k, name))(lanes.keys(ctx.cfg.seed))
     shape = shape or largest([shape_fn(p) for p in sized])
-    run_fn = make_run(shape, model.lam, world_fns, scales=(model.equivalent_scale,))
+    run_fn = make_run(shape, model.lam, world_fns, scales=(model.equivalent_scale,),
+                      ridge=model.get("ridge", "mean"))
     errors = evaluate_lanes(run_fn, keys, lanes.hparams, model.lane_chunk)
     ctx.log(f"{name}: {len(lanes)} lanes at {shape}")
     return errors, [{k: v for k, v in label.items() if k != "act"} for label in lanes.labels]
@@ -68,20 +70,23 @@ def base_point(cfg: config.ConfigDict, **changes: float) -> dict[str, float]:
 
 
 def dimensions_part(cfg, ctx) -> dict[str, Stage]:
-    """Fig 1: the n, ℓ and k sweeps for each activation, at one common (largest) shape, or with
+    """Fig 1: the n (k fixed at ``n_sweep_k_over_d2``·d²), ℓ and k sweeps for each activation, at one
+    common (largest) shape, or with
     ``dimensions.shared_shape`` false each sweep point at its own sizes (one program per point: at
     d = 80 a lane at the largest n and k costs several times a default one)."""
     d, dim = cfg.model.d, cfg.dimensions
     world = synthetic_world(d)
     sweeps = (("n", dim.n_ratios), ("ell", dim.ell_ratios), ("k", dim.k_ratios))
-    common = largest([shape_of(cfg, **{f"{axis}_ratio": v}) for axis, values in sweeps for v in values])
+    sizes = lambda axis, v: shape_of(cfg, **{f"{axis}_ratio": v},
+                                     **({"k_over_d2": dim.n_sweep_k_over_d2} if axis == "n" else {}))
+    common = largest([sizes(axis, v) for axis, values in sweeps for v in values])
     stages = {}
     for act in dim.activations:
         for axis, values in sweeps:
             points = [{**base_point(cfg, rho=dim.rho, xi_theta1=dim.xi_theta_over_d2 * d * d),
                        **hermite_hparams(act, dim.degree), "activation": act,
                        f"{axis}_ratio": float(v)} for v in values]
-            shape_fn = lambda lab, axis=axis: shape_of(cfg, **{f"{axis}_ratio": lab[f"{axis}_ratio"]})
+            shape_fn = lambda lab, axis=axis: sizes(axis, lab[f"{axis}_ratio"])
             name = f"dims_{act}_{axis}"
             if dim.shared_shape:
                 stages[name] = run_stage(ctx, name, points, cfg.seeds, shape_fn, world, shape=common)
@@ -112,7 +117,7 @@ def eta_part(cfg, ctx) -> dict[str, Stage]:
     d, et = cfg.model.d, cfg.eta
     world, shape_fn = synthetic_world(d), (lambda lab: shape_of(cfg))
     spikes = {"eta_x": dict(x_theta1=et.x_theta_over_sqrt_d * math.sqrt(d)),
-              "eta_xi": dict(xi_theta1=et.xi_theta_over_d * d)}
+              "eta_xi": dict(xi_theta1=et.xi_theta_over_d2 * d * d)}
     stages = {}
     for name, spike in spikes.items():
         points = [{**base_point(cfg, rho=r, eta_c=c, **spike), "curve": c}
@@ -152,7 +157,7 @@ def real_part(cfg, ctx) -> tuple[dict[str, Stage], dict[str, Any]]:
 
 
 def run(cfg: config.ConfigDict, ctx: RunContext) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-    """Every part of ``cfg.parts``: ``arrays[stage]`` = errors ``[lanes, S, 3]``, lane labels in
+    """Every part of ``cfg.parts``: ``arrays[stage]`` = errors ``[lanes, S, 4]``, lane labels in
     ``scalars["lanes"][stage]``."""
     stages: dict[str, Stage] = {}
     scalars: dict[str, Any] = {"sizes": dataclasses.asdict(shape_of(cfg))}

@@ -14,7 +14,9 @@ from iclx.experiments.data_mixing.curves import (
     MODELS,
     curve,
     curve_values,
+    has_zero,
     icl,
+    point_errors,
     relative_gaps,
 )
 
@@ -55,6 +57,7 @@ def summarise(cfg, scalars: Mapping[str, Any], arrays: Mapping[str, np.ndarray])
             tables[name] = {"columns": ["stage", "curve", "value", "MLP ρ=min", "MLP ρ=max",
                                         "equiv. ρ=min", "equiv. ρ=max", "linear ρ=min",
                                         "linear ρ=max"], "rows": rows}
+    lines += zero_lines(lanes, arrays)
     synthetic = [s for s in arrays if s != "real"]
     scale = cfg.model.get("equivalent_scale", "unit")
     if synthetic:
@@ -68,3 +71,16 @@ def summarise(cfg, scalars: Mapping[str, Any], arrays: Mapping[str, np.ndarray])
         lines.append(f"MLP vs equivalent at the {scale} scale (real data): median relative gap "
                      f"{np.median(gaps):.3g}, max {gaps.max():.3g}")
     return {"summary": lines, "tables": tables}
+
+
+def zero_lines(lanes, arrays) -> list[str]:
+    """Per stage: the zero predictor's mean ICL error and at how many points the MLP is below it
+    (runs saved with the zero predictor's column only)."""
+    lines = []
+    for stage in arrays:
+        if not has_zero(arrays[stage]):
+            continue
+        m = np.nanmean(point_errors(lanes, arrays, [stage]), axis=0)        # [P, 4]
+        lines.append(f"{stage}: zero predictor's ICL error {m[:, 3].min():.4g}–{m[:, 3].max():.4g}; "
+                     f"MLP below it at {int(np.sum(m[:, 0] < m[:, 3]))}/{len(m)} points")
+    return lines
