@@ -109,3 +109,19 @@ def test_profile_of_the_smoke_step_accounts_for_its_op_time():
     assert "matmul" in prof["by_kind"] and "?" not in prof["by_kind"]
     assert prof["top_ops"][0]["ms_per_step"] >= prof["top_ops"][-1]["ms_per_step"]
     assert case.name in profile.format_profile(case.name, prof)
+
+
+def test_ab_table_lists_every_setting_and_round(tmp_path):
+    from iclx.bench import ab
+
+    def report(steps: float) -> dict:
+        rec = {"case": "gpt2-cpu", "seeds": 1, "chunk_steps": 50, "dtype": "float32",
+               "steps_per_s": steps, "examples_per_s": 64 * steps}
+        return {"records": [rec, {**rec, "seeds": 3, "examples_per_s": 3 * 64 * steps}],
+                "torch": [{"case": "gpt2-cpu", "step_s": 0.025}]}
+
+    for name, steps in (("s1-r1", 30.0), ("s2-r1", 40.0), ("s1-r2", 31.0), ("s2-r2", 41.0)):
+        (tmp_path / f"{name}.json").write_text(json.dumps(report(steps)))
+    rows = ab.rows(ab.load_rounds(tmp_path, 2), ["one device", "two devices"])
+    assert rows[0] == ["gpt2-cpu", "1", "50", "one device", "30, 31", "1,920, 1,984", "40, 40"]
+    assert rows[3][:5] == ["gpt2-cpu", "3", "50", "two devices", "40, 41"] and rows[3][6] == ""

@@ -157,14 +157,26 @@ def run(mode: str, repeats: int, with_torch: bool, dtypes: tuple[str, ...],
                 log("  (PyTorch not installed: pip install -e '.[bench]')")
             else:
                 torch_records.append(reference)
-                jax_step = next(r["step_s"] for r in records if r["case"] == case.name
-                                and r["seeds"] == 1 and r["dtype"] == "float32")
-                reference["jax_speedup"] = reference["step_s"] / jax_step
-                log(f"  {case.name:<11} PyTorch {reference['torch_version']}: "
-                    f"{1 / reference['step_s']:.1f} steps/s; JAX is {reference['jax_speedup']:.2f}x")
+                log(_against_torch(case, reference, records))
     return {"mode": mode, "repeats": repeats, "environment": results.environment(),
             "cpu": platform.processor() or platform.machine(), "records": records,
             "torch": torch_records, "seed_scaling": seed_scaling(records)}
+
+
+def _against_torch(case: Case, reference: dict[str, Any], records: list[dict[str, Any]]) -> str:
+    """Record in ``reference`` JAX's speed against PyTorch's (one model, the same batch): per step
+    with one lane (``jax_speedup``) and per example with each lane count (``jax_examples_ratio``);
+    the line that says so."""
+    rows = [r for r in records if r["case"] == case.name and r["dtype"] == "float32"]
+    mine = [r for r in rows if r["chunk_steps"] == rows[0]["chunk_steps"]]   # the lane grid's chunk
+    torch_examples = case.batch_size / reference["step_s"]
+    one = mine[0]
+    reference["jax_speedup"] = reference["step_s"] / one["step_s"]
+    reference["jax_examples_ratio"] = {str(r["seeds"]): r["examples_per_s"] / torch_examples for r in mine}
+    ratios = ", ".join(f"{k} lane{'s' if k != '1' else ''} {v:.2f}x"
+                       for k, v in reference["jax_examples_ratio"].items())
+    return (f"  {case.name:<11} PyTorch {reference['torch_version']}: {1 / reference['step_s']:.1f} "
+            f"steps/s; JAX per step (1 lane) {reference['jax_speedup']:.2f}x; per example: {ratios}")
 
 
 def seed_scaling(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
