@@ -28,16 +28,30 @@ def test_smoke_run_writes_every_array_and_figure(gvn_run):
     S, n, L = cfg.seeds, cfg.task.n_points, cfg.model.n_layer
     grids = newton_config.step_grids(cfg)
     for grid, steps in grids.items():
-        assert arrays[f"tf/sime_{grid}"].shape == (S, len(steps), L)
-        assert arrays[f"tf/simw_{grid}"].shape == (S, len(steps), L)
+        for net in ("tf", "init"):                                  # the trained and untrained transformer
+            assert arrays[f"{net}/sime_{grid}"].shape == (S, len(steps), L)
+            assert arrays[f"{net}/simw_{grid}"].shape == (S, len(steps), L)
         assert arrays[f"lstm/sime_{grid}"].shape == (S, len(steps), cfg.lstm.model.n_layer)
         np.testing.assert_array_equal(arrays[f"grid/{grid}"], steps)
     assert arrays["tf/error_layers"].shape == (S, L, n)
     assert arrays["alg/error_newton"].shape == (S, cfg.sim.newton_max, n)
-    for net in ("tf", "lstm"):
+    assert arrays["alg/error_averaging"].shape == (S, n)
+    # Table 1 on the authors' grids (Newton 1..23, GD 1, 50, …, 1300 then 2⁰..2¹²) for every predictor
+    np.testing.assert_array_equal(arrays["grid/table_newton"], np.arange(1, 24))
+    np.testing.assert_array_equal(arrays["grid/table_gd"][:27], [1, *range(50, 1301, 50)])
+    np.testing.assert_array_equal(arrays["grid/table_gd"][27:], 2 ** np.arange(13))
+    for net in ("tf", "lstm", "init", "ls", "ogd"):
         assert arrays[f"{net}/table"].shape == (S, len(newton_config.TABLE_COLUMNS))
         assert np.all(np.abs(arrays[f"{net}/table"]) <= 1.0 + 1e-6)
+        np.testing.assert_allclose(arrays[f"{net}/table"][:, 0], arrays[f"{net}/table_sime_newton"].max(axis=1))
         assert set(scalars["table1"][net]) == set(newton_config.TABLE_COLUMNS)
+    np.testing.assert_allclose(arrays["ogd/table"][:, 2], 1.0)              # online GD scored as itself
+    # forgetting (Fig. 5 right): a query re-using the example g back, g = 1..m
+    m = cfg.forget.n_examples
+    np.testing.assert_array_equal(arrays["grid/forget_gap"], np.arange(1, m + 1))
+    for key in ("tf/forget", "lstm/forget", "alg/forget_least_squares", "alg/forget_online_gd"):
+        assert arrays[key].shape == (S, m)
+    assert arrays["alg/forget_least_squares"][:, cfg.task.n_dims:].max() < 1e-8  # exact once it has d
     for name in ("heatmaps_sime", "heatmaps_simw", "best_match", "error_per_layer",
                  "error_vs_depth", "lstm"):
         assert (figures / f"{name}.png").stat().st_size > 1000
@@ -56,11 +70,14 @@ def test_lanes_tables_and_claims_are_saved(gvn_run):
     np.testing.assert_array_equal(newton_plots.by_seed(flipped, arrays)["tf/table"], arrays["tf/table"][::-1])
     tables = scalars["tables"]
     assert len(tables["sime_per_layer"]["rows"]) == cfg.model.n_layer
-    assert [row[0] for row in tables["table1"]["rows"]] == ["transformer", "LSTM", "least squares (control)"]
+    assert [row[0] for row in tables["table1"]["rows"]] == ["transformer", "LSTM", "least squares (control)",
+                                                            "online GD (control)",
+                                                            "untrained transformer (control)"]
+    assert len(tables["forgetting"]["rows"]) == 5
     # Table 1 per prompt-length window: every window × predictor, SimE within [-1, 1]
     windows = summary.position_windows(cfg)
     assert windows[0][0] == cfg.sim.first_position and windows[-1][1] == cfg.task.n_points
-    assert len(tables["table1_windows"]["rows"]) == 3 * len(windows)
+    assert len(tables["table1_windows"]["rows"]) == 5 * len(windows)
     assert arrays["tf/table_windows"].shape == (cfg.seeds, len(windows), 3)
     assert np.all(np.abs(arrays["ls/table_windows"]) <= 1 + 1e-9)
     for table in tables.values():
@@ -68,7 +85,12 @@ def test_lanes_tables_and_claims_are_saved(gvn_run):
     claims = {row["id"]: row for row in scalars["claims"]}
     assert set(claims) == {c.id for c in EXPERIMENT.claims}
     assert not any(row["applies"] for row in claims.values())    # smoke is never evidence
-    assert all(row["verdict"] != "not evaluable" for row in claims.values())
+    for row in claims.values():                                  # each evaluated, or a stated reason
+        assert not row["detail"].startswith("could not evaluate"), row
+        assert row["control"] is not None or row["detail"].startswith("not evaluable:"), row
+    theorem = claims["theorem-newton-in-k-plus-const-layers"]    # runs the construction: any scale
+    assert (theorem["verdict"], theorem["value"], theorem["control"]["verdict"]) == ("holds", 2.0, "fails")
+    assert claims["ill-conditioned-gd-needs-thousands"]["detail"].endswith("--variant=ill_conditioned")
 
 
 def test_best_match_summary_agrees_with_the_heatmaps(gvn_run):
@@ -108,6 +130,8 @@ def test_presets_and_variants_validate(preset):
     assert (ill.task.covariance, ill.task.kappa, ill.lstm.enabled) == ("two_level", 100.0, False)
     assert (ill.sim.newton_max, ill.sim.gd_lin_step, ill.sim.gd_lin_max, ill.sim.gd_log2_max) == \
         (30, 100, 4000, 16)
+    # Fu et al.'s code: α = 2/‖SSᵀ‖_F; Table 1 on their grids at every preset
+    assert cfg.sim.newton_alpha_scale == 2.0 and cfg.table1.to_dict() == newton_config.TABLE1_GRIDS
     noisy = EXPERIMENT.config(preset, variant="noisy")
     assert (noisy.task.noise_std, noisy.lstm.enabled, noisy.task.covariance) == (0.1, False, "isotropic")
     assert config.config_hash(noisy) != config.config_hash(cfg)
@@ -116,7 +140,8 @@ def test_presets_and_variants_validate(preset):
 @pytest.mark.parametrize("field,value", [
     ("sim.batch_size", "60"), ("probe.anchor", "middle"), ("errors.examples", "3,20"),
     ("simw.n_queries", "2"), ("sim.newton_fixed", "50"), ("lstm.model.hidden", "0"),
-    ("lstm.train.lr", "nan"), ("model.name", "lstm"),
+    ("lstm.train.lr", "nan"), ("model.name", "lstm"), ("sim.newton_alpha_scale", "2.5"),
+    ("forget.n_examples", "1"), ("table1.gd_lin_max", "10"),
 ])
 def test_bad_fields_are_named(field, value):
     with pytest.raises(config.ConfigError) as error:
@@ -133,7 +158,7 @@ def test_unknown_variant_is_named():
 def test_cpu_long_is_the_cpu_model_trained_longer():
     cpu, long = EXPERIMENT.config("cpu"), EXPERIMENT.config("cpu-long")
     assert long.train.steps == newton_config.CPU_LONG_STEPS > cpu.train.steps
-    for group in ("model", "task", "curriculum", "probe", "simw", "errors"):
+    for group in ("model", "task", "curriculum", "probe", "simw", "errors", "table1", "forget"):
         assert long[group].to_dict() == cpu[group].to_dict(), group
     # longer algorithm grids only: a converged model's last layer runs past cpu's
     grids = {"newton_max", "gd_log2_max"}

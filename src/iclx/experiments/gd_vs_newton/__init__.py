@@ -6,8 +6,10 @@
     python -m iclx.experiments.gd_vs_newton --preset=cpu-long # make reproduce-fig-gd-vs-newton-converged
     python -m iclx.experiments.gd_vs_newton --preset=paper    # GPU: d=20, 12L/8H/256, 500k steps
 
-``config`` (presets, variants), ``run`` (training, probes, baselines, similarities), ``plots``
-(figures from saved results), ``claims`` (the paper's claims as checks on saved results).
+``config`` (presets, variants), ``run`` (training, probes, similarities), ``baselines`` (the
+algorithms in float64, Table 1's rows, the forgetting prompts), ``plots`` (figures from saved
+results), ``claims`` (the paper's claims as checks on saved results, with ``claims_growth``,
+``claims_table``, ``claims_extra``).
 """
 
 from iclx.experiment import Experiment

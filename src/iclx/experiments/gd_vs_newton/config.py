@@ -4,6 +4,11 @@ Presets: ``smoke`` (seconds; the tests), ``cpu`` (the committed figures),
 ``cpu-long`` (the same model trained until near least squares; measured times in `make help`), ``paper`` (d = 20, 12L/8H/256, 500k steps, 5 seeds; GPU). Variants (``--variant=``):
 ``ill_conditioned`` (inputs with κ(Σ) = 100, Figs 4 / 16) and ``noisy`` (labels with σ = 0.1, Fig 19),
 both without the LSTM.
+
+Iterative Newton starts at M₀ = αS with α = ``sim.newton_alpha_scale``/‖SSᵀ‖_F: 2 is Fu et al.'s code
+(DeqingFu/transformers-icl-higher-order, src/models.py, ``newton_inv``), 1 this suite's choice before
+issue 38. Table 1 is scored on the authors' step grids at every preset (``table1``: their
+src/eval_similarity.py scores Newton 1..23, GD 1, 50, …, 1300 and GD 2⁰..2¹² at η = 0.01).
 """
 
 from __future__ import annotations
@@ -18,6 +23,8 @@ from iclx.tasks import linear
 NAME = "gd_vs_newton"
 TABLE_COLUMNS = ("newton", "gd", "online_gd")
 ANCHORS = ("final", "zero")
+# Fu et al.'s src/eval_similarity.py: Newton range(1, 24); GD [1] + range(50, 1310, 50); GD 2**range(13)
+TABLE1_GRIDS = dict(newton_max=23, gd_lin_step=50, gd_lin_max=1300, gd_log2_max=12)
 
 
 PRESETS = ("smoke", "cpu", "cpu-long", "paper")
@@ -71,7 +78,11 @@ def get_config(preset: str = "cpu") -> config.ConfigDict:
     cfg.lstm = config.ConfigDict(dict(enabled=True, model=lstm_model, train=lstm_train))
     # probes: ridge = λ relative to the mean feature variance; anchor: "final" read-out or "zero"
     cfg.probe = config.ConfigDict(dict(ridge=1e-4, anchor="final", **probe))
-    cfg.sim = config.ConfigDict(dict(gd_lr=0.01, first_position=0, decimals=3, newton_fixed=5, **sim))
+    cfg.sim = config.ConfigDict(dict(gd_lr=0.01, first_position=0, decimals=3, newton_fixed=5,
+                                     newton_alpha_scale=2.0, **sim))
+    cfg.table1 = config.ConfigDict(TABLE1_GRIDS)
+    # Fig 5 right: the query re-uses the example g positions back, g = 1..n_examples (paper: n = 20)
+    cfg.forget = config.ConfigDict(dict(n_examples=20 if preset == "paper" else n - 1))
     if preset == "cpu-long":   # a converged model's last layers run past cpu's grids (Newton 20, GD 2¹⁴)
         cfg.sim.update(newton_max=30, gd_log2_max=16)
     cfg.simw = config.ConfigDict(simw)
@@ -118,18 +129,24 @@ def validate(cfg: config.ConfigDict) -> None:
     config.positive_int(cfg, "probe.batch_size")
     config.finite_float(cfg, "probe.ridge", low=0.0)
     config.one_of(cfg, "probe.anchor", ANCHORS)
+    _validate_evaluation(cfg, d, n)
+
+
+def _validate_evaluation(cfg: config.ConfigDict, d: int, n: int) -> None:
+    """The similarity, SimW, forgetting and error-curve groups."""
     n_prompts = config.positive_int(cfg, "sim.n_prompts")
     batch = config.positive_int(cfg, "sim.batch_size")
     config.require(n_prompts % batch == 0, "sim.batch_size", f"{batch} must divide sim.n_prompts={n_prompts}")
-    config.positive_int(cfg, "sim.newton_max")
+    alpha = config.finite_float(cfg, "sim.newton_alpha_scale", positive=True)
+    config.require(alpha <= 2.0, "sim.newton_alpha_scale", f"must be <= 2 (Newton diverges above), got {alpha}")
+    for group in ("sim", "table1"):
+        _validate_grids(cfg, group)
+    forget = config.positive_int(cfg, "forget.n_examples")
+    config.require(2 <= forget < n, "forget.n_examples", f"must be in [2, task.n_points − 1 = {n - 1}]")
     config.positive_int(cfg, "sim.newton_fixed")
     config.require(cfg.sim.newton_fixed <= cfg.sim.newton_max, "sim.newton_fixed",
                    f"must be <= sim.newton_max={cfg.sim.newton_max}")
     config.finite_float(cfg, "sim.gd_lr", positive=True)
-    step = config.positive_int(cfg, "sim.gd_lin_step")
-    config.require(config.positive_int(cfg, "sim.gd_lin_max") >= step, "sim.gd_lin_max",
-                   f"must be >= sim.gd_lin_step={step}")
-    config.nonnegative_int(cfg, "sim.gd_log2_max")
     first = config.nonnegative_int(cfg, "sim.first_position")
     config.require(first < n - 1, "sim.first_position", f"must be < task.n_points - 1 = {n - 1}")
     config.nonnegative_int(cfg, "sim.decimals")
@@ -144,17 +161,26 @@ def validate(cfg: config.ConfigDict) -> None:
     config.require(max(examples) < n, "errors.examples", f"every count must be < task.n_points={n}")
 
 
+def _validate_grids(cfg: config.ConfigDict, group: str) -> None:
+    config.positive_int(cfg, f"{group}.newton_max")
+    step = config.positive_int(cfg, f"{group}.gd_lin_step")
+    config.require(config.positive_int(cfg, f"{group}.gd_lin_max") >= step, f"{group}.gd_lin_max",
+                   f"must be >= {group}.gd_lin_step={step}")
+    config.nonnegative_int(cfg, f"{group}.gd_log2_max")
+
+
 # --------------------------------------------------------------------------- step grids
 
 
-def step_grids(cfg: config.ConfigDict) -> dict[str, np.ndarray]:
-    """The algorithm step grids: Newton 1..K, GD 1, s, 2s, …, max, GD 2⁰..2^m."""
-    s = cfg.sim
+def step_grids(cfg: config.ConfigDict, group: str = "sim") -> dict[str, np.ndarray]:
+    """The algorithm step grids of ``cfg.<group>`` ("sim": the heatmaps, "table1": Table 1):
+    Newton 1..K, GD 1, s, 2s, …, max, GD 2⁰..2^m."""
+    s = cfg[group]
     return {"newton": np.arange(1, s.newton_max + 1),
             "gd": np.array([1] + list(range(s.gd_lin_step, s.gd_lin_max + 1, s.gd_lin_step))),
             "gd_log": 2 ** np.arange(s.gd_log2_max + 1)}
 
 
-def static_grids(cfg: config.ConfigDict) -> dict[str, tuple[int, ...]]:
+def static_grids(cfg: config.ConfigDict, group: str = "sim") -> dict[str, tuple[int, ...]]:
     """``step_grids`` as tuples of ints (static arguments of the jitted baselines)."""
-    return {k: tuple(int(s) for s in v) for k, v in step_grids(cfg).items()}
+    return {k: tuple(int(s) for s in v) for k, v in step_grids(cfg, group).items()}

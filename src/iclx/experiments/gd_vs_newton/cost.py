@@ -1,6 +1,7 @@
 """The run's predicted memory and FLOPs from its config (basis: ``iclx.cost``): the GPT-2 and LSTM
-training, and per seed the probes (every layer's hidden states of one probe batch), the algorithms'
-step grids on ``sim.n_prompts`` prompts (``sim.batch_size`` at a time) and the SimW fits."""
+training, and per seed the probes (every layer's hidden states of one probe batch) of the trained and
+the untrained transformer, the algorithms' step grids (heatmaps and Table 1) on ``sim.n_prompts``
+prompts (``sim.batch_size`` at a time), the SimW fits of both transformers and the forgetting prompts."""
 
 from __future__ import annotations
 
@@ -25,14 +26,19 @@ def seed_evaluation(cfg: config.ConfigDict) -> cost.Cost:
     probe = cost.gpt2_forward(model, d, batch=cfg.probe.batch_size, tokens=2 * n)
     probe = cost.Cost(probe.bytes + cost.FLOAT * layers * cfg.probe.batch_size * 2 * n * model.n_embd,
                       probe.flops * cfg.probe.n_batches, 1)
-    grid_steps = sum(int(g.max()) for g in step_grids(cfg).values())
-    grid_points = sum(len(g) for g in step_grids(cfg).values())
+    grids = [*step_grids(cfg).values(), *step_grids(cfg, "table1").values()]
+    grid_steps = sum(int(g.max()) for g in grids)
+    grid_points = sum(len(g) for g in grids)
     baselines = cost.Cost(cost.FLOAT * sim.batch_size * n * (grid_points * n + 2 * d * d),
                           sim.n_prompts * n * grid_steps * 2 * d * d, 3)
     simw = cost.Cost(cost.FLOAT * cfg.simw.prompt_batch * n * cfg.simw.n_queries * layers * d,
                      cfg.simw.n_prompts * n * cfg.simw.n_queries * layers * 2 * d * model.n_embd, 1)
     held = cost.random_numbers(sim.n_prompts * n * (d + 1))
-    return cost.sequence([held, probe, baselines, simw if cfg.simw.enabled else cost.Cost()])
+    m = cfg.forget.n_examples
+    forget = cost.gpt2_forward(model, d, batch=sim.batch_size, tokens=2 * (m + 1))
+    forget = cost.Cost(forget.bytes, forget.flops * m * sim.n_prompts / sim.batch_size, 1)
+    networks = [probe, probe, simw, simw] if cfg.simw.enabled else [probe, probe]   # trained, untrained
+    return cost.sequence([held, *networks, baselines, forget])
 
 
 def estimate(cfg: config.ConfigDict) -> cost.Cost:

@@ -62,7 +62,18 @@ def per_layer_table(matches: dict[str, Any], keys: dict[str, str]) -> dict[str, 
     return {"columns": columns, "rows": rows}
 
 
-NETWORK_NAMES = {"tf": "transformer", "lstm": "LSTM", "ls": "least squares (control)"}
+NETWORK_NAMES = {"tf": "transformer", "lstm": "LSTM", "ls": "least squares (control)",
+                 "ogd": "online GD (control)", "init": "untrained transformer (control)"}
+FORGET_NAMES = {"tf/forget": "transformer", "lstm/forget": "LSTM", "alg/forget_least_squares": "least squares",
+                "alg/forget_online_gd": "online GD", "alg/forget_newton_fixed": "Newton (sim.newton_fixed)"}
+
+
+def forgetting_table(arrays: dict[str, np.ndarray]) -> dict[str, Any]:
+    """Fig. 5 right: error ÷ d at a query re-using the example g back, per gap (seed means)."""
+    gaps = arrays["grid/forget_gap"]
+    rows = [[name] + [f"{v:.3f}" for v in np.asarray(arrays[key]).mean(axis=0)]
+            for key, name in FORGET_NAMES.items() if key in arrays]
+    return {"columns": ["predictor", *[f"g = {g}" for g in gaps]], "rows": rows}
 
 
 def windowed_table(cfg: config.ConfigDict, arrays: dict[str, np.ndarray]) -> dict[str, Any]:
@@ -103,7 +114,9 @@ def summarise(cfg: config.ConfigDict, scalars: dict[str, Any], arrays: dict[str,
     d = cfg.task.n_dims
     late = np.mean(arrays["tf/error_model"][:, d:])
     lines.append(f"transformer error/d at ≥ d examples: {late:.4f} "
-                 f"(least squares {np.mean(arrays['alg/error_least_squares'][:, d:]):.2e})")
+                 f"(least squares {np.mean(arrays['alg/error_least_squares'][:, d:]):.2e}"
+                 + (f", label averaging {np.mean(arrays['alg/error_averaging'][:, d:]):.4f}"
+                    if "alg/error_averaging" in arrays else "") + ")")
     tables = {
         "sime_per_layer": per_layer_table(matches, {"Newton": "tf/sime_newton",
                                                     "GD log₂ grid": "tf/sime_gd_log",
@@ -116,5 +129,7 @@ def summarise(cfg: config.ConfigDict, scalars: dict[str, Any], arrays: dict[str,
     }
     if "tf/table_windows" in arrays:
         tables["table1_windows"] = windowed_table(cfg, arrays)
+    if "grid/forget_gap" in arrays:
+        tables["forgetting"] = forgetting_table(arrays)
     return {"best_match": matches, "table1": table, "tf_error_after_d": float(late), "summary": lines,
             "tables": tables}
