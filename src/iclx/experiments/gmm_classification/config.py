@@ -21,7 +21,7 @@ def _scale(preset: str) -> dict:
                     queries=4,
                     steps=60, chunk=60, minN=(10, 40, 160), min_bank=192, min_reps=2, M=(2, 4, 16, 64),
                     eval_prompts=512, cs=(2, 3), cN=40, gN=20, gM=(2, 5, 10, 20, 40),
-                    gpt=(1, 1, 16), gsteps=20, tok_prompts=64, shift=(0.5, 2.0))
+                    gpt=(1, 1, 16), gsteps=20, tok_prompts=64, shift=(1.0, 2.0))
     if preset == "paper":
         return dict(d=20, seeds=5, gseeds=5, N=(25, 100, 400, 1600), dims=(20, 20, 10),
                     classes=(2, 3, 2),

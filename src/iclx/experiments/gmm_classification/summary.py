@@ -105,7 +105,9 @@ def _gpt2(cfg, arrays) -> tuple[list[str], dict[str, Any]]:
         tables[f"shift_{kind}"] = {
             "columns": [f"TV error at M=N, {kind} scale"] + [f"{s:g}" for s in scales],
             "rows": [row(f"shift_{kind}/tv", m) for m in ("linear", "gpt2")]}
-        one = int(np.argmin(np.abs(np.log(scales))))
+        if not np.any(np.isclose(scales, 1.0)):
+            continue
+        one = int(np.flatnonzero(np.isclose(scales, 1.0))[0])
         degradation = lambda m: np.asarray(arrays[f"shift_{kind}/tv/{m}"]).mean(0) - np.asarray(
             arrays[f"shift_{kind}/tv/{m}"]).mean(0)[one]
         tables[f"degradation_{kind}"] = {
