@@ -25,6 +25,9 @@ def _baseline(ax, arrays, target: int, mean: float) -> None:
     pos = arrays["baseline/positions"]
     ax.plot(pos, per_epoch.max(0), color="0.45", label="N-layer NN (best epoch)")
     ax.plot(pos, per_epoch[-1], color="0.65", linestyle=":", label="N-layer NN (last epoch)")
+    nn1 = arrays.get(f"trivial/nn1/N{target}/w1/mu{mean:g}")      # absent from older runs
+    if nn1 is not None:
+        ax.plot(np.arange(nn1.size), nn1, color="k", linestyle="-.", linewidth=0.9, label="1-NN (no training)")
 
 
 def _axes_style(ax, cfg: config.ConfigDict, title: str, low: float = -0.5) -> None:

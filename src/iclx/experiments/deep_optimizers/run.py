@@ -16,6 +16,7 @@ from iclx import config, engine, models, problems
 from iclx.algorithms import relu_gd
 from iclx.engine import rng
 from iclx.experiment import RunContext
+from iclx.experiments.deep_optimizers import references
 from iclx.experiments.deep_optimizers.summary import mix_key, shift_key
 from iclx.tasks import relu_net
 
@@ -34,6 +35,17 @@ def stages(cfg: config.ConfigDict) -> list[tuple[str, int, int]]:
         out += [(attention, cfg.study.sweep_target_depth, L) for L in cfg.study.sweep_depths
                 if L != cfg.model.n_layer]
     return out
+
+
+def test_distributions(cfg: config.ConfigDict, target: int, layers: int) -> list[tuple[float, float]]:
+    """(ω₁, μ) of every test distribution a model is scored on: every mixture for the main depth,
+    the parameter shifts too for the sweep target, in distribution only for the depth sweep."""
+    if layers != cfg.model.n_layer:
+        return [(1.0, 0.0)]
+    tests = [(w, 0.0) for w in cfg.eval.mixtures]
+    if target == cfg.study.sweep_target_depth:
+        tests += [(1.0, m) for m in cfg.eval.param_means if m != 0.0]
+    return tests
 
 
 def model_config(cfg: config.ConfigDict, attention: str, layers: int) -> config.ConfigDict:
@@ -94,14 +106,21 @@ def _r2_program(model, chunk: int):
     return r2
 
 
-def baseline_r2(cfg: config.ConfigDict, target: int, prompt: relu_net.Prompt) -> tuple[np.ndarray, np.ndarray]:
-    """(R² per epoch ``[E, P]``, positions ``[P]``) of the directly trained N-layer network."""
+def baseline_arrays(cfg: config.ConfigDict, target: int, mean: float,
+                    prompt: relu_net.Prompt) -> dict[str, np.ndarray]:
+    """The directly trained N-layer network on the first ``baseline.n_prompts`` prompts: its pooled
+    R² per epoch ``per_epoch [E, P]``, the same as per-block sums ``block_sums [blocks, 3, E, P]``
+    with ``block_sizes`` (``references``), and the fitted ``positions [P]``."""
     base = cfg.baseline
     positions = tuple(range(0, cfg.eval.n_points, base.position_stride))
     xs, ys = prompt.xs[:base.n_prompts], prompt.ys[:base.n_prompts]
     run = _baseline_program(target, positions, base.width, base.epochs, base.lr, base.optimizer)
     key = rng.stream(rng.root_key(cfg.seed), "baseline-init", target)
-    return np.asarray(run(key, xs, ys)), np.asarray(positions)
+    r2, preds = run(key, xs, ys)
+    sums, sizes = references.block_sums(np.asarray(preds), np.asarray(ys)[:, list(positions)])
+    name = f"baseline/N{target}/{shift_key(mean)}"
+    return {f"{name}/per_epoch": np.asarray(r2), f"{name}/block_sums": sums,
+            "baseline/block_sizes": sizes, "baseline/positions": np.asarray(positions)}
 
 
 @functools.lru_cache(maxsize=None)
@@ -113,7 +132,7 @@ def _baseline_program(target: int, positions: tuple[int, ...], width: int, epoch
     def run(key, xs, ys):
         preds = relu_gd.fit_prompts(key, xs, ys, positions, depth=target, width=width,
                                     epochs=epochs, lr=lr, optimizer=optimizer)
-        return relu_gd.r_squared(preds, ys[:, jnp.asarray(positions)])
+        return relu_gd.r_squared(preds, ys[:, jnp.asarray(positions)]), preds
 
     return run
 
@@ -121,7 +140,6 @@ def _baseline_program(target: int, positions: tuple[int, ...], width: int, epoch
 def run(cfg: config.ConfigDict, ctx: RunContext) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     lanes = engine.seed_lanes(cfg.seeds)
     arrays: dict[str, np.ndarray] = {}
-    shift_target, main_layers = cfg.study.sweep_target_depth, cfg.model.n_layer
     prompts = {}
     for attention, target, layers in stages(cfg):
         mcfg = model_config(cfg, attention, layers)
@@ -129,20 +147,42 @@ def run(cfg: config.ConfigDict, ctx: RunContext) -> tuple[dict[str, Any], dict[s
         trained = ctx.train(problem, cfg.train, lanes, name=stage_name(attention, target, layers))
         ctx.log(f"evaluating {stage_name(attention, target, layers)} …")
         model = models.build(mcfg, cfg.task.n_dims)
-        tests = [(w, 0.0) for w in cfg.eval.mixtures] if layers == main_layers else [(1.0, 0.0)]
-        if layers == main_layers and target == shift_target:
-            tests += [(1.0, m) for m in cfg.eval.param_means if m != 0.0]
-        for w, mean in tests:
+        for w, mean in test_distributions(cfg, target, layers):
             if (target, w, mean) not in prompts:
                 prompts[target, w, mean] = test_prompts(cfg, target, w, mean)
+                arrays.update(trivial_arrays(target, w, mean, prompts[target, w, mean]))
             r2 = transformer_r2(model, trained.params, prompts[target, w, mean])
             arrays[f"r2/{attention}/N{target}/L{layers}/{mix_key(w)}/{shift_key(mean)}"] = r2
     ctx.log("training the N-layer networks on the prompts (baseline) …")
+    arrays.update(baseline_part(cfg, prompts))
+    return {}, arrays
+
+
+def trivial_arrays(target: int, w: float, mean: float, prompt: relu_net.Prompt) -> dict[str, np.ndarray]:
+    """1-NN's and label averaging's R² per position on one test distribution's prompts."""
+    return {f"trivial/{name}/N{target}/{mix_key(w)}/{shift_key(mean)}": r2
+            for name, r2 in references.trivial_r2(prompt).items()}
+
+
+def baseline_part(cfg: config.ConfigDict, prompts: dict | None = None) -> dict[str, np.ndarray]:
+    """The N-layer network's fits on every target's in-distribution prompts (and the sweep target's
+    parameter shifts); ``prompts`` are the ones the stages drew (drawn again if absent: the same)."""
+    arrays, prompts = {}, prompts or {}
     for target in cfg.study.target_depths:
-        means = [0.0] + ([m for m in cfg.eval.param_means if m != 0.0] if target == shift_target else [])
+        means = [0.0] + ([m for m in cfg.eval.param_means if m != 0.0]
+                         if target == cfg.study.sweep_target_depth else [])
         for mean in means:
             prompt = prompts.get((target, 1.0, mean)) or test_prompts(cfg, target, 1.0, mean)
-            per_epoch, positions = baseline_r2(cfg, target, prompt)
-            arrays[f"baseline/N{target}/{shift_key(mean)}/per_epoch"] = per_epoch
-            arrays["baseline/positions"] = positions
-    return {}, arrays
+            arrays.update(baseline_arrays(cfg, target, mean, prompt))
+    return arrays
+
+
+def reference_part(cfg: config.ConfigDict) -> dict[str, np.ndarray]:
+    """Every array of the run that needs no trained model: the trivial predictors on every test
+    distribution the stages use and the baseline's fits (``supplement`` adds them to an older run)."""
+    arrays = {}
+    for _, target, layers in stages(cfg):
+        for w, mean in test_distributions(cfg, target, layers):
+            if f"trivial/nn1/N{target}/{mix_key(w)}/{shift_key(mean)}" not in arrays:
+                arrays.update(trivial_arrays(target, w, mean, test_prompts(cfg, target, w, mean)))
+    return {**arrays, **baseline_part(cfg)}

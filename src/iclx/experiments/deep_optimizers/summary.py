@@ -23,6 +23,18 @@ def curve(arrays, attention: str, target: int, layers: int, w: float = 1.0, mean
     return arrays[f"r2/{attention}/N{target}/L{layers}/{mix_key(w)}/{shift_key(mean)}"]
 
 
+def _trivial_rows(cfg: config.ConfigDict, arrays, target: int, inside: slice) -> list[list[Any]]:
+    """The mixtures table's rows of 1-NN and label averaging (no training; absent from older runs)."""
+    rows = []
+    for name, label in (("nn1", "1-NN"), ("label_mean", "label averaging")):
+        keys = [f"trivial/{name}/N{target}/{mix_key(w)}/{shift_key(0.0)}" for w in cfg.eval.mixtures]
+        if all(k in arrays for k in keys):
+            beyond = float(np.mean(arrays[keys[0]][cfg.task.n_points:]))
+            rows.append([f"N={target}", label] + [round(float(np.mean(arrays[k][inside])), 3) for k in keys]
+                        + [round(beyond, 3), "", ""])
+    return rows
+
+
 def summarise(cfg: config.ConfigDict, scalars: dict[str, Any], arrays: dict[str, np.ndarray]) -> dict[str, Any]:
     """Mean R² per test distribution and stage, the depth sweep, the parameter shifts (summary lines and
     README tables), from the saved R² curves."""
@@ -34,6 +46,10 @@ def summarise(cfg: config.ConfigDict, scalars: dict[str, Any], arrays: dict[str,
         pos = arrays["baseline/positions"]
         sel = (pos >= 1) & (pos < n_train)
         best, final = float(np.mean(base.max(0)[sel])), float(np.mean(base[-1][sel]))
+        for row in _trivial_rows(cfg, arrays, target, inside):
+            rows.append(row)
+            summary.append(f"N={target} {row[1]}: mean R² over 1..{n_train - 1} examples " + ", ".join(
+                f"ω₁={w:g}: {v:.3f}" for w, v in zip(cfg.eval.mixtures, row[2:])) + f"; beyond: {row[-3]:.3f}")
         for attention in cfg.study.attentions:
             row = [f"N={target}", attention]
             for w in cfg.eval.mixtures:
