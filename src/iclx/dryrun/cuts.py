@@ -23,10 +23,10 @@ LANE_FACTOR: dict[str, dict[str, float]] = {"lipschitz_threshold": {"sweep": 4.0
 FAST: dict[str, tuple[tuple[tuple[str, str], ...], str]] = {
     "gmm_classification": ((("eval.n_prompts", "4096"), ("gpt2.n_prompts", "1024"),
                             ("loss.newton_steps", "1"), ("minimizer.newton_steps", "1"),
-                            ("minimizer.bank", "2048"), ("gpt2.mean_scales", "0.5,3.0"),
-                            ("gpt2.cov_scales", "0.5,3.0")),
+                            ("minimizer.bank", "2048"), ("gpt2.mean_scales", "1.0,3.0"),
+                            ("gpt2.cov_scales", "1.0,3.0")),
                            "4096 evaluation prompts (not 131072), 1024 token prompts for the GPT-2 "
-                           "contrast (not 16384) and 2 of its 6 shift scales per kind, one Newton step "
+                           "contrast (not 16384) and 2 of its 6 shift scales per kind (the unshifted 1 and 3), one Newton step "
                            "(not 12) for every W* reference and "
                            "the W*-vs-N sweep on banks of 2048 statistics (not 8192): CPU time (one "
                            "Newton step at d = 20 builds a 400 × 400 Hessian per bank, for each of "

@@ -61,11 +61,11 @@ PAPERS = {p.key: p for p in (
 # the overrides of the paper-scale CPU slices (each ≤ 2 hours on 2 idle cores; measured times in
 # benchmarks/README.md); every one names itself in ``slice`` (the report's label for the run)
 GMM_SLICE = (
-    "--config.stages=convergence,minimizer,error_vs_M,classes", "--config.seeds=3",
+    "--config.stages=convergence,minimizer,error_vs_M,classes", "--config.seeds=4",
     "--config.train.steps=3000", "--config.train.checkpoint_every=3000", "--config.loss.bank=8192",
     "--config.train.batch_size=8192",
     "--config.minimizer.replicates=4", "--config.eval.n_prompts=32768",
-    "--config.slice=CPU slice: no GPT-2 contrast; 3 seeds, 3000 of 10000 GD steps on 2^13 of 2^15 "
+    "--config.slice=CPU slice: no GPT-2 contrast; 4 seeds, 3000 of 10000 GD steps on 2^13 of 2^15 "
     "bank prompts, 4 of 10 W* banks, 2^15 of 2^17 evaluation prompts")
 LIPSCHITZ_SLICE = (
     "--config.seeds=2", "--config.dynamics.L_over_threshold=0.25,4",
@@ -134,7 +134,7 @@ TARGETS = {t.name: t for t in (
     # paper-scale slices that fit two CPU cores: the paper preset restricted to stages and points
     Target("gmm-paper-slice", "gmm_classification", "experiments/gmm_classification/paper",
            "the paper preset on 2 CPU cores without the GPT-2 contrast (a GPU stage): convergence at "
-           "d = 20/10, c = 2/3, W* vs N to 10240, error vs M and c; 3 seeds, 3000 GD steps",
+           "d = 20/10, c = 2/3, W* vs N to 10240, error vs M and c; 4 seeds, 3000 GD steps",
            preset="paper", scale_of="gmm", overrides=GMM_SLICE, minutes="68"),
     Target("lipschitz-paper-slice", "lipschitz_threshold", "experiments/lipschitz_threshold/paper",
            "the paper preset's sizes on 2 CPU cores: the dynamics runs and the threshold sweep at L "
