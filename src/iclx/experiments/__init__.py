@@ -61,7 +61,7 @@ PAPERS = {p.key: p for p in (
 # the overrides of the paper-scale CPU slices (each ≤ 2 hours on 2 idle cores; measured times in
 # benchmarks/README.md); every one names itself in ``slice`` (the report's label for the run)
 GMM_SLICE = (
-    "--config.stages=convergence,minimizer,error_vs_M,classes", "--config.seeds=4",
+    "--config.stages=convergence,minimizer,error_vs_M,classes", "--config.seeds=4", "--config.gpt2.seeds=4",
     "--config.train.steps=3000", "--config.train.checkpoint_every=3000", "--config.loss.bank=8192",
     "--config.train.batch_size=8192",
     "--config.minimizer.replicates=4", "--config.eval.n_prompts=32768",

@@ -217,7 +217,7 @@ def prefix_states(build_layers: Callable[[Array, Array], list[Layer]],
 @functools.partial(jax.jit, static_argnames="num_iterations")
 def newton_transformer_states(xs: Array, ys: Array, num_iterations: int) -> Array:
     """Query-token states ``[k + 3, B, n, 3d + 3]`` of the Newton transformer at every prefix, with
-    α = 1/‖SSᵀ‖_F of each prefix (Fu et al.'s code; 0 for an empty prefix)."""
+    α = 2/‖SSᵀ‖_F of each prefix (Fu et al.'s code, newton_alpha's default; 0 for an empty prefix)."""
     from iclx.algorithms.regression import newton_alpha
 
     n, d = xs.shape[-2:]
