@@ -26,12 +26,14 @@ MONOTONE_TOL = 0.02   # orderings hold up to this slack
 
 
 def _main_models(cfg, targets=None):
-    return [(a, t, cfg.model.n_layer) for a in cfg.study.attentions for t in (targets or cfg.study.target_depths)]
+    return [(a, t, cfg.model.n_layer) for a in cfg.study.attentions
+            for t in (targets or cfg.study.target_depths)]
 
 
 def _sweep_models(cfg, attentions=None):
     depths = sorted(set(cfg.study.sweep_depths) | {cfg.model.n_layer})
-    return [(a, cfg.study.sweep_target_depth, L) for a in (attentions or cfg.study.attentions) for L in depths]
+    return [(a, cfg.study.sweep_target_depth, L) for a in (attentions or cfg.study.attentions)
+            for L in depths]
 
 
 def _versus_baseline(cfg, arrays, cells: dict[str, tuple], label: str) -> Measured:
@@ -41,13 +43,14 @@ def _versus_baseline(cfg, arrays, cells: dict[str, tuple], label: str) -> Measur
     gaps, ref_gaps, parts = [], [], []
     for name, (attention, target, mean) in cells.items():
         base = common.baseline_best(cfg, arrays, target, mean)
-        model = estimate(np.mean, curve(arrays, attention, target, cfg.model.n_layer, 1.0, mean)[:, pos].mean(axis=1))
+        r2 = curve(arrays, attention, target, cfg.model.n_layer, 1.0, mean)
+        model = estimate(np.mean, r2[:, pos].mean(axis=1))
         gaps.append(common.gap(model, base))
         ref_gaps.append(common.gap(exact(common.trivial(cfg, arrays, target, 1.0, mean, pos)["nn1"]), base))
         parts.append(f"{name}: {gaps[-1].value:+.3f} (NN {base.text()})")
     test = Test(">=", -COMPARABLE)
-    detail = (f"{label} − best-epoch NN, mean R² at the NN's {len(pos)} positions {pos.min()}…{pos.max()}: "
-              + "; ".join(parts))
+    detail = (f"{label} − best-epoch NN, mean R² at the NN's {len(pos)} positions "
+              f"{pos.min()}…{pos.max()}: " + "; ".join(parts))
     return with_control(compare(common.smallest(gaps), test, detail), "1-NN in place of the transformer",
                         compare(common.smallest(ref_gaps), test))
 
@@ -60,12 +63,13 @@ def comparable_to_training(cfg, scalars, arrays) -> Measured:
 
 def in_distribution_level(cfg, scalars, arrays) -> Measured:
     common.require_models_learned(cfg, arrays, _main_models(cfg))
-    cells = {f"{a} N={t}": inside(cfg, curve(arrays, a, t, cfg.model.n_layer)) for a, t, _ in _main_models(cfg)}
+    cells = {f"{a} N={t}": inside(cfg, curve(arrays, a, t, L)) for a, t, L in _main_models(cfg)}
     est = estimate(lambda *xs: min(x.mean() for x in xs), *cells.values())
     nn1 = {t: common.trivial(cfg, arrays, t)["nn1"] for t in cfg.study.target_depths}
-    return with_control(compare(est, Test(">=", IN_DIST_R2), "mean R²: " + ", ".join(
-        f"{n}: {x.mean():.3f}" for n, x in cells.items()) + "; 1-NN: " + ", ".join(
-        f"N={t}: {v:.3f}" for t, v in nn1.items())), "1-NN", compare(exact(min(nn1.values())), Test(">=", IN_DIST_R2)))
+    detail = ("mean R²: " + ", ".join(f"{n}: {x.mean():.3f}" for n, x in cells.items())
+              + "; 1-NN: " + ", ".join(f"N={t}: {v:.3f}" for t, v in nn1.items()))
+    return with_control(compare(est, Test(">=", IN_DIST_R2), detail), "1-NN",
+                        compare(exact(min(nn1.values())), Test(">=", IN_DIST_R2)))
 
 
 def _degradation(samples: list[np.ndarray], groups: int, k: int) -> Measured:
@@ -89,7 +93,8 @@ def mixture_degradation(cfg, scalars, arrays) -> Measured:
     nn1 = {t: [common.trivial(cfg, arrays, t, w)["nn1"] for w in order] for t in cfg.study.target_depths}
     detail = (f"ω₁ = {order}: " + "; ".join(f"{a} N={t}: " + " ≥ ".join(f"{v:.3f}" for v in row)
                                            for (a, t), row in zip(groups, table))
-              + "; 1-NN: " + "; ".join(f"N={t}: " + " ≥ ".join(f"{v:.3f}" for v in r) for t, r in nn1.items()))
+              + "; 1-NN: " + "; ".join(f"N={t}: " + " ≥ ".join(f"{v:.3f}" for v in r)
+                                       for t, r in nn1.items()))
     return with_control(Measured(m.value, m.verdict, f"{m.detail}. {detail}", m.estimate),
                         "the unshifted test (ω₁ = 1) in every mixture's place",
                         _degradation(unshifted, len(groups), len(order)))
@@ -97,7 +102,8 @@ def mixture_degradation(cfg, scalars, arrays) -> Measured:
 
 def _depth_cells(cfg, arrays, attention: str) -> list[np.ndarray]:
     """Per-seed R² ``[seeds]`` at every (depth, k) of the depth sweep, depth-major."""
-    return [curve(arrays, a, t, L)[:, k] for a, t, L in _sweep_models(cfg, [attention]) for k in cfg.eval.depth_ks]
+    return [curve(arrays, a, t, L)[:, k] for a, t, L in _sweep_models(cfg, [attention])
+            for k in cfg.eval.depth_ks]
 
 
 def _both_attentions(cfg) -> None:
@@ -112,8 +118,9 @@ def _paired(first: list[np.ndarray], second: list[np.ndarray], test: Test, detai
     n = len(first)
     stat = lambda *xs: min(a.mean() - b.mean() for a, b in zip(xs[:n], xs[n:]))
     swapped = [common.swap_alternate(a, b) for a, b in zip(first, second)]
-    return with_control(compare(estimate(stat, *first, *second), test, detail), "sides swapped in alternate seeds",
-                        compare(estimate(stat, *(s[0] for s in swapped), *(s[1] for s in swapped)), test))
+    control = estimate(stat, *(s[0] for s in swapped), *(s[1] for s in swapped))
+    return with_control(compare(estimate(stat, *first, *second), test, detail),
+                        "sides swapped in alternate seeds", compare(control, test))
 
 
 def softmax_beats_relu(cfg, scalars, arrays) -> Measured:
@@ -121,8 +128,8 @@ def softmax_beats_relu(cfg, scalars, arrays) -> Measured:
     common.require_models_learned(cfg, arrays, _sweep_models(cfg))
     soft, relu = _depth_cells(cfg, arrays, "softmax"), _depth_cells(cfg, arrays, "relu")
     diffs = [a.mean() - b.mean() for a, b in zip(soft, relu)]
-    return _paired(soft, relu, Test(">", 0.0), f"smallest softmax − ReLU R² over the {len(soft)} (depth, k) "
-                   f"cells; mean difference {float(np.mean(diffs)):+.3f}")
+    return _paired(soft, relu, Test(">", 0.0), f"smallest softmax − ReLU R² over the {len(soft)} "
+                   f"(depth, k) cells; mean difference {float(np.mean(diffs)):+.3f}")
 
 
 def depth_helps(cfg, scalars, arrays) -> Measured:
@@ -145,39 +152,46 @@ def relu_worse_beyond_length(cfg, scalars, arrays) -> Measured:
                          for w in cfg.eval.mixtures], axis=0) for a in cfg.study.attentions}
     return _paired([drops["relu"]], [drops["softmax"]], Test(">", 0.0),
                    "drop of mean R² beyond the training length, averaged over the test mixtures: "
-                   + ", ".join(f"{a}: {v.mean():+.3f}" for a, v in drops.items()) + "; value = ReLU's − softmax's")
+                   + ", ".join(f"{a}: {v.mean():+.3f}" for a, v in drops.items())
+                   + "; value = ReLU's − softmax's")
 
 
 def param_shift_robust(cfg, scalars, arrays) -> Measured:
     t = cfg.study.sweep_target_depth
     common.require_models_learned(cfg, arrays, _main_models(cfg, [t]))
-    cells = {f"{a} μ={m:g}": (a, t, m) for a in cfg.study.attentions for m in cfg.eval.param_means if m != 0.0}
+    cells = {f"{a} μ={m:g}": (a, t, m) for a in cfg.study.attentions
+             for m in cfg.eval.param_means if m != 0.0}
     return _versus_baseline(cfg, arrays, cells, "ICL")
 
 
 CLAIMS = (
-    Claim("comparable-to-training", "ICL achieves R² comparable to those from training with prompt "
-          "samples", "Figs 2–4", f"mean R² of ICL ≥ best-epoch N-layer NN − {COMPARABLE} on the NN's positions, "
-          "every target and attention (the smallest difference, NN resampled over prompt blocks); control: 1-NN",
+    Claim("comparable-to-training",
+          "ICL achieves R² comparable to those from training with prompt samples", "Figs 2–4",
+          f"mean R² of ICL ≥ best-epoch N-layer NN − {COMPARABLE} on the NN's positions, every target "
+          "and attention (the smallest difference, NN resampled over prompt blocks); control: 1-NN",
           comparable_to_training, paper_value="ICL ≈ 0.85–0.95 vs NN ≈ 0.88–0.93"),
     Claim("in-distribution-r2", "in distribution, the trained transformer reaches R² ≈ 0.85–0.95",
           "Figs 2–4", f"the smallest mean R² over targets and attentions ≥ {IN_DIST_R2}; control: 1-NN",
           in_distribution_level, paper_value="0.85–0.95"),
-    Claim("mixture-shift-degrades", "performance declines as the testing distribution diverges from "
-          "the pretraining one", "Figs 2–4", f"mean R² never rises by more than {MONOTONE_TOL} from one "
-          f"mixture to the next more shifted one and falls by ≥ {MONOTONE_TOL} overall; control: the unshifted test",
+    Claim("mixture-shift-degrades",
+          "performance declines as the testing distribution diverges from the pretraining one",
+          "Figs 2–4", f"mean R² never rises by more than {MONOTONE_TOL} from one mixture to the next "
+          f"more shifted one and falls by ≥ {MONOTONE_TOL} overall; control: the unshifted test",
           mixture_degradation, paper_value="1/0 ≈ 0.9/0.1 > 0.7/0.3 > 0.5/0.5"),
     Claim("softmax-beats-relu", "Softmax-Transformer outperforms ReLU-Transformer at every depth",
-          "Fig 7", "the smallest softmax − ReLU R² over the (depth, k) cells > 0; control: sides swapped in "
-          "alternate seeds", softmax_beats_relu, paper_value="all 12 cells"),
+          "Fig 7", "the smallest softmax − ReLU R² over the (depth, k) cells > 0; control: sides "
+          "swapped in alternate seeds", softmax_beats_relu, paper_value="all 12 cells"),
     Claim("depth-helps", "R² grows with transformer depth", "Fig 7",
-          "the smallest R²(largest depth) − R²(smallest depth) over k and attention > 0; control: sides "
-          "swapped in alternate seeds", depth_helps, paper_value="ReLU 0.816→0.861, softmax 0.847→0.902 at 15 examples"),
-    Claim("relu-worse-beyond-length", "ReLU attention degrades beyond the pretraining prompt length more "
-          "than softmax", "Figs 3–4", "ReLU's drop (mean R² inside − beyond the training length) − softmax's > 0; "
-          "control: sides swapped in alternate seeds", relu_worse_beyond_length, paper_value="qualitative"),
-    Claim("param-shift-robust", "ICL matches the directly trained network under a shift of the target "
-          "weights' mean", "Figs 5–6", f"mean R² of ICL ≥ best-epoch NN − {COMPARABLE} for μ = ±0.5 on the NN's "
+          "the smallest R²(largest depth) − R²(smallest depth) over k and attention > 0; control: "
+          "sides swapped in alternate seeds", depth_helps,
+          paper_value="ReLU 0.816→0.861, softmax 0.847→0.902 at 15 examples"),
+    Claim("relu-worse-beyond-length",
+          "ReLU attention degrades beyond the pretraining prompt length more than softmax", "Figs 3–4",
+          "ReLU's drop (mean R² inside − beyond the training length) − softmax's > 0; control: sides "
+          "swapped in alternate seeds", relu_worse_beyond_length, paper_value="qualitative"),
+    Claim("param-shift-robust",
+          "ICL matches the directly trained network under a shift of the target weights' mean",
+          "Figs 5–6", f"mean R² of ICL ≥ best-epoch NN − {COMPARABLE} for μ = ±0.5 on the NN's "
           "positions (NN resampled over prompt blocks); control: 1-NN", param_shift_robust,
           paper_value="ICL ≈ 0.8–0.93, NN ≈ 0.82–0.92"),
 )

@@ -18,7 +18,8 @@ SUPPLEMENT = "python -m iclx.experiments.deep_optimizers.supplement deep-opt"
 
 
 def inside(cfg, r2: np.ndarray) -> np.ndarray:
-    """Each row's mean R² over positions 1 … n_train − 1 (the pretraining length): ``[..., n]`` → ``[...]``."""
+    """Each row's mean R² over positions 1 … n_train − 1 (the pretraining length):
+    ``[..., n]`` → ``[...]``."""
     return r2[..., 1:cfg.task.n_points].mean(axis=-1)
 
 

@@ -59,9 +59,9 @@ CLAIMS = (
           "Attention on the target feature first grows rapidly, then converges slowly to one, while "
           "attention to irrelevant features decays with oscillation", "abstract; Fig. 1",
           f"every resolved phase (≥ {dyn.MIN_PHASE_POINTS} logged points), in halvings of the gap "
-          "1 − a: phase 1 speeds up (t(m→½)/t(a₀→m) < 1), phase 2 slows down (t(¾→⅞)/t(½→¾) > 1), "
-          "the most attended other feature rises then falls; control: a one-phase exponential "
-          "approach (1, 1, monotone)",
+          "1 − a: phase 1 speeds up (t(m→½)/t(a₀→m) < 1), phase 2 slows down "
+          "(t(¾→⅞)/t(½→¾) > 1), the most attended other feature rises then falls; control: a "
+          "one-phase exponential approach (1, 1, monotone)",
           dyn.two_phase_dynamics, paper_value="two phases (no numbers public)"),
     Claim("attention-on-own-feature",
           "Query tokens ultimately focus on the prompt tokens of their own feature, also for "

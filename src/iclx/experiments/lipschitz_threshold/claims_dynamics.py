@@ -36,8 +36,8 @@ def sharp_run_faster(cfg, scalars, arrays) -> Measured:
     rate = {p["regime"]: p["lr"] * p["L"] ** 2 for p in scalars["dynamics_points"]}
     raise NotEvaluable(
         f"Fig. 1's step sizes are not public, and in our model GD at (η, L) equals GD at (ηL², 1): "
-        f"the sharp ÷ flat steps to relative ε = {eps:g} measure {mean['sharp'] / max(mean['flat'], 1):.3g} "
-        f"({mean['sharp']:.0f} / {mean['flat']:.0f}) where the step sizes alone predict "
+        f"the sharp ÷ flat steps to relative ε = {eps:g} measure "
+        f"{mean['sharp'] / max(mean['flat'], 1):.3g} ({mean['sharp']:.0f} / {mean['flat']:.0f}) where the step sizes alone predict "
         f"{rate['flat'] / rate['sharp']:.3g} (η_f L_f² ÷ η_s L_s²): our step rule decides it")
 
 
@@ -60,8 +60,8 @@ def crossing_time(steps: np.ndarray, a: np.ndarray, level: float) -> float:
 def phase_shapes(steps: np.ndarray, a: np.ndarray) -> tuple[float, float]:
     """(phase 1's ratio, phase 2's ratio) of the target attention ``a [T]``, both in halvings of the
     gap 1 − a, against which an exponential approach (one phase) gives exactly 1 twice. Phase 1, from
-    the start a₀ to ½, split at its geometric middle m (1 − m = √((1 − a₀)/2)): t(m→½) / t(a₀→m) < 1
-    when the gap closes ever faster ("grow rapidly"). Phase 2: t(¾→⅞) / t(½→¾) > 1 when each halving
+    the start a₀ to ½, split at its geometric middle m (1 − m = √((1 − a₀)/2)):
+    t(m→½) / t(a₀→m) < 1 when the gap closes ever faster ("grow rapidly"). Phase 2: t(¾→⅞) / t(½→¾) > 1 when each halving
     of the gap takes longer ("gradually converge to one")."""
     t = lambda level: crossing_time(steps, a, level)
     mid = 1.0 - math.sqrt(0.5 * (1.0 - a[0]))
@@ -97,8 +97,7 @@ def _run_parts(steps, regime: str, a: np.ndarray, b: np.ndarray, K: int) -> tupl
     shape = lambda i: (lambda A: phase_shapes(steps, A.mean(axis=0))[i])
     swing = lambda i: (lambda B: rise_and_fall(B.mean(axis=0))[i])
     ref = ONE_PHASE_SHAPES
-    ref_swing = rise_and_fall(np.linspace(1.0 - mean[0], 0.0, 3) / (K - 1))
-    parts, control = [], []
+    ref_swing = rise_and_fall(np.linspace(1.0 - mean[0], 0.0, 3) / (K - 1))   # decays only
     tests = []
     if np.sum(mean < 0.5) >= MIN_PHASE_POINTS:
         tests += [("phase-1 speed-up", Test("<", 1.0), estimate(shape(0), a), ref[0]),
@@ -106,10 +105,8 @@ def _run_parts(steps, regime: str, a: np.ndarray, b: np.ndarray, K: int) -> tupl
                   ("irrelevant fall", Test(">", 0.0), estimate(swing(1), b), ref_swing[1])]
     if np.sum((mean >= 0.5) & (mean < 0.875)) >= MIN_PHASE_POINTS:
         tests.append(("phase-2 slow-down", Test(">", 1.0), estimate(shape(1), a), ref[1]))
-    for name, test, est, ref_value in tests:
-        parts.append((f"{regime} {name}", compare(est, test)))
-        control.append((f"{regime} {name}", compare(exact(ref_value), test)))
-    return parts, control
+    return ([(f"{regime} {name}", compare(est, test)) for name, test, est, _ in tests],
+            [(f"{regime} {name}", compare(exact(ref), test)) for name, test, _, ref in tests])
 
 
 def two_phase_dynamics(cfg, scalars, arrays) -> Measured:
@@ -126,9 +123,10 @@ def two_phase_dynamics(cfg, scalars, arrays) -> Measured:
     if not parts:
         raise NotEvaluable(f"no phase spans {MIN_PHASE_POINTS} logged points (log_every = "
                            f"{int(steps[1] - steps[0])}): the shape of the curves is not resolved")
-    return with_control(all_of(parts, "seed-mean curves, in halvings of 1 − a: phase 1 = t(m→½)/t(a₀→m), "
-                                      "1 − m = √((1 − a₀)/2); phase 2 = t(¾→⅞)/t(½→¾); exponential: 1 and 1"),
-                        "one-phase exponential approach from the same a₀", all_of(control))
+    how = ("seed-mean curves, in halvings of 1 − a: phase 1 = t(m→½)/t(a₀→m), 1 − m = √((1 − a₀)/2); "
+           "phase 2 = t(¾→⅞)/t(½→¾); exponential: 1 and 1")
+    return with_control(all_of(parts, how), "one-phase exponential approach from the same a₀",
+                        all_of(control))
 
 
 # --------------------------------------------------------------------------- final attention
@@ -144,8 +142,9 @@ def attention_on_own_feature(cfg, scalars, arrays) -> Measured:
             key = f"maps/{i}/{family}/matrix"
             if key in arrays:        # [seeds, K, K]: each seed's final Q on the same fresh prompts
                 K = arrays[key].shape[-1]
-                own[f"{point['regime']} {family}"] = np.diagonal(arrays[key], axis1=-2, axis2=-1).mean(axis=-1)
-                learned.append(arrays[f"maps/{i}/{family}/mse_model"] / arrays[f"maps/{i}/{family}/mse_uniform"])
+                own[f"{point['regime']} {family}"] = np.diagonal(arrays[key], axis1=-2, axis2=-1).mean(-1)
+                learned.append(arrays[f"maps/{i}/{family}/mse_model"]
+                               / arrays[f"maps/{i}/{family}/mse_uniform"])
     if not own:
         raise NotEvaluable("no attention maps saved")
     worst = estimate(lambda *xs: max(x.mean() for x in xs), *learned)
@@ -156,4 +155,5 @@ def attention_on_own_feature(cfg, scalars, arrays) -> Measured:
                        "mean attention on the query's own feature, fresh prompts of unseen functions (seed "
                        "means): " + ", ".join(f"{k} {v.mean():.3f}" for k, v in own.items())
                        + f"; largest MSE ÷ uniform attention's {worst.value:.3g}")
-    return with_control(measured, "uniform attention (Q = 0)", compare(exact(1.0 / K), Test(">=", OWN_FEATURE)))
+    return with_control(measured, "uniform attention (Q = 0)",
+                        compare(exact(1.0 / K), Test(">=", OWN_FEATURE)))

@@ -17,7 +17,7 @@ from iclx.experiments.lipschitz_threshold.config import table_tag
 from iclx.theory import lipschitz as lipschitz_theory
 
 ORDER = 2.0                        # Θ(·) read as "within a factor 2 either way"
-SLOPE_TOL = math.log10(ORDER)      # |slope − 1| ≤ this: c = L*Δδ moves by ≤ ORDER per decade of 1/(Δδ)
+SLOPE_TOL = math.log10(ORDER)      # |slope − 1| ≤ this: c = L*Δδ moves ≤ ORDER× per decade of 1/(Δδ)
 MIN_SPAN = 10.0                    # a family's 1/(Δδ) must span a decade for a slope to mean anything
 
 # Theorems 1–2 of arXiv 2507.20443 state the step sizes and the convergence times T_f*(ε), T_s*(ε)
@@ -89,7 +89,8 @@ def knee_ratio(sweeps, eps: float) -> Measured:
         ratios = [knee(x, T) / L_star for (_, L_star, x, _), T in zip(kept, Ts)]
         return max(ratios, key=lambda r: abs(math.log(r)))
 
-    parts = "; ".join(f"ρ={rho:g}: L̂* = {knee(x, T):.3g} vs L* = {L_star:.3g}" for rho, L_star, x, T in kept)
+    parts = "; ".join(f"ρ={rho:g}: L̂* = {knee(x, T):.3g} vs L* = {L_star:.3g}"
+                      for rho, L_star, x, T in kept)
     return compare(estimate(worst, *(T for *_, T in kept)), Test("within", (1 / ORDER, ORDER)),
                    f"relative ε = {eps:g}; {parts} (value = the worst L̂*/L*)")
 
@@ -127,7 +128,8 @@ def _slope_parts(arrays, families: list[str], reverse: bool) -> tuple[list, list
         slope, span = family_slope(L[::-1] if reverse else L, arrays[f"family/{f}/margin"],
                                    arrays[f"family/{f}/delta"])
         if span < MIN_SPAN:
-            notes.append(f"{f}: 1/(Δδ) spans only {span:.2g}× (< {MIN_SPAN:g}×), slope {slope:.2f} not tested")
+            notes.append(f"{f}: 1/(Δδ) spans only {span:.2g}× (< {MIN_SPAN:g}×), slope {slope:.2f} "
+                         "not tested")
             continue
         notes.append(f"{f}: {len(L)} feature sets, 1/(Δδ) spans {span:.3g}×")
         parts.append((f"{f} slope", compare(exact(slope), Test("within", (1 - SLOPE_TOL, 1 + SLOPE_TOL)))))
@@ -179,8 +181,10 @@ def bound_ratio_test(points: list[tuple[np.ndarray, np.ndarray]]) -> Measured:
     ratios = lambda *Ts: np.concatenate([T.mean(axis=0) / pred for T, (_, pred) in zip(Ts, points)])
     Ts = [T for T, _ in points]
     n = sum(pred.size for _, pred in points)
-    return all_of([("smallest ratio", compare(estimate(lambda *t: ratios(*t).min(), *Ts), Test(">=", 1 / ORDER))),
-                   ("largest ratio", compare(estimate(lambda *t: ratios(*t).max(), *Ts), Test("<=", ORDER)))],
+    smallest = estimate(lambda *t: ratios(*t).min(), *Ts)
+    largest = estimate(lambda *t: ratios(*t).max(), *Ts)
+    return all_of([("smallest ratio", compare(smallest, Test(">=", 1 / ORDER))),
+                   ("largest ratio", compare(largest, Test("<=", ORDER)))],
                   f"measured / T* over {n} (L, scaling, ρ, ε) points")
 
 
