@@ -62,9 +62,12 @@ BATCH_SPLIT_SCRIPT = textwrap.dedent("""
     train_cfg = toy.train_config(steps=40, chunk_steps=20, checkpoint_every=20)
     problem = dataclasses.replace(toy.problem(train_cfg), loss=loss, splits_batch=True)
     lanes = engine.seed_lanes(1)
-    layout = LaneLayout.for_lanes(1, split_batch=True)
+    layout = LaneLayout.for_lanes(1, batch_size=toy.BATCH)
     assert layout.batch_devices == 2 and layout.mesh.shape == {"lanes": 1, "batch": 2}
-    assert LaneLayout.for_lanes(2, split_batch=True).batch_devices == 1   # two lanes: one device each
+    assert LaneLayout.for_lanes(2, batch_size=toy.BATCH).batch_devices == 1   # two lanes: one device each
+    three = LaneLayout.for_lanes(3, batch_size=toy.BATCH)     # no padding: every batch split in two
+    assert three.n_padded == 3 and three.batch_devices == 2
+    assert LaneLayout.for_lanes(3, batch_size=33).n_padded == 4    # an odd batch: lanes padded instead
     split = engine.run_training(problem, train_cfg, lanes, 0, progress=False)
     single = engine.run_training(problem, train_cfg, lanes, 0, progress=False,
                                  layout=LaneLayout.for_lanes(1, devices=jax.devices()[:1]))

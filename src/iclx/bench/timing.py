@@ -89,7 +89,7 @@ def compile_chunk(case: Case | AttentionCase, n_seeds: int, chunk_steps: int,
     else:
         problem, lanes = case_problem(case, dtype), engine.seed_lanes(n_seeds)
         flops = flops_per_step(case) * n_seeds
-    layout = LaneLayout.for_lanes(n_seeds, split_batch=problem.splits_batch)
+    layout = LaneLayout.for_lanes(n_seeds, batch_size=case.batch_size if problem.splits_batch else None)
     key_data = layout.put(jax.random.key_data(lanes.keys(0)))
     hps = layout.put(lanes.device_hparams())
     placed = {} if layout.sharding is None else {"out_shardings": layout.sharding}
@@ -129,11 +129,11 @@ def time_torch(case: Case, repeats: int, steps: int) -> dict[str, Any] | None:
 
 
 def run(mode: str, repeats: int, with_torch: bool, dtypes: tuple[str, ...],
-        log=print) -> dict[str, Any]:
+        log=print, cases: tuple[str, ...] = ()) -> dict[str, Any]:
     records: list[dict[str, Any]] = []
     torch_records: list[dict[str, Any]] = []
     steps = STEPS[mode]
-    for case in CASES[mode]:
+    for case in (c for c in CASES[mode] if not cases or c.name in cases):
         paper_on_cpu = case.name == "gpt2-paper" and jax.default_backend() == "cpu"
         attention = isinstance(case, AttentionCase)
         if paper_on_cpu:   # seconds per step on a CPU: one seed, one short chunk
@@ -209,6 +209,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="smoke: seconds (tests); cpu: the cpu-scale and one paper-scale model "
                              "on this machine; paper: the full grids, for a GPU")
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--cases", default="", help="comma list: only these cases of the mode (all if empty)")
     parser.add_argument("--torch", action="store_true", help="also time the PyTorch reference step")
     parser.add_argument("--dtypes", default="float32", help="comma list: float32,bfloat16")
     parser.add_argument("--out", default=None, help="JSON output (default benchmarks/results-<device>.json)")
@@ -244,7 +245,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     print(f"iclx bench ({args.mode}) on {getattr(device, 'device_kind', device.platform)} "
           f"x{jax.device_count()}, jax {jax.__version__}; median of {args.repeats} repeats")
-    report = run(args.mode, args.repeats, args.torch, dtypes)
+    report = run(args.mode, args.repeats, args.torch, dtypes, cases=tuple(c for c in args.cases.split(",") if c))
     out = Path(args.out or f"benchmarks/results-{args.mode}-{kind}.json")
     _write(out, report)
     if args.time_to_eps:

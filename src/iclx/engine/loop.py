@@ -197,7 +197,8 @@ def run_training(problem: Problem, train_cfg: config.ConfigDict, lanes: Lanes, s
     interruption). ``analyze`` records XLA's memory and cost analysis of the chunk program in
     ``RunStats.analysis``.
     """
-    layout = layout or LaneLayout.for_lanes(len(lanes), split_batch=problem.splits_batch)
+    layout = layout or LaneLayout.for_lanes(
+        len(lanes), batch_size=train_cfg.batch_size if problem.splits_batch else None)
     with layout.batch_context():    # the programs are traced at their first call, inside
         return _train(problem, train_cfg, lanes, seed, layout, workdir, name, progress,
                       stop_after_chunks, analyze)

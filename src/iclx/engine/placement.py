@@ -9,9 +9,10 @@ lanes where they live — lanes never communicate. Across processes (``iclx.engi
 spans every process's devices, each process feeds only its own shards, and metrics are gathered to
 every process after each chunk.
 
-**One lane, several devices: the batch split.** A problem whose loss calls ``constrain_batch`` on
-the batch it draws (``Problem.splits_batch``) and that has fewer lanes than devices gets a second
-mesh axis, ``"batch"``: each lane's batch is split over ``batch_devices`` devices (data parallel,
+**Lanes that would be padded: the batch split.** A problem whose loss calls ``constrain_batch`` on
+the batch it draws (``Problem.splits_batch``), with fewer lanes than devices or a lane count the
+devices do not divide (1 or 3 lanes on 2 CPU cores), gets a second mesh axis, ``"batch"``, instead of
+padding: each lane's batch is split over ``batch_devices`` devices (data parallel,
 gradients summed by XLA), the parameters replicated over them. The batch is drawn exactly as on one
 device (the same random numbers), so only the summation order of the loss and the gradients moves.
 """
@@ -58,14 +59,19 @@ class LaneLayout:
 
     @classmethod
     def for_lanes(cls, n_lanes: int, devices: list | None = None,
-                  split_batch: bool = False) -> "LaneLayout":
-        """At most one device per lane; with ``split_batch`` (a problem that splits its batch) the
-        devices left over split each lane's batch."""
+                  batch_size: int | None = None) -> "LaneLayout":
+        """Lanes over the devices, at most one device per lane. ``batch_size``: the batch of a problem
+        that can split it (``Problem.splits_batch``); where lanes would be padded (fewer lanes than
+        devices, or a count they do not divide), its batches are split instead: the lanes go over
+        gcd(lanes, devices) devices and each lane's batch over the rest, when that divides it."""
         devices = list(jax.devices() if devices is None else devices)
         lane_devices, batch = len(devices), 1
         if jax.process_count() == 1:    # a cluster keeps every process's devices in its mesh
             lane_devices = min(len(devices), max(1, n_lanes))
-            batch = len(devices) // lane_devices if split_batch else 1
+            if batch_size and n_lanes % len(devices):
+                split = len(devices) // math.gcd(n_lanes, len(devices))
+                if batch_size % split == 0:
+                    lane_devices, batch = len(devices) // split, split
             devices = devices[:lane_devices * batch]
         if len(devices) == 1:
             return cls(n_lanes, n_lanes, None)
