@@ -57,33 +57,22 @@ def test_target_minutes_are_what_the_committed_results_cost():
 
 # fields every config gained after some committed runs, empty by default (an empty one selects every
 # stage / names no slice: it changes no number), so a run from before them hashed without them
-ADDED_EMPTY_FIELDS = ("stages", "slice")
+def test_committed_results_from_an_older_config_are_labelled_stale_everywhere():
+    """Each committed results.json either was computed from its target's config as the code builds
+    it today, or the report labels its run STALE wherever it shows it (status line, claims column):
+    a config change that its committed figures did not follow is never shown as current (re-run the
+    target with FLAGS=--fresh; re-derived claims do not count, they re-read the old arrays)."""
+    from pathlib import Path
 
+    from iclx.report import runs
 
-def _hashes_of(cfg) -> set[str]:
-    """The config's hash, and its hash without the ``ADDED_EMPTY_FIELDS`` that are empty."""
-    from iclx.config import config_hash
-
-    older = cfg.copy_and_resolve_references()
-    for field in ADDED_EMPTY_FIELDS:
-        if field in older and not older[field]:
-            del older[field]
-    return {config_hash(cfg), config_hash(older)}
-
-
-def test_committed_results_come_from_the_current_config():
-    """Each committed results.json was computed from its target's config as the code builds it
-    today: a config change that its committed figures did not follow fails here (re-run the target
-    with FLAGS=--fresh; re-derived claims do not count, they re-read the old arrays)."""
-    from iclx.cli import parse_overrides
-
-    stale = []
+    root = Path(__file__).resolve().parents[2]
     for target, scalars in committed_results():
-        experiment = registry.load(target.experiment)
-        cfg = experiment.config(target.preset, parse_overrides(list(target.overrides)), target.variant)
-        if scalars["config_hash"] not in _hashes_of(cfg):
-            stale.append(target.name)
-    assert not stale, f"committed results from an older config: {stale}"
+        current = registry.is_current(target, scalars)
+        home = registry.TARGETS[target.scale_of] if target.scale_of else target
+        run = next(r for r in runs.load_target(root, home).runs if r.folder == target.figures)
+        assert run.stale == (not current), target.name
+        assert ("STALE" in runs.preset_status(run)) == (not current), target.name
 
 
 def test_an_older_config_is_caught_and_added_empty_fields_are_not():
@@ -91,14 +80,14 @@ def test_an_older_config_is_caught_and_added_empty_fields_are_not():
 
     cfg = registry.load("linear_regression").config("cpu")
     before_the_fields = cfg.copy_and_resolve_references()
-    for field in ADDED_EMPTY_FIELDS:
+    for field in registry.ADDED_EMPTY_FIELDS:
         del before_the_fields[field]
-    assert config_hash(before_the_fields) in _hashes_of(cfg)      # a run from before them: current
+    assert config_hash(before_the_fields) in registry.config_hashes(cfg)   # a run from before them: current
     for path, value in (("train.steps", cfg.train.steps + 1), ("slice", "a slice")):
         changed = cfg.copy_and_resolve_references()
         section, _, leaf = path.rpartition(".")
         (changed[section] if section else changed)[leaf] = value
-        assert _hashes_of(changed).isdisjoint(_hashes_of(cfg)), path   # a changed config: stale
+        assert registry.config_hashes(changed).isdisjoint(registry.config_hashes(cfg)), path   # stale
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -291,3 +280,19 @@ def test_a_stage_restricted_smoke_run_leaves_the_others_not_evaluable(tmp_path):
             assert "which this run left out" in by_id[claim_id]["detail"]
         elif stages:
             assert by_id[claim_id]["verdict"] != "not evaluable" or "left out" not in by_id[claim_id]["detail"]
+
+
+def test_a_run_of_an_older_config_is_labelled_stale(tmp_path):
+    from iclx.report import runs
+
+    target = registry.TARGETS["lipschitz"]
+    cfg = registry.target_config(target)
+    scalars = {"preset": target.preset, "experiment": target.experiment, "claims": [],
+               "config_hash": next(iter(registry.config_hashes(cfg)))}
+    folder = tmp_path / target.figures
+    folder.mkdir(parents=True)
+    (folder / "results.json").write_text(json.dumps(scalars))
+    assert not runs.load_target(tmp_path, target).runs[0].stale
+    (folder / "results.json").write_text(json.dumps({**scalars, "config_hash": "0123abcd"}))
+    run = runs.load_target(tmp_path, target).runs[0]
+    assert run.stale and "STALE" in run.label and "STALE" in runs.preset_status(run)

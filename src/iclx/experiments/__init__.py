@@ -187,3 +187,34 @@ def targets_of(experiment: str) -> list[Target]:
 
 def paper_of(experiment: str) -> Paper:
     return PAPERS[EXPERIMENTS[experiment]]
+
+
+# fields added to every config after results were committed: a run from before them, where they are
+# empty today, is still a run of today's config
+ADDED_EMPTY_FIELDS = ("stages", "slice")
+
+
+def target_config(target: Target, preset: str | None = None):
+    """The config ``target`` runs at ``preset`` (default: its own, with its slice overrides)."""
+    from iclx.cli import parse_overrides
+
+    own = preset in (None, target.preset)
+    overrides = parse_overrides([o for o in target.overrides if o.startswith("--config.")]) if own else []
+    return load(target.experiment).config(target.preset if own else preset, overrides, target.variant)
+
+
+def config_hashes(cfg) -> set[str]:
+    """The config's hash, and its hash without the ``ADDED_EMPTY_FIELDS`` that are empty."""
+    from iclx.config import config_hash
+
+    older = cfg.copy_and_resolve_references()
+    for field in ADDED_EMPTY_FIELDS:
+        if field in older and not older[field]:
+            del older[field]
+    return {config_hash(cfg), config_hash(older)}
+
+
+def is_current(target: Target, scalars) -> bool:
+    """Whether committed results ``scalars`` (of ``target`` at its own preset) were computed from the
+    config the code builds for it today; False: stale, re-run the target with FLAGS=--fresh."""
+    return scalars.get("config_hash") in config_hashes(target_config(target))

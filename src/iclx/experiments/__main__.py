@@ -84,7 +84,7 @@ def rederive(name: str, argv: Sequence[str]) -> int:
     import shutil
     import tempfile
 
-    from iclx import cli, config
+    from iclx import config
     from iclx.engine import results
 
     if name not in registry.TARGETS:
@@ -98,10 +98,9 @@ def rederive(name: str, argv: Sequence[str]) -> int:
               f"(run make reproduce-fig-{name})", file=sys.stderr)
         return 2
     experiment = registry.load(target.experiment)
-    overrides = cli.parse_overrides([o for o in target.overrides if o.startswith("--config.")])
-    cfg = experiment.config(preset, overrides, target.variant)
+    cfg = registry.target_config(target, preset)
     saved, _ = results.load_results(folder)
-    if saved.get("config_hash") != config.config_hash(cfg):
+    if saved.get("config_hash") not in registry.config_hashes(cfg):
         print(f"error: {name}'s config changed since its committed run (hash {saved.get('config_hash')} "
               f"vs {config.config_hash(cfg)}): re-run it (make reproduce-fig-{name} FLAGS=--fresh)",
               file=sys.stderr)

@@ -11,7 +11,7 @@ from typing import Any
 
 from iclx import cost
 from iclx.claims import NOT_EVALUABLE, verdict_counts
-from iclx.experiments import PAPERS, TARGETS, Paper, Target
+from iclx.experiments import PAPERS, TARGETS, Paper, Target, is_current
 
 PRESET_ORDER = ("smoke", "cpu", "cpu-long", "paper")
 REPORT_PAGE = "experiments/index.html"
@@ -28,6 +28,7 @@ class Run:
     preset: str
     folder: str
     scalars: Mapping[str, Any]
+    stale: bool = False     # computed from an older config of its target (re-run it with FLAGS=--fresh)
 
     @property
     def claims(self) -> list[Mapping[str, Any]]:
@@ -38,7 +39,8 @@ class Run:
         """The preset, and the slice of it the run covered if it left stages out
         (``paper, CPU slice: stages convergence, minimizer``)."""
         part = self.scalars.get("slice") or {}
-        return f"{self.preset}, {part['label']}" if part.get("label") else self.preset
+        label = f"{self.preset}, {part['label']}" if part.get("label") else self.preset
+        return f"{label} (STALE: an older config's run)" if self.stale else label
 
     def seeds(self) -> int | None:
         """The run's number of seeds: stored by the run, else the distinct seeds of its lane labels."""
@@ -99,20 +101,31 @@ def load_target(root: Path, target: Target) -> TargetRuns:
     main = _read(folder / "results.json")
     if main is not None:
         preset = str(main.get("preset") or target.preset)
-        runs[preset] = Run(preset, target.figures, main)
+        runs[preset] = Run(preset, target.figures, main, stale=_stale(target.figures, main))
     if folder.is_dir():
         for sub in sorted(p for p in folder.iterdir() if p.is_dir()):
             scalars = _read(sub / "results.json")
             if (scalars is not None and scalars.get("preset") == sub.name and sub.name not in runs
                     and scalars.get("experiment", target.experiment) == target.experiment
                     and (scalars.get("variant") or "") == target.variant):
-                runs[sub.name] = Run(sub.name, f"{target.figures}/{sub.name}", scalars)
+                folder_name = f"{target.figures}/{sub.name}"
+                runs[sub.name] = Run(sub.name, folder_name, scalars, stale=_stale(folder_name, scalars))
     for other in TARGETS.values():     # targets that run this one at a further scale
         scalars = _read(Path(root) / other.figures / "results.json") if other.scale_of == target.name else None
         if scalars is not None and scalars.get("preset") not in runs:
-            runs[scalars["preset"]] = Run(scalars["preset"], other.figures, scalars)
+            runs[scalars["preset"]] = Run(scalars["preset"], other.figures, scalars,
+                                          stale=_stale(other.figures, scalars))
     ordered = tuple(runs[p] for p in sorted(runs, key=preset_key))
     return TargetRuns(target, paper_of_target(target), ordered)
+
+
+def _stale(folder: str, scalars: Mapping[str, Any]) -> bool:
+    """Whether the results in repository ``folder`` come from an older config of the target that
+    writes there at their preset (results without a config hash, or in a folder no target writes at
+    that preset, cannot be judged)."""
+    owner = next((t for t in TARGETS.values() if t.figures == folder and t.preset == scalars.get("preset")),
+                 None)
+    return owner is not None and "config_hash" in scalars and not is_current(owner, scalars)
 
 
 def paper_of_target(target: Target) -> Paper:
@@ -154,10 +167,10 @@ def preset_status(run: Run) -> str:
     at a preset where no claim applies is not evidence. A slice of a preset is named."""
     rows = run.claims
     if not rows:
-        return f"{run.preset}: run, no claims declared"
+        return f"{run.label}: run, no claims declared"
     applying = [r for r in rows if r.get("applies")]
     if not applying:
-        return f"{run.preset} run only: not evidence ({len(rows)} claims)"
+        return f"{run.label} run only: not evidence ({len(rows)} claims)"
     return f"{verdict_line(applying)} at {run.label}"
 
 
