@@ -117,7 +117,7 @@ TARGETS = {t.name: t for t in (
            minutes="5"),
     Target("mixing", "data_mixing", "experiments/data_mixing",
            "Demir & Doğan: one-step-GD MLP head vs Hermite equivalent vs linear attention; n, ℓ, k "
-           "sweeps, mixing ratio ρ, step size η, per-source errors (Figs 1–6)", minutes="2"),
+           "sweeps, mixing ratio ρ, step size η, per-source errors (Figs 1–6)", minutes="17 (loaded)"),
     Target("multilingual", "data_mixing", "experiments/data_mixing/multilingual",
            "Demir & Doğan Fig 3c offline: German vs English review embeddings as two sources",
            variant="multilingual", minutes="1"),
