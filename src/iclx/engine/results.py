@@ -145,6 +145,19 @@ def save_results(run_dir: Path, scalars: Mapping[str, Any], arrays: Mapping[str,
     write_json(results_path(run_dir), {**scalars, "environment": environment()})
 
 
+def supplement_results(run_dir: Path, added: Mapping[str, np.ndarray], note: Mapping[str, Any]) -> None:
+    """Add the arrays ``added`` to a finished run's arrays.npz (its own kept) and record ``note`` in its
+    results.json under ``"supplemented"``: what a newer ``run`` computes without training, for a
+    re-derive of the claims that read it. The run's recorded environment is kept."""
+    import io
+
+    scalars, arrays = load_results(run_dir)
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **{k: np.asarray(v) for k, v in {**arrays, **added}.items()})
+    atomic_write_bytes(arrays_path(run_dir), buffer.getvalue())
+    write_json(results_path(run_dir), {**scalars, "supplemented": dict(note)})
+
+
 def load_results(run_dir: Path) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     scalars = read_json(results_path(run_dir))
     with np.load(arrays_path(run_dir)) as data:

@@ -218,3 +218,18 @@ def is_current(target: Target, scalars) -> bool:
     """Whether committed results ``scalars`` (of ``target`` at its own preset) were computed from the
     config the code builds for it today; False: stale, re-run the target with FLAGS=--fresh."""
     return scalars.get("config_hash") in config_hashes(target_config(target))
+
+
+def load_committed(name: str):
+    """``(config, folder, scalars, arrays)`` of target ``name``'s committed results, computed from the
+    config the code builds for it today; ``SystemExit`` (one line) when that config changed since."""
+    from pathlib import Path
+
+    from iclx.engine import results
+
+    target = TARGETS[name]
+    folder = Path(target.figures)
+    scalars, arrays = results.load_results(folder)
+    if not is_current(target, scalars):
+        raise SystemExit(f"error: {name}'s config changed since its run: re-run it instead")
+    return target_config(target), folder, scalars, arrays

@@ -11,13 +11,10 @@ and the command are recorded in results.json under ``"supplemented"``; nothing t
 
 from __future__ import annotations
 
-import io
 import sys
-from pathlib import Path
 
 import numpy as np
 
-from iclx import cli, config
 from iclx import experiments as registry
 from iclx.engine import results
 from iclx.experiments.deep_optimizers import run
@@ -26,27 +23,17 @@ from iclx.experiments.deep_optimizers import run
 def supplement(name: str) -> list[str]:
     """Compute and add ``run.reference_part`` to target ``name``'s folder (arrays it already holds
     are kept; the recomputed ``per_epoch`` must match them); returns the added names."""
-    target = registry.TARGETS[name]
-    experiment = registry.load(target.experiment)
-    overrides = cli.parse_overrides([o for o in target.overrides if o.startswith("--config.")])
-    cfg = experiment.config(target.preset, overrides, target.variant)
-    folder = Path(target.figures)
-    scalars, arrays = results.load_results(folder)
-    if scalars.get("config_hash") != config.config_hash(cfg):
-        raise SystemExit(f"error: {name}'s config changed since its run: re-run it instead")
+    cfg, folder, scalars, arrays = registry.load_committed(name)
     fresh = run.reference_part(cfg)
     refit = [k for k in fresh if k in arrays and k.endswith("/per_epoch")]
     drift = max((float(np.max(np.abs(fresh[k] - arrays[k]))) for k in refit), default=0.0)
     if drift > 1e-3:            # float32 refits of 100 Adam steps drift by ~1e-4, not more
         raise SystemExit(f"error: the refitted baseline differs from the run's by {drift:.2g}")
     added = {k: v for k, v in fresh.items() if k not in arrays}
-    buffer = io.BytesIO()
-    np.savez_compressed(buffer, **{k: np.asarray(v) for k, v in {**arrays, **added}.items()})
-    results.atomic_write_bytes(results.arrays_path(folder), buffer.getvalue())
-    scalars["supplemented"] = {"arrays": sorted(added), "by": "run.reference_part (no trained model)",
-                               "refit_max_abs_diff_per_epoch_r2": drift,
-                               "command": f"python -m iclx.experiments.deep_optimizers.supplement {name}"}
-    results.write_json(results.results_path(folder), scalars)
+    results.supplement_results(folder, added, {
+        "arrays": sorted(added), "by": "run.reference_part (no trained model)",
+        "refit_max_abs_diff_per_epoch_r2": drift,
+        "command": f"python -m iclx.experiments.deep_optimizers.supplement {name}"})
     return sorted(added)
 
 
