@@ -36,15 +36,20 @@ SCRIPT = textwrap.dedent("""
 """)
 
 
-def test_sharded_lanes_equal_single_device(tmp_path):
+def run_on_forced_devices(script: str, devices: int, cwd) -> str:
+    """``script``'s stdout, run in a fresh process with ``devices`` forced CPU devices (it must exit 0)."""
     tests_dir = os.path.dirname(os.path.abspath(__file__))
-    env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=4",
+    env = {**os.environ, "XLA_FLAGS": f"--xla_force_host_platform_device_count={devices}",
            "JAX_PLATFORMS": "cpu",
            "PYTHONPATH": os.pathsep.join(filter(None, [tests_dir, os.environ.get("PYTHONPATH")]))}
-    result = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True,
-                            env=env, timeout=300, cwd=tmp_path)
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            env=env, timeout=300, cwd=cwd)
     assert result.returncode == 0, result.stderr[-3000:]
-    assert "SHARDED_OK" in result.stdout
+    return result.stdout
+
+
+def test_sharded_lanes_equal_single_device(tmp_path):
+    assert "SHARDED_OK" in run_on_forced_devices(SCRIPT, 4, tmp_path)
 
 
 BATCH_SPLIT_SCRIPT = textwrap.dedent("""
@@ -81,11 +86,4 @@ BATCH_SPLIT_SCRIPT = textwrap.dedent("""
 def test_one_lane_split_over_two_devices_equals_one_device(tmp_path):
     """Data parallel over the "batch" mesh axis: the same loss curve and parameters as one device,
     within float32 summation-order tolerance."""
-    tests_dir = os.path.dirname(os.path.abspath(__file__))
-    env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=2",
-           "JAX_PLATFORMS": "cpu",
-           "PYTHONPATH": os.pathsep.join(filter(None, [tests_dir, os.environ.get("PYTHONPATH")]))}
-    result = subprocess.run([sys.executable, "-c", BATCH_SPLIT_SCRIPT], capture_output=True, text=True,
-                            env=env, timeout=300, cwd=tmp_path)
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert "BATCH_SPLIT_OK" in result.stdout
+    assert "BATCH_SPLIT_OK" in run_on_forced_devices(BATCH_SPLIT_SCRIPT, 2, tmp_path)
