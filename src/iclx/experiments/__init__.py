@@ -98,7 +98,7 @@ EXPERIMENTS = {
 TARGETS = {t.name: t for t in (
     Target("linear-regression", "linear_regression", "experiments/linear_regression",
            "GPT-2 vs least squares / Newton / GD / averaging / 3-NN: error vs in-context examples",
-           minutes="14"),
+           minutes="32 (loaded)"),
     Target("gd-vs-newton", "gd_vs_newton", "experiments/gd_vs_newton",
            "Fu et al.: probes, SimE/SimW heatmaps, best Newton / GD step per layer, Table 1, LSTM",
            minutes="19"),
