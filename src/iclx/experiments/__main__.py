@@ -67,10 +67,17 @@ def _take_flag(argv: Sequence[str], flag: str) -> tuple[str | None, list[str]]:
     return value, rest
 
 
+def _unknown_target(name: str) -> int | None:
+    """Exit code 2 and one line on stderr if ``name`` is no registered target; else None."""
+    if name in registry.TARGETS:
+        return None
+    print(f"error: unknown target {name!r} (targets: {', '.join(registry.TARGETS)})", file=sys.stderr)
+    return 2
+
+
 def reproduce(name: str, argv: Sequence[str]) -> int:
-    if name not in registry.TARGETS:
-        print(f"error: unknown target {name!r} (targets: {', '.join(registry.TARGETS)})", file=sys.stderr)
-        return 2
+    if (code := _unknown_target(name)) is not None:
+        return code
     target = registry.TARGETS[name]
     preset, rest = _take_flag(argv, "--preset")
     experiment = registry.load(target.experiment)
@@ -87,9 +94,8 @@ def rederive(name: str, argv: Sequence[str]) -> int:
     from iclx import config
     from iclx.engine import results
 
-    if name not in registry.TARGETS:
-        print(f"error: unknown target {name!r} (targets: {', '.join(registry.TARGETS)})", file=sys.stderr)
-        return 2
+    if (code := _unknown_target(name)) is not None:
+        return code
     target = registry.TARGETS[name]
     preset = _take_flag(argv, "--preset")[0] or target.preset
     folder = Path(target.figures if preset == target.preset else f"{target.figures}/{preset}")
