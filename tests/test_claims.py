@@ -109,3 +109,49 @@ def test_require_learned_passes_only_a_model_clear_of_its_baseline(model, baseli
     else:
         with pytest.raises(claims.NotEvaluable, match="has not learned the task.*1-NN"):
             claims.require_learned(m, b, "1-NN", 0.01, higher_is_better=higher)
+
+
+def _measured_with_control() -> claims.Measured:
+    test = claims.Test(">", 0.0)
+    model = claims.compare(claims.mean_of(np.array([0.9, 1.0, 1.1])), test)
+    return claims.with_control(model, "1-NN", claims.compare(claims.mean_of(np.array([-1.1, -1.0, -0.9])), test))
+
+
+def test_a_gated_row_that_is_not_evaluable_keeps_its_control():
+    def not_learned():
+        raise claims.NotEvaluable("the model has not learned the task")
+
+    def check(cfg, scalars, arrays):
+        return claims.gated(_measured_with_control, not_learned)
+
+    row, = claims.evaluate([claims.Claim("c", "s", "Fig. 1", "> 0", check)], CFG, {}, {})
+    assert row["verdict"] == "not evaluable" and row["value"] is None
+    assert row["detail"].startswith("not evaluable: the model has not learned the task; the test would give 1 [")
+    assert row["control"]["label"] == "1-NN" and row["control"]["verdict"] == "fails"
+    assert claims.control_text(row).startswith("control (1-NN): -1")
+    assert claims.gated(_measured_with_control, lambda: None).verdict == "holds"    # a passed gate
+
+
+def test_a_gate_keeps_its_reason_when_the_measurement_cannot_be_made():
+    def unmeasurable():
+        raise claims.NotEvaluable("no array")
+
+    def gate():
+        raise claims.NotEvaluable("not learned")
+
+    with pytest.raises(claims.NotEvaluable, match="^not learned$") as error:
+        claims.gated(unmeasurable, gate)
+    assert error.value.control is None
+
+
+def test_a_claim_states_what_it_needs_of_the_config():
+    needs = lambda cfg: (claims.needs_values(cfg.rhos, (0.0, 1.0), "mixing.rhos")
+                         + claims.needs_count(cfg.depths, 2, "study.depths"))
+    claim = claims.Claim("c", "s", "Fig. 1", "> 0", lambda cfg, s, a: _measured_with_control(), requires=needs)
+    ok = config.ConfigDict({"preset": "cpu", "rhos": (0.0, 0.5, 1.0), "depths": (2, 4)})
+    bad = config.ConfigDict({"preset": "cpu", "rhos": (0.0, 0.5), "depths": (2,)})
+    assert claims.evaluate([claim], ok, {}, {})[0]["verdict"] == "holds"
+    row, = claims.evaluate([claim], bad, {}, {})
+    assert row["verdict"] == "not evaluable" and row["control"] is None
+    assert row["detail"] == ("not evaluable: needs 1 among mixing.rhos (has 0, 0.5); at least 2 distinct "
+                             "values of study.depths (has 1)")

@@ -24,7 +24,8 @@ in tests/test_stats.py). ``exact(value)`` marks a number with no replicate noise
 A claim made of several conditions holds when each holds and fails when any fails (``all_of``).
 A check that cannot speak to the claim raises ``NotEvaluable`` (a contrast model that learned
 nothing): the row is "not evaluable", never a pass or a fail. So is a claim whose ``needs`` names a
-stage the run left out (a run restricted to some stages by its config's ``stages``).
+stage the run left out (a run restricted to some stages by its config's ``stages``), or whose
+``requires(cfg)`` names what the config lacks (ρ = 1 among the mixing ratios, two distinct depths).
 
 **A control beside every claim.** A check attaches ``control``: the same test applied to a reference
 that must not have the claimed property (least squares or the algorithm itself for a similarity
@@ -33,7 +34,8 @@ case for a shift claim), made with ``with_control(measured, label, control_measu
 stores it (``"control": {"label", "value", "interval", "verdict"}``) and the report shows it beside
 the value: a claim whose control passes too says nothing about the model. A trained model that its
 task's trivial baselines match has not learned: ``require_learned`` raises ``NotEvaluable`` with the
-model's and the baseline's values, so no verdict rests on such a model.
+model's and the baseline's values, so no verdict rests on such a model; ``gated(measure, gate)`` keeps
+the control (and what the test would give) on such a row.
 
 A claim applies at the presets in ``scales``; at another preset (``smoke``) it is evaluated all the
 same but marked ``"applies": false``, so a smoke run can never count as evidence.
@@ -48,6 +50,7 @@ from typing import Any
 
 import numpy as np
 
+from iclx.claim_helpers import linear_fit, needs_count, needs_values  # noqa: F401 (the checks' API)
 from iclx.stats import Estimate, estimate, exact, fmt, mean_of  # noqa: F401 (the checks' API)
 
 Scalars = Mapping[str, Any]
@@ -58,7 +61,12 @@ NOT_EVALUABLE = "not evaluable"
 
 class NotEvaluable(Exception):
     """Raised by a check whose run cannot speak to the claim (e.g. a contrast model that learned
-    nothing): the row is then "not evaluable", never a pass or a fail."""
+    nothing): the row is then "not evaluable", never a pass or a fail. ``control``: the control the
+    claim's test still gives (the row keeps it), where the check could compute it."""
+
+    def __init__(self, reason: str, control: "Control | None" = None):
+        super().__init__(reason)
+        self.control = control
 
 
 # --------------------------------------------------------------------------- tests and verdicts
@@ -143,6 +151,24 @@ def require_learned(model: Estimate, baseline: Estimate, baseline_label: str, ma
                            f"(needs a margin of {margin:g})")
 
 
+def gated(measure: Callable[[], Measured], *gates: Callable[[], Any]) -> Measured:
+    """``measure()`` once every gate passes (a gate raises ``NotEvaluable``, e.g. ``require_learned``).
+    When one does not, the row stays not evaluable with the gate's reason, and keeps the control and
+    the value the test would have given, where ``measure`` can still compute them."""
+    try:
+        for gate in gates:
+            gate()
+    except NotEvaluable as reason:
+        try:
+            would = measure()
+        except NotEvaluable:
+            raise reason from None
+        value = would.estimate.text() if would.estimate else fmt(would.value)
+        raise NotEvaluable(f"{reason}; the test would give {value} ({would.verdict})",
+                           would.control) from None
+    return measure()
+
+
 def compare(est: Estimate, test: Test, detail: str = "") -> Measured:
     """The verdict of ``test`` on ``est``'s whole interval."""
     return Measured(est.value, test.verdict(est), detail, est)
@@ -175,6 +201,15 @@ class Claim:
     paper_value: str = ""        # the paper's own number, if it has one
     scales: tuple[str, ...] = ("cpu", "cpu-long", "paper")   # presets at which this claim is evidence
     needs: tuple[str, ...] = ()  # the run's stages the check reads (a run that left one out cannot speak)
+    # what the check needs of the config, as ``requires(cfg) -> [unmet need, ...]`` (e.g. "ρ = 1 among
+    # mixing.rhos"): a config that leaves one unmet makes the claim not evaluable, with that reason
+    requires: Callable[[Any], Sequence[str]] | None = None
+
+    def unmet(self, cfg: Any) -> list[str]:
+        """The needs of this claim that ``cfg`` leaves unmet (the stages its run left out first)."""
+        ran = set(cfg.get("stages") or ())
+        stages = [f"stage {s}, which this run left out" for s in self.needs if ran and s not in ran]
+        return stages + ([] if stages or self.requires is None else list(self.requires(cfg)))
 
 
 def evaluate(claims: Sequence[Claim], cfg: Any, scalars: Scalars, arrays: Arrays) -> list[dict[str, Any]]:
@@ -182,15 +217,14 @@ def evaluate(claims: Sequence[Claim], cfg: Any, scalars: Scalars, arrays: Arrays
     the verdict is "not evaluable" (the run cannot speak to the claim); any other error (a missing
     array, say) gives "not evaluable" with a "could not evaluate:" detail. ``cfg`` is the run's
     config; its ``preset`` decides whether a claim ``applies``."""
-    rows, ran = [], set(cfg.get("stages") or ())
+    rows = []
     for claim in claims:
-        missing = [stage for stage in claim.needs if ran and stage not in ran]
         try:
-            if missing:
-                raise NotEvaluable(f"needs stage {', '.join(missing)}, which this run left out")
+            if unmet := claim.unmet(cfg):
+                raise NotEvaluable(f"needs {'; '.join(unmet)}")
             row = _row(claim.check(cfg, scalars, arrays))
         except NotEvaluable as reason:
-            row = _row(None, f"not evaluable: {reason}")
+            row = _row(None, f"not evaluable: {reason}", reason.control)
         except Exception as error:  # noqa: BLE001 — a broken check is reported, not fatal
             row = _row(None, f"could not evaluate: {type(error).__name__}: {error}")
         rows.append({"id": claim.id, "statement": claim.statement, "source": claim.source,
@@ -199,12 +233,13 @@ def evaluate(claims: Sequence[Claim], cfg: Any, scalars: Scalars, arrays: Arrays
     return rows
 
 
-def _row(measured: Measured | None, detail: str = "") -> dict[str, Any]:
+def _row(measured: Measured | None, detail: str = "", control: Control | None = None) -> dict[str, Any]:
+    """A row's fields; a not-evaluable row (``measured`` None) keeps the ``control`` it was given."""
     if measured is None:
-        return {"value": None, "interval": None, "replicates": None, "replicate_axis": None,
-                "verdict": NOT_EVALUABLE, "detail": detail, "control": None}
-    row = _measured_fields(measured)
-    control = measured.control
+        row = {"value": None, "interval": None, "replicates": None, "replicate_axis": None,
+               "verdict": NOT_EVALUABLE, "detail": detail}
+    else:
+        row, control = _measured_fields(measured), measured.control
     row["control"] = (None if control is None
                       else {"label": control.label, **_measured_fields(control.measured)})
     return row
@@ -254,16 +289,3 @@ def interval_text(row: Mapping[str, Any], digits: int = 3) -> str:
               "∞" if interval[1] is None else fmt(interval[1], digits))
     n, axis = row.get("replicates"), row.get("replicate_axis") or "replicates"
     return f"{value} [{lo}, {hi}] ({n} {axis})"
-
-
-# --------------------------------------------------------------------------- helpers for checks
-
-
-def linear_fit(x: Sequence[float], y: Sequence[float]) -> tuple[float, float, float]:
-    """Least-squares line through (x, y): (slope, intercept, R²)."""
-    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
-    slope, intercept = np.polyfit(x, y, 1)
-    residual = y - (slope * x + intercept)
-    total = np.sum((y - y.mean()) ** 2)
-    r2 = 1.0 - float(np.sum(residual ** 2) / total) if total > 0 else (1.0 if np.allclose(residual, 0) else 0.0)
-    return float(slope), float(intercept), r2
