@@ -71,7 +71,16 @@ def test_mlp_beats_linear_holds_on_a_lower_mlp_fails_on_a_higher_one(linear, ver
 def test_mlp_beats_linear_declines_when_predicting_zero_is_better():
     row = _row("mlp-beats-linear", _dims(zero=0.5))
     assert row["verdict"] == "not evaluable" and "has not learned" in row["detail"]
-    assert "the test would give" in row["detail"]
+    assert "the test would give" in row["detail"] and row["control"]["verdict"] == "holds"   # zero < linear
+
+
+@pytest.mark.parametrize("linear,verdict", [(2.0, "holds"), (0.5, "fails")])
+def test_mlp_beats_linear_without_fig_3_is_controlled_by_the_zero_predictor(linear, verdict):
+    row = _row("mlp-beats-linear", _dims(linear=linear))
+    assert row["verdict"] == verdict and row["control"]["label"] == "the zero predictor in the MLP's place"
+    assert row["control"]["verdict"] == "fails"
+    with_rf = _row("mlp-beats-linear", {**_dims(linear=linear), "eta_x": _eta(0.0)})
+    assert with_rf["control"]["label"].startswith("random features")
 
 
 @pytest.mark.parametrize("axis", ["n", "k"])
@@ -113,6 +122,21 @@ def test_mixing_trend_holds_on_a_falling_curve_fails_on_a_rising_one(end, verdic
     row = _row("structured-input-helps", {"mix_x": _panel({0.0: [1.0, 1.0, 1.0], 4.0: [1.0, 0.8, end]})})
     assert row["verdict"] == verdict
     assert row["control"]["label"].startswith("curve 0") and row["control"]["verdict"] != "holds"
+
+
+def test_a_trend_without_its_identical_source_curve_is_not_evaluable():
+    row = _row("structured-input-helps", {"mix_x": _panel({1.0: [1.0, 1.0, 1.0], 4.0: [1.0, 0.8, 0.5]})})
+    assert row["verdict"] == "not evaluable" and "source 1 identical to source 0 (curve 0)" in row["detail"]
+
+
+def test_rows_of_an_mlp_that_has_not_learned_keep_their_controls():
+    stages = {"mix_x": _panel({0.0: [1.0, 1.0, 1.0], 4.0: [1.0, 0.8, 0.5]}, noise=0.02),
+              "eta_xi": _eta(0.4), "eta_x": _eta(0.0)}
+    stages = {k: (points, [[*m[:3], 0.3] for m in means], noise) for k, (points, means, noise) in stages.items()}
+    for claim_id in ("structured-input-helps", "feature-learning-structured-task", "eta-benefit-grows-with-rho"):
+        row = _row(claim_id, stages)
+        assert row["verdict"] == "not evaluable" and "zero predictor" in row["detail"], row
+        assert row["control"] is not None, claim_id
 
 
 def test_low_noise_trend_reads_the_smallest_noise_and_controls_with_equal_noise():

@@ -109,8 +109,9 @@ def test_claim_holds_only_where_the_synthetic_run_shows_it(claim_id, run, verdic
 
 @pytest.mark.parametrize("claim_id", [c.id for c in claims.CLAIMS])
 def test_no_verdict_on_a_model_its_trivial_baselines_match(claim_id):
-    with pytest.raises(NotEvaluable, match="has not learned the task"):
+    with pytest.raises(NotEvaluable, match="has not learned the task") as error:
         BY_ID[claim_id].check(*_fake(trivial=0.89))                 # 1-NN ≈ the ReLU model's 0.85 + 0.04
+    assert error.value.control is not None                          # the row keeps its control
     with pytest.raises(NotEvaluable, match="no trivial baselines"):
         BY_ID[claim_id].check(*_fake(saved=("block_sums",)))
 

@@ -211,3 +211,41 @@ def test_width_claims_at_our_cpu_scale():
     assert width_verdicts(5, {4: 0.958, 8: 0.550, 16: 0.120, 32: 0.069}) == {
         "narrow-widths-fail": "holds", "wide-widths-match-least-squares": "fails",
         "error-falls-with-width": "holds"}
+
+
+def width_controls(d: int, errors: dict[int, float]) -> dict[str, str]:
+    cfg, arrays = width_run(d, errors)
+    return {claim.id: claim.check(cfg, {}, arrays).control.measured.verdict for claim in width_claims.CLAIMS}
+
+
+def test_width_controls_fail_on_the_papers_outcome_and_pass_where_nothing_trained():
+    """The widest width must not fail, the narrowest must not match, the reversed widths must not
+    fall; where no width learned, the narrow claim's control passes too (its verdict says nothing)."""
+    assert set(width_controls(20, {8: 0.95, 16: 0.7, 32: 0.02, 64: 0.01}).values()) == {"fails"}
+    untrained = {8: 0.95, 16: 0.9, 32: 0.85, 64: 0.8}
+    assert width_verdicts(20, untrained)["narrow-widths-fail"] == "holds"
+    assert width_controls(20, untrained) == {"narrow-widths-fail": "holds",
+                                             "wide-widths-match-least-squares": "fails",
+                                             "error-falls-with-width": "fails"}
+
+
+def test_a_width_claim_without_its_widths_keeps_its_control():
+    cfg, arrays = width_run(20, {32: 0.02, 64: 0.01})
+    with pytest.raises(claims_lib.NotEvaluable, match="no width below") as error:
+        width_claims.narrow_fail(cfg, {}, arrays)
+    assert error.value.control.label.startswith("the widest width (hidden 64)")
+    assert error.value.control.measured.verdict == "fails"
+    one_cfg, one_width = width_run(20, {32: 0.02})
+    row, = claims_lib.evaluate([c for c in width_claims.CLAIMS if c.id == "error-falls-with-width"],
+                               one_cfg, {}, one_width)
+    assert row["detail"] == "not evaluable: needs at least 2 distinct values of widths (has 1)"
+
+
+def test_rows_of_a_network_that_has_not_learned_keep_their_controls():
+    arrays = growth_arrays(PAPER_NEWTON, PAPER_GD_LOG) | table_arrays(PAPER_TF, lstm=PAPER_LSTM) | learned(tf=0.75)
+    rows = claims_lib.evaluate(newton_claims.CLAIMS, CFG, {}, arrays)
+    gated = [r for r in rows if "has not learned" in r["detail"]]
+    assert {r["id"] for r in gated} >= {"newton-linear-in-layer", "gd-exponential-in-layer",
+                                        "tf-closer-to-newton-than-gd", "tf-far-from-online-gd"}
+    assert all(r["verdict"] == "not evaluable" and r["control"] for r in gated)
+    assert all("; the test would give" in r["detail"] for r in gated)

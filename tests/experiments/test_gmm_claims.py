@@ -125,6 +125,18 @@ def test_test_length_rate_fails_on_a_1_over_M_error():
 def test_test_length_rate_is_not_evaluable_on_a_model_no_better_than_W_0():
     out = row("test-length-rate", errors_vs_M(0.5, untrained=0.06))
     assert out["verdict"] == "not evaluable" and "has not learned" in out["detail"]
+    assert out["control"]["label"].startswith("M ≥ 4N")          # the row keeps its control
+
+
+@pytest.mark.parametrize("m_power,verdict", [(0.5, "holds"), (1.0, "fails")])
+def test_test_length_rate_without_the_floor_regime_is_controlled_by_W_0(m_power, verdict):
+    """A run whose M stop below 4N at the smallest N: the control is W = 0's TV, flat in M."""
+    short = [i for i, m in enumerate(M_VALUES) if m < 4 * min(N_CONV)]
+    arrays = {k: v[..., short] for k, v in errors_vs_M(m_power).items()}
+    cfg = config.ConfigDict(CFG.to_dict() | {"eval": {"M_values": [M_VALUES[i] for i in short]}})
+    out = claims_lib.evaluate([c for c in CLAIMS if c.id == "test-length-rate"], cfg, {}, arrays)[0]
+    assert out["verdict"] == verdict and out["control"]["label"] == "the untrained W = 0"
+    assert out["control"]["verdict"] == "fails"
 
 
 def floors(floor: float) -> dict:

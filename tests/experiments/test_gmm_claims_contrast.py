@@ -96,6 +96,7 @@ def test_a_gpt2_no_better_than_1_nn_is_not_evidence():
     for claim in ("gpt2-stalls-past-N", "shift-robustness"):
         out = row(claim, {**tokens(0.73, STALLS), **shifts(0.1, 0.03)})
         assert out["verdict"] == "not evaluable" and "has not learned" in out["detail"]
+        assert out["control"] is not None                       # the row keeps its control
 
 
 def test_beats_baselines_holds_on_a_model_above_them():

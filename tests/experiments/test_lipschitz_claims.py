@@ -93,6 +93,9 @@ def dynamics_result(flat="two-phase", sharp="two-phase", own=(0.97, 0.99), mse_r
               "dynamics/attn_target": np.stack([pick(runs[ln["regime"]][0], ln) for ln in lanes], axis=1),
               "dynamics/above_rel_0.001": np.stack([steps <= (80 if ln["regime"] == "flat" else 20)
                                                     for ln in lanes], axis=1).astype(float)}
+    for eps, (t_flat, t_sharp) in ((1e-3, (90, 120)), (1e-2, (60, 20))):    # our runs cross over
+        arrays[f"dynamics/above_abs_{eps:g}"] = np.stack(
+            [steps <= (t_flat if ln["regime"] == "flat" else t_sharp) for ln in lanes], axis=1).astype(float)
     for k in range(1, K):
         share = 1.0 if k == 1 else 0.5
         arrays[f"dynamics/attn_q0_k{k}"] = np.stack([share * pick(runs[ln["regime"]][1], ln) for ln in lanes], axis=1)
@@ -143,7 +146,8 @@ def test_claim_holds_only_where_the_synthetic_run_shows_it(claim_id, result, ver
     ("threshold-constant", sweep_result(family=SHORT), "spans only"),
     ("two-phase-dynamics", dynamics_result(log_every=50), "not resolved"),
     ("attention-on-own-feature", dynamics_result(mse_ratio=0.8), "has not learned"),
-    ("sharp-run-faster", dynamics_result(), r"measure 0.25 \(20 / 80\) where the step sizes alone predict 0.25"),
+    ("sharp-run-faster", dynamics_result(), r"ε = 0.001 \(20 / 80\) measure 0.25 where the step sizes alone "
+                                            "predict 0.25"),
     ("flat-faster-high-accuracy", sweep_result(), "Theorems 1–2"),
     ("sharp-faster-loose-accuracy", sweep_result(), "Theorems 1–2"),
 ])
@@ -156,7 +160,22 @@ def test_the_knee_control_uses_the_common_lanes():
     m = claims_sweep.measured_threshold(*sweep_result({("rel", 1e-3): KNEE_AT_10}, common=COMMON))
     assert m.control.measured.value > 2                   # the knee moves far above L*: no switch, no knee
     m = claims_sweep.measured_threshold(*sweep_result({("rel", 1e-3): KNEE_AT_10}))
-    assert m.verdict == "holds" and m.control is None and "no control" in m.detail
+    assert m.verdict == "holds" and "reverse order" in m.control.label     # no common lanes: the times
+    assert m.control.measured.verdict == "fails"                           # paired with L reversed
+
+
+def test_the_rows_that_are_never_evaluable_keep_a_control():
+    """sharp-run-faster: the step sizes alone give the same verdict (a control that passes: the test
+    says nothing of the regimes); the crossover claims: their test on our two runs' steps to ε."""
+    cfg, scalars, arrays = dynamics_result()
+    rows = {r["id"]: r for r in claims_lib.evaluate(EXPERIMENT.claims, cfg, scalars, arrays)}
+    sharp = rows["sharp-run-faster"]
+    assert sharp["verdict"] == "not evaluable" and sharp["control"]["value"] == pytest.approx(0.25)
+    assert sharp["control"]["verdict"] == "holds"
+    flat, loose = rows["flat-faster-high-accuracy"]["control"], rows["sharp-faster-loose-accuracy"]["control"]
+    assert flat["value"] == pytest.approx(0.75) and flat["verdict"] == "holds"     # flat ÷ sharp at 1e-3
+    assert loose["value"] == pytest.approx(1 / 3) and loose["verdict"] == "holds"  # sharp ÷ flat at 1e-2
+    assert "Theorems 1–2" in rows["flat-faster-high-accuracy"]["detail"]
 
 
 def test_the_crossover_test_on_the_theorems_times():

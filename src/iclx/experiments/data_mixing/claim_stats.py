@@ -110,10 +110,11 @@ def learned(errors: np.ndarray | None, what: str) -> str:
 
 def gated(measured: Measured, errors: np.ndarray | None, what: str) -> Measured:
     """``measured`` once the MLP has learned (``learned``); otherwise ``NotEvaluable`` whose reason
-    also says what the test would have given."""
+    also says what the test would have given, carrying ``measured``'s control."""
     try:
         note = learned(errors, what)
     except NotEvaluable as reason:
         would = measured.estimate.text() if measured.estimate else str(measured.value)
-        raise NotEvaluable(f"{reason}; the test would give {would} ({measured.verdict})") from None
+        raise NotEvaluable(f"{reason}; the test would give {would} ({measured.verdict})",
+                           measured.control) from None
     return dataclasses.replace(measured, detail=measured.detail + note)

@@ -28,6 +28,22 @@ def identical_curve(cfg, stage: str) -> float:
     return float(cfg.mixing.noise0) if stage == "mix_noise" else 0.0
 
 
+CURVE_FIELDS = {"mix_x": "mixing.x_theta_over_sqrt_d", "mix_xi": "mixing.xi_theta_over_d",
+                "mix_noise": "mixing.noise1"}
+
+
+def rho_trend_needs(stage: str):
+    """What ``rho_trend(stage)`` needs of the config: ρ = 0 and ρ = 1, the identical-source curve
+    (its control) and another curve."""
+    def needs(cfg) -> list[str]:
+        curves, field = cfg.mixing[CURVE_FIELDS[stage].split(".")[1]], CURVE_FIELDS[stage]
+        return (claims.needs_values(cfg.mixing.rhos, (0.0, 1.0), "mixing.rhos")
+                + claims.needs_values(curves, (identical_curve(cfg, stage),), f"{field} (the control: "
+                                      "source 1 identical to source 0)")
+                + claims.needs_count(curves, 2, field, "curves"))
+    return needs
+
+
 def rho_trend(stage: str):
     """The highest-quality curve of a Fig 2 panel: relative drop of the mean MLP ICL error from ρ = 0
     to ρ = 1 > 0; control: the curve where source 1 is identical to source 0 (ρ cannot matter)."""
@@ -40,10 +56,12 @@ def rho_trend(stage: str):
                              f"curve {values[j]:g}: 1 − mean MLP ICL error at ρ=1 / at ρ=0 "
                              f"({cs.mean(e[:, 0, 0]):.3g} → {cs.mean(e[:, -1, 0]):.3g})")
         same = identical_curve(cfg, stage)
-        if same in values and values.index(same) != j:
-            ref = err[:, values.index(same)].mean(axis=2)[..., 0]
-            out = claims.with_control(out, f"curve {same:g}: source 1 identical to source 0",
-                                      claims.compare(claims.estimate(cs.drop, ref, axis=cs.RUNS), test))
+        if same not in values or values.index(same) == j:
+            raise NotEvaluable(f"the control, source 1 identical to source 0 (curve {same:g}), is not "
+                               f"a lower-quality curve of this run's {stage} ({', '.join(map(str, values))})")
+        ref = err[:, values.index(same)].mean(axis=2)[..., 0]
+        out = claims.with_control(out, f"curve {same:g}: source 1 identical to source 0",
+                                  claims.compare(claims.estimate(cs.drop, ref, axis=cs.RUNS), test))
         return cs.gated(out, with_zero(e, False), f"on curve {values[j]:g}")
     return check
 

@@ -8,14 +8,16 @@ over blocks of its prompts (``claims_common.baseline_best``). No verdict rests o
 has not learned: every check first requires each model it reads to beat 1-NN and label averaging in
 distribution by ``LEARNED_MARGIN`` (else "not evaluable"). Each check attaches a control: the same
 test on a reference that must not have the property (1-NN for the level and baseline claims, the
-unshifted case for the shift claim, labels swapped in alternate seeds for the paired comparisons).
+mixtures' order reversed in alternate seeds for the shift claim, labels swapped in alternate seeds
+for the paired comparisons).
 Thresholds follow the paper's wording ("comparable" = within 0.1 R²), fixed here, not tuned."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from iclx.claims import Claim, Measured, NotEvaluable, Test, all_of, compare, estimate, exact, with_control
+from iclx.claims import (Claim, Measured, Test, all_of, compare, estimate, exact, gated, needs_count,
+                         needs_values, with_control)
 from iclx.experiments.deep_optimizers import claims_common as common
 from iclx.experiments.deep_optimizers.claims_common import LEARNED_MARGIN, inside
 from iclx.experiments.deep_optimizers.summary import curve
@@ -55,14 +57,21 @@ def _versus_baseline(cfg, arrays, cells: dict[str, tuple], label: str) -> Measur
                         compare(common.smallest(ref_gaps), test))
 
 
+def _learned(cfg, arrays, models):
+    """The gate of a check (``claims.gated``): every model in ``models`` has learned the task."""
+    return lambda: common.require_models_learned(cfg, arrays, models)
+
+
 def comparable_to_training(cfg, scalars, arrays) -> Measured:
-    common.require_models_learned(cfg, arrays, _main_models(cfg))
     cells = {f"{a} N={t}": (a, t, 0.0) for a in cfg.study.attentions for t in cfg.study.target_depths}
-    return _versus_baseline(cfg, arrays, cells, "ICL")
+    return gated(lambda: _versus_baseline(cfg, arrays, cells, "ICL"), _learned(cfg, arrays, _main_models(cfg)))
 
 
 def in_distribution_level(cfg, scalars, arrays) -> Measured:
-    common.require_models_learned(cfg, arrays, _main_models(cfg))
+    return gated(lambda: _level(cfg, arrays), _learned(cfg, arrays, _main_models(cfg)))
+
+
+def _level(cfg, arrays) -> Measured:
     cells = {f"{a} N={t}": inside(cfg, curve(arrays, a, t, L)) for a, t, L in _main_models(cfg)}
     est = estimate(lambda *xs: min(x.mean() for x in xs), *cells.values())
     nn1 = {t: common.trivial(cfg, arrays, t)["nn1"] for t in cfg.study.target_depths}
@@ -83,11 +92,13 @@ def _degradation(samples: list[np.ndarray], groups: int, k: int) -> Measured:
 
 
 def mixture_degradation(cfg, scalars, arrays) -> Measured:
-    common.require_models_learned(cfg, arrays, _main_models(cfg))
+    return gated(lambda: _mixtures(cfg, arrays), _learned(cfg, arrays, _main_models(cfg)))
+
+
+def _mixtures(cfg, arrays) -> Measured:
     order = sorted(cfg.eval.mixtures, reverse=True)       # 1.0, 0.9, 0.7, 0.5: growing shift
     groups = [(a, t) for a in cfg.study.attentions for t in cfg.study.target_depths]
     samples = [inside(cfg, curve(arrays, a, t, cfg.model.n_layer, w)) for a, t in groups for w in order]
-    unshifted = [inside(cfg, curve(arrays, a, t, cfg.model.n_layer)) for a, t in groups for _ in order]
     m = _degradation(samples, len(groups), len(order))
     table = np.array([x.mean() for x in samples]).reshape(len(groups), -1)
     nn1 = {t: [common.trivial(cfg, arrays, t, w)["nn1"] for w in order] for t in cfg.study.target_depths}
@@ -96,8 +107,17 @@ def mixture_degradation(cfg, scalars, arrays) -> Measured:
               + "; 1-NN: " + "; ".join(f"N={t}: " + " ≥ ".join(f"{v:.3f}" for v in r)
                                        for t, r in nn1.items()))
     return with_control(Measured(m.value, m.verdict, f"{m.detail}. {detail}", m.estimate),
-                        "the unshifted test (ω₁ = 1) in every mixture's place",
-                        _degradation(unshifted, len(groups), len(order)))
+                        "the mixtures in reverse order in alternate seeds",
+                        _degradation(_reversed_alternate(samples, len(groups), len(order)),
+                                     len(groups), len(order)))
+
+
+def _reversed_alternate(samples: list[np.ndarray], groups: int, k: int) -> list[np.ndarray]:
+    """The shift claim's control: per-seed R² ``[seeds]`` of ``groups`` × ``k`` mixtures with the
+    order of the mixtures reversed in every second seed (no seed-wide direction of the shift)."""
+    stack = np.stack(samples).reshape(groups, k, -1)                      # [groups, k, seeds]
+    odd = np.arange(stack.shape[-1]) % 2 == 1
+    return list(np.where(odd, stack[:, ::-1], stack).reshape(groups * k, -1))
 
 
 def _depth_cells(cfg, arrays, attention: str) -> list[np.ndarray]:
@@ -106,10 +126,17 @@ def _depth_cells(cfg, arrays, attention: str) -> list[np.ndarray]:
             for k in cfg.eval.depth_ks]
 
 
-def _both_attentions(cfg) -> None:
-    if not {"softmax", "relu"} <= set(cfg.study.attentions):
-        raise NotEvaluable(f"compares softmax with ReLU attention; this run trained only "
-                           f"{', '.join(cfg.study.attentions)}")
+def _both_attentions(cfg) -> list[str]:
+    """What a softmax-vs-ReLU claim needs of the config."""
+    missing = {"softmax", "relu"} - set(cfg.study.attentions)
+    return [f"{' and '.join(sorted(missing))} attention among study.attentions (compares softmax with "
+            f"ReLU; has {', '.join(cfg.study.attentions)})"] if missing else []
+
+
+def _two_depths(cfg) -> list[str]:
+    """What the depth claim needs of the config: two distinct transformer depths to compare."""
+    depths = set(cfg.study.sweep_depths) | {cfg.model.n_layer}
+    return needs_count(depths, 2, "study.sweep_depths with model.n_layer", "distinct transformer depths")
 
 
 def _paired(first: list[np.ndarray], second: list[np.ndarray], test: Test, detail: str) -> Measured:
@@ -124,8 +151,10 @@ def _paired(first: list[np.ndarray], second: list[np.ndarray], test: Test, detai
 
 
 def softmax_beats_relu(cfg, scalars, arrays) -> Measured:
-    _both_attentions(cfg)
-    common.require_models_learned(cfg, arrays, _sweep_models(cfg))
+    return gated(lambda: _softmax_over_relu(cfg, arrays), _learned(cfg, arrays, _sweep_models(cfg)))
+
+
+def _softmax_over_relu(cfg, arrays) -> Measured:
     soft, relu = _depth_cells(cfg, arrays, "softmax"), _depth_cells(cfg, arrays, "relu")
     diffs = [a.mean() - b.mean() for a, b in zip(soft, relu)]
     return _paired(soft, relu, Test(">", 0.0), f"smallest softmax − ReLU R² over the {len(soft)} "
@@ -133,7 +162,10 @@ def softmax_beats_relu(cfg, scalars, arrays) -> Measured:
 
 
 def depth_helps(cfg, scalars, arrays) -> Measured:
-    common.require_models_learned(cfg, arrays, _sweep_models(cfg))
+    return gated(lambda: _deepest_over_shallowest(cfg, arrays), _learned(cfg, arrays, _sweep_models(cfg)))
+
+
+def _deepest_over_shallowest(cfg, arrays) -> Measured:
     ks = len(cfg.eval.depth_ks)
     pairs = [(f"{a} k={k}", cells[-ks:][i], cells[:ks][i]) for a in cfg.study.attentions
              for cells in [_depth_cells(cfg, arrays, a)] for i, k in enumerate(cfg.eval.depth_ks)]
@@ -144,9 +176,12 @@ def depth_helps(cfg, scalars, arrays) -> Measured:
 
 
 def relu_worse_beyond_length(cfg, scalars, arrays) -> Measured:
-    _both_attentions(cfg)
+    models = _main_models(cfg, [cfg.study.sweep_target_depth])
+    return gated(lambda: _relu_drop(cfg, arrays), _learned(cfg, arrays, models))
+
+
+def _relu_drop(cfg, arrays) -> Measured:
     n_train, main, target = cfg.task.n_points, cfg.model.n_layer, cfg.study.sweep_target_depth
-    common.require_models_learned(cfg, arrays, _main_models(cfg, [target]))
     drops = {a: np.mean([curve(arrays, a, target, main, w)[:, 1:n_train].mean(axis=1)
                          - curve(arrays, a, target, main, w)[:, n_train:].mean(axis=1)
                          for w in cfg.eval.mixtures], axis=0) for a in cfg.study.attentions}
@@ -158,10 +193,16 @@ def relu_worse_beyond_length(cfg, scalars, arrays) -> Measured:
 
 def param_shift_robust(cfg, scalars, arrays) -> Measured:
     t = cfg.study.sweep_target_depth
-    common.require_models_learned(cfg, arrays, _main_models(cfg, [t]))
     cells = {f"{a} μ={m:g}": (a, t, m) for a in cfg.study.attentions
              for m in cfg.eval.param_means if m != 0.0}
-    return _versus_baseline(cfg, arrays, cells, "ICL")
+    return gated(lambda: _versus_baseline(cfg, arrays, cells, "ICL"), _learned(cfg, arrays, _main_models(cfg, [t])))
+
+
+def _shifted_means(cfg) -> list[str]:
+    """What the parameter-shift claim needs of the config: a shifted mean μ ≠ 0."""
+    shifted = [m for m in cfg.eval.param_means if m != 0.0]
+    return [] if shifted else ["a shifted mean μ ≠ 0 among eval.param_means (has "
+                               f"{', '.join(f'{m:g}' for m in cfg.eval.param_means) or 'none'})"]
 
 
 CLAIMS = (
@@ -176,22 +217,26 @@ CLAIMS = (
     Claim("mixture-shift-degrades",
           "performance declines as the testing distribution diverges from the pretraining one",
           "Figs 2–4", f"mean R² never rises by more than {MONOTONE_TOL} from one mixture to the next "
-          f"more shifted one and falls by ≥ {MONOTONE_TOL} overall; control: the unshifted test",
-          mixture_degradation, paper_value="1/0 ≈ 0.9/0.1 > 0.7/0.3 > 0.5/0.5"),
+          f"more shifted one and falls by ≥ {MONOTONE_TOL} overall; control: the mixtures in reverse "
+          "order in alternate seeds",
+          mixture_degradation, paper_value="1/0 ≈ 0.9/0.1 > 0.7/0.3 > 0.5/0.5",
+          requires=lambda cfg: needs_values(cfg.eval.mixtures, (1.0,), "eval.mixtures")
+          + needs_count(cfg.eval.mixtures, 2, "eval.mixtures", "mixtures (ω₁ = 1 and a shifted one)")),
     Claim("softmax-beats-relu", "Softmax-Transformer outperforms ReLU-Transformer at every depth",
           "Fig 7", "the smallest softmax − ReLU R² over the (depth, k) cells > 0; control: sides "
-          "swapped in alternate seeds", softmax_beats_relu, paper_value="all 12 cells"),
+          "swapped in alternate seeds", softmax_beats_relu, paper_value="all 12 cells", requires=_both_attentions),
     Claim("depth-helps", "R² grows with transformer depth", "Fig 7",
           "the smallest R²(largest depth) − R²(smallest depth) over k and attention > 0; control: "
           "sides swapped in alternate seeds", depth_helps,
-          paper_value="ReLU 0.816→0.861, softmax 0.847→0.902 at 15 examples"),
+          paper_value="ReLU 0.816→0.861, softmax 0.847→0.902 at 15 examples", requires=_two_depths),
     Claim("relu-worse-beyond-length",
           "ReLU attention degrades beyond the pretraining prompt length more than softmax", "Figs 3–4",
           "ReLU's drop (mean R² inside − beyond the training length) − softmax's > 0; control: sides "
-          "swapped in alternate seeds", relu_worse_beyond_length, paper_value="qualitative"),
+          "swapped in alternate seeds", relu_worse_beyond_length, paper_value="qualitative",
+          requires=_both_attentions),
     Claim("param-shift-robust",
           "ICL matches the directly trained network under a shift of the target weights' mean",
           "Figs 5–6", f"mean R² of ICL ≥ best-epoch NN − {COMPARABLE} for μ = ±0.5 on the NN's "
           "positions (NN resampled over prompt blocks); control: 1-NN", param_shift_robust,
-          paper_value="ICL ≈ 0.8–0.93, NN ≈ 0.82–0.92"),
+          paper_value="ICL ≈ 0.8–0.93, NN ≈ 0.82–0.92", requires=_shifted_means),
 )

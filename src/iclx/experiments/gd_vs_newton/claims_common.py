@@ -17,6 +17,11 @@ def late_error(cfg, arrays: Arrays, key: str) -> np.ndarray:
     return np.asarray(arrays[key], dtype=float)[:, cfg.task.n_dims:].mean(axis=1)
 
 
+def learned(cfg, arrays: Arrays, *nets: str):
+    """The gate of a check (``claims.gated``): every network of ``nets`` has learned the task."""
+    return lambda: [require_network_learned(cfg, arrays, net) for net in nets]
+
+
 def require_network_learned(cfg, arrays: Arrays, net: str) -> None:
     """NotEvaluable unless network ``net``'s output beats label averaging past n = d by the margin."""
     require_learned(mean_of(late_error(cfg, arrays, f"{net}/error_model")),

@@ -31,9 +31,9 @@ import math
 import numpy as np
 
 from iclx import probes
-from iclx.claims import (Arrays, Measured, NotEvaluable, Scalars, Test, all_of, compare, estimate,
+from iclx.claims import (Arrays, Measured, NotEvaluable, Scalars, Test, all_of, compare, estimate, gated,
                          linear_fit, with_control)
-from iclx.experiments.gd_vs_newton.claims_common import UNTRAINED, require_network_learned
+from iclx.experiments.gd_vs_newton.claims_common import UNTRAINED, learned
 
 MIN_R2 = 0.9
 NEWTON_MIN_SLOPE = 1.0       # iterations per layer (paper ≈ 3)
@@ -131,10 +131,9 @@ def _growth_claim(cfg, arrays: Arrays, metric: str, grid: str, law: str,
     """The law on the transformer's heatmap, with the untrained transformer's as the control."""
     if f"tf/{metric}_{grid}" not in arrays:
         raise NotEvaluable(f"no tf/{metric}_{grid} in this run (SimW is off: simw.enabled=false)")
-    require_network_learned(cfg, arrays, "tf")
     steps, decimals = np.asarray(arrays[f"grid/{grid}"]), cfg.sim.decimals
     test = lambda net: growth_test(np.asarray(arrays[f"{net}/{metric}_{grid}"]), steps, decimals, law, matched)
-    return with_control(test("tf"), UNTRAINED, test("init"))
+    return gated(lambda: with_control(test("tf"), UNTRAINED, test("init")), learned(cfg, arrays, "tf"))
 
 
 def newton_linear(cfg, scalars: Scalars, arrays: Arrays) -> Measured:

@@ -19,9 +19,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from iclx.claims import (Arrays, Measured, NotEvaluable, Scalars, Test, all_of, compare, mean_of,
+from iclx.claims import (Arrays, Measured, NotEvaluable, Scalars, Test, all_of, compare, gated, mean_of,
                          with_control)
-from iclx.experiments.gd_vs_newton.claims_common import require_network_learned
+from iclx.experiments.gd_vs_newton.claims_common import learned
 
 COLUMNS = ("newton", "gd", "online_gd")       # the columns of arrays["<net>/table"]
 NAMES = {"tf": "transformer", "lstm": "LSTM", "ls": "least squares", "ogd": "online GD",
@@ -56,7 +56,10 @@ def newton_gap(arrays: Arrays, net: str) -> np.ndarray:
 
 
 def tf_newton_over_gd(cfg, scalars: Scalars, arrays: Arrays) -> Measured:
-    require_network_learned(cfg, arrays, "tf")
+    return gated(lambda: _newton_over_gd(arrays), learned(cfg, arrays, "tf"))
+
+
+def _newton_over_gd(arrays: Arrays) -> Measured:
     tf, ls = newton_gap(arrays, "tf"), newton_gap(arrays, "ls")
     measured = positive_mean(tf - ls, f"{_row_text(arrays, 'tf')} (gap {tf.mean():+.4f}); "
                                       f"{_row_text(arrays, 'ls')} (gap {ls.mean():+.4f}); "
@@ -71,9 +74,8 @@ def _newton_over_ogd(arrays: Arrays, net: str) -> Measured:
 
 
 def tf_newton_over_ogd(cfg, scalars: Scalars, arrays: Arrays) -> Measured:
-    require_network_learned(cfg, arrays, "tf")
-    return with_control(_newton_over_ogd(arrays, "tf"), "online GD scored as a network",
-                        _newton_over_ogd(arrays, "ogd"))
+    return gated(lambda: with_control(_newton_over_ogd(arrays, "tf"), "online GD scored as a network",
+                                      _newton_over_ogd(arrays, "ogd")), learned(cfg, arrays, "tf"))
 
 
 def _prefers_ogd(arrays: Arrays, net: str) -> Measured:
@@ -84,9 +86,8 @@ def _prefers_ogd(arrays: Arrays, net: str) -> Measured:
 
 def lstm_prefers_ogd(cfg, scalars: Scalars, arrays: Arrays) -> Measured:
     table(arrays, "lstm")
-    require_network_learned(cfg, arrays, "lstm")
-    return with_control(_prefers_ogd(arrays, "lstm"), "least squares scored as a network",
-                        _prefers_ogd(arrays, "ls"))
+    return gated(lambda: with_control(_prefers_ogd(arrays, "lstm"), "least squares scored as a network",
+                                      _prefers_ogd(arrays, "ls")), learned(cfg, arrays, "lstm"))
 
 
 def _nearer_ogd_than_tf(arrays: Arrays, net: str) -> Measured:
@@ -97,10 +98,8 @@ def _nearer_ogd_than_tf(arrays: Arrays, net: str) -> Measured:
 
 def lstm_nearer_ogd_than_tf(cfg, scalars: Scalars, arrays: Arrays) -> Measured:
     table(arrays, "lstm")
-    for net in ("lstm", "tf"):
-        require_network_learned(cfg, arrays, net)
-    return with_control(_nearer_ogd_than_tf(arrays, "lstm"), "least squares in the LSTM's place",
-                        _nearer_ogd_than_tf(arrays, "ls"))
+    return gated(lambda: with_control(_nearer_ogd_than_tf(arrays, "lstm"), "least squares in the LSTM's place",
+                                      _nearer_ogd_than_tf(arrays, "ls")), learned(cfg, arrays, "lstm", "tf"))
 
 
 # --------------------------------------------------------------------------- forgetting
@@ -125,7 +124,6 @@ def _forgets(arrays: Arrays, key: str, label: str) -> Measured:
 def lstm_forgets(cfg, scalars: Scalars, arrays: Arrays) -> Measured:
     if "lstm/forget" not in arrays:
         raise NotEvaluable("no lstm/forget in this run (the LSTM is off: lstm.enabled=false)")
-    for net in ("lstm", "tf"):
-        require_network_learned(cfg, arrays, net)
-    return with_control(_forgets(arrays, "lstm/forget", "LSTM"), "least squares in the LSTM's place",
-                        _forgets(arrays, "alg/forget_least_squares", "least squares"))
+    return gated(lambda: with_control(_forgets(arrays, "lstm/forget", "LSTM"), "least squares in the LSTM's place",
+                                      _forgets(arrays, "alg/forget_least_squares", "least squares")),
+                 learned(cfg, arrays, "lstm", "tf"))

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from iclx.claims import (Claim, Measured, NotEvaluable, Test, all_of, compare, estimate, mean_of,
-                         require_learned, with_control)
+from iclx.claims import (Claim, Measured, Test, all_of, compare, estimate, gated, mean_of, needs_count,
+                         needs_values, require_learned, with_control)
 from iclx.experiments.gmm_classification import claims_contrast as contrast, claims_scaling as scaling
 from iclx.experiments.gmm_classification import summary as gmm_summary
 from iclx.theory import gmm as gmm_theory
@@ -98,20 +98,32 @@ def _require_trained_learned(cfg, arrays) -> None:
                     higher_is_better=False, what="TV to p*, mean over M")
 
 
+def _short_test_lengths(cfg) -> list[str]:
+    """What the test-length claim needs of the config: 3 test lengths M ≤ N/4 at the largest N."""
+    quarter = max(cfg.convergence.N_values) / 4
+    return needs_count([m for m in cfg.eval.M_values if m <= quarter], 3, "eval.M_values",
+                       f"test lengths M ≤ N/4 = {quarter:g}")
+
+
 def test_length_rate(cfg, scalars, arrays) -> Measured:
+    return gated(lambda: _test_length_slope(cfg, arrays), lambda: _require_trained_learned(cfg, arrays))
+
+
+def _test_length_slope(cfg, arrays) -> Measured:
+    """The slope in M at the largest N; control: M ≥ 4N at the smallest N (the 1/N floor), or the
+    untrained W = 0 (the uniform prediction, flat in M) where the run has fewer than 2 such M."""
     Ns, Ms = list(cfg.convergence.N_values), np.asarray(cfg.eval.M_values, float)
     i = int(np.argmax(Ns))
     sel = Ms <= Ns[i] / 4
-    if sel.sum() < 3:
-        raise NotEvaluable(f"fewer than 3 test lengths M ≤ N/4 = {Ns[i] / 4:g}")
-    _require_trained_learned(cfg, arrays)
     tv = np.asarray(arrays["error_M/tv"])                                 # [N, seeds, M]
     measured = _slope_over(Ms[sel], tv[i][:, sel], SLOPE_1_OVER_SQRT_M, "seeds",
                            f"slope of the TV error vs M over {int(sel.sum())} M ≤ N/4 at N = {Ns[i]}")
     k = int(np.argmin(Ns))
     floor = Ms >= 4 * Ns[k]
     if floor.sum() < 2:
-        return measured
+        untrained = np.asarray(arrays["error_M/tv_untrained"])[:, sel]      # [seeds, M]
+        return with_control(measured, "the untrained W = 0", _slope_over(
+            Ms[sel], untrained, SLOPE_1_OVER_SQRT_M, "seeds", "the same slope of W = 0's TV error"))
     control = _slope_over(Ms[floor], tv[k][:, floor], SLOPE_1_OVER_SQRT_M, "seeds",
                           f"slope over {int(floor.sum())} M ≥ 4N at N = {Ns[k]}")
     return with_control(measured, f"M ≥ 4N at N = {Ns[k]} (the 1/N floor regime)", control)
@@ -135,6 +147,10 @@ def train_length_floor(cfg, scalars, arrays) -> Measured:
     return with_control(measured, f"M = {min(cfg.eval.M_values)} (the 1/√M term dominates)", control)
 
 
+def _two_classes(cfg) -> list[str]:
+    return needs_count(cfg.eval.classes, 2, "eval.classes", "class counts")
+
+
 CLAIMS = (
     Claim("linear-convergence", "a single-layer transformer trained via gradient descent converges to "
           "a globally optimal model at a linear rate", "abstract; Thm 3.1 (numbering from the reviews)",
@@ -152,11 +168,12 @@ CLAIMS = (
     Claim("minimizer-c-scaling", "multi-class W* = c(Λ⁻¹ + G) with ‖G‖_max = O(c/N)",
           "multi-class theorem, as summarised",
           "power of c in ‖G‖_max (c = 2 → 3, largest N) ≤ 1.2; control: W*_N/2 at c = 3",
-          scaling.minimizer_c_scaling, paper_value="O(c/N)", needs=("minimizer",)),
+          scaling.minimizer_c_scaling, paper_value="O(c/N)", needs=("minimizer",),
+          requires=lambda cfg: needs_values(cfg.minimizer.classes, (2, 3), "minimizer.classes")),
     Claim("test-length-rate", "inference error decays as O(1/√M) in the test prompt length",
           "error bound, as summarised", "slope of the trained W's TV error vs M (M ≤ N/4, largest N) in "
           "[−0.65, −0.35]; control: M ≥ 4N at the smallest N (the 1/N floor)",
-          test_length_rate, paper_value="O(M^{-1/2})", needs=("error_vs_M",)),
+          test_length_rate, paper_value="O(M^{-1/2})", needs=("error_vs_M",), requires=_short_test_lengths),
     Claim("train-length-floor", "inference error has an O(1/N) term in the training prompt length",
           "error bound, as summarised", "slope of the M = ∞ TV error of the population W*_N vs N ≥ "
           "minimizer.fit_from in [−1.2, −0.8]; control: the same at the shortest M",
@@ -168,24 +185,27 @@ CLAIMS = (
     Claim("classes", "multi-class error O(c²/N + c^{3/2}/√M) grows with the number of classes",
           "multi-class bound, as summarised",
           "TV at N = M: smallest increase from c to the next c > 0 and slope in c ≤ 2.2; control: "
-          "2W*_N/c", scaling.classes_grow, needs=("classes",)),
+          "2W*_N/c", scaling.classes_grow, needs=("classes",), requires=_two_classes),
     Claim("classes-N-term", "the training-length term of the multi-class error is O(c²/N)",
           "multi-class bound, as summarised", "slope in c of W*_N's M = ∞ TV ≤ 2.2; control: 2W*_N/c",
-          scaling.classes_N_term, paper_value="O(c²/N)", needs=("classes",)),
+          scaling.classes_N_term, paper_value="O(c²/N)", needs=("classes",), requires=_two_classes),
     Claim("classes-M-term", "the test-length term of the multi-class error is O(c^{3/2}/√M)",
           "multi-class bound, as summarised", "slope in c of the N = ∞ model cΛ⁻¹'s TV at M = "
           "eval.class_M ≤ 1.7; control: 2Λ⁻¹", scaling.classes_M_term, paper_value="O(c^{3/2}/√M)",
-          needs=("classes",)),
+          needs=("classes",), requires=_two_classes),
     Claim("gpt2-stalls-past-N", "the 3-layer GPT-2 trained with N = 100 does not keep improving for "
           "M > N, unlike the 1-layer model", "§5.2 (v1), direction inferred from the reviews",
           "GPT-2's TV error at the largest M − at M = N ≥ 0, the 1-layer model's < 0; control: the "
-          "1-layer model in GPT-2's place", contrast.gpt2_stalls, needs=("gpt2",)),
+          "1-layer model in GPT-2's place", contrast.gpt2_stalls, needs=("gpt2",),
+          requires=contrast.lengths_past_N),
     Claim("beats-baselines", "superior ICL performance over traditional baselines", "v3 experiments",
           "the smallest 1-layer accuracy margin over estimated-Λ LDA, logistic regression, k-NN at "
-          "M ≤ 20 ≥ −0.005; control: 1-NN in its place", contrast.beats_baselines, needs=("gpt2",)),
+          "M ≤ 20 ≥ −0.005; control: 1-NN in its place", contrast.beats_baselines, needs=("gpt2",),
+          requires=contrast.short_lengths),
     Claim("shift-robustness", "robustness distinctions between 1-layer and 3-layer models under "
           "distribution shift", "v3 experiments (figure not read; direction open)",
           "degradation from the unshifted TV at the strongest mean and covariance shift: the 1-layer "
           "− GPT-2 difference excludes 0 under either kind (fails: within ±0.01 under both); "
-          "control: a second unshifted draw", contrast.shift_robust, needs=("gpt2",)),
+          "control: a second unshifted draw", contrast.shift_robust, needs=("gpt2",),
+          requires=contrast.shift_scales),
 )

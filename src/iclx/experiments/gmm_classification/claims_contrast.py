@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from iclx.claims import (Measured, NotEvaluable, Test, all_of, compare, estimate, mean_of,
+from iclx.claims import (Measured, NotEvaluable, Test, all_of, compare, estimate, gated, mean_of,
                          require_learned, with_control)
 
 LEARNED_MARGIN = 0.02      # accuracy a trained model must gain over 1-NN and label averaging at M = N
@@ -27,8 +27,37 @@ def require_token_model_learned(cfg, arrays, model: str, what: str) -> None:
                     LEARNED_MARGIN, what=f"{what}, accuracy at M = N = {cfg.task.n_points}")
 
 
+def _learned(cfg, arrays, model: str, what: str):
+    """The gate of a check (``claims.gated``): ``model`` beats the trivial baselines."""
+    return lambda: require_token_model_learned(cfg, arrays, model, what)
+
+
+def lengths_past_N(cfg) -> list[str]:
+    """What the stalling claim needs of the config: a test length M beyond N = task.n_points."""
+    N = cfg.task.n_points
+    return [] if max(cfg.gpt2.M_values) > N else [f"a test length M > N = {N} among gpt2.M_values"]
+
+
+def short_lengths(cfg) -> list[str]:
+    """What the baselines claim needs of the config: a test length M ≤ 20."""
+    return [] if min(cfg.gpt2.M_values) <= 20 else ["a test length M ≤ 20 among gpt2.M_values"]
+
+
+def shift_scales(cfg) -> list[str]:
+    """What the shift claim needs of the config: the unshifted scale 1 and a shifted one, per kind."""
+    out = []
+    for kind in ("mean", "cov"):
+        scales = np.asarray(cfg.gpt2[f"{kind}_scales"], float)
+        if not (np.isclose(scales, 1.0).any() and (~np.isclose(scales, 1.0)).any()):
+            out.append(f"the scale 1 and a shifted scale among gpt2.{kind}_scales")
+    return out
+
+
 def gpt2_stalls(cfg, scalars, arrays) -> Measured:
-    require_token_model_learned(cfg, arrays, "gpt2", "GPT-2")
+    return gated(lambda: _stalls(cfg, arrays), _learned(cfg, arrays, "gpt2", "GPT-2"))
+
+
+def _stalls(cfg, arrays) -> Measured:
     Ms, N = list(cfg.gpt2.M_values), cfg.task.n_points
     g, la = np.asarray(arrays["tokens/tv/gpt2"]), np.asarray(arrays["tokens/tv/linear"])   # [seeds, M]
     i, j = Ms.index(N), len(Ms) - 1
@@ -56,9 +85,9 @@ def _baseline_margin(cfg, arrays, model: str) -> Measured:
 
 
 def beats_baselines(cfg, scalars, arrays) -> Measured:
-    require_token_model_learned(cfg, arrays, "linear", "the 1-layer model")
-    return with_control(_baseline_margin(cfg, arrays, "linear"), "1-NN in the 1-layer model's place",
-                        _baseline_margin(cfg, arrays, "nn1"))
+    return gated(lambda: with_control(_baseline_margin(cfg, arrays, "linear"), "1-NN in the 1-layer model's place",
+                                      _baseline_margin(cfg, arrays, "nn1")),
+                 _learned(cfg, arrays, "linear", "the 1-layer model"))
 
 
 def distinct(gap, label: str) -> Measured:
@@ -86,7 +115,10 @@ def shift_robust(cfg, scalars, arrays) -> Measured:
     at its strongest scale (farthest from 1 in log); the paper's "robustness distinctions" hold when
     the two models' degradations differ under either kind. Control: the same test where the "shift"
     is a second unshifted draw (covariance scale 1 against mean scale 1)."""
-    require_token_model_learned(cfg, arrays, "gpt2", "GPT-2")
+    return gated(lambda: _shift_distinction(cfg, arrays), _learned(cfg, arrays, "gpt2", "GPT-2"))
+
+
+def _shift_distinction(cfg, arrays) -> Measured:
     parts, signs = [], []
     for kind in ("mean", "cov"):
         scales = np.asarray(cfg.gpt2[f"{kind}_scales"], float)

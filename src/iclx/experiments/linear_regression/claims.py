@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from iclx.claims import (Claim, Measured, Test, compare, estimate, mean_of, require_learned,
-                         with_control)
+from iclx.claims import (Claim, Measured, Test, compare, estimate, gated, mean_of, needs_values,
+                         require_learned, with_control)
 
 MATCH_LS_TOLERANCE = 0.01   # error ÷ d past n = d that we call "matches least squares" (≈ 0 in Fig. 2)
 LEARNED_MARGIN = 0.1        # error ÷ d below averaging's (E[y²]/d = 1 for these tasks)
@@ -55,9 +55,9 @@ def _matches(cfg, arrays, model: str) -> Measured:
 
 
 def matches_least_squares(cfg, scalars, arrays) -> Measured:
-    require_transformer_learned(cfg, arrays)
-    return with_control(_matches(cfg, arrays, "transformer"), "label averaging",
-                        _matches(cfg, arrays, "averaging"))
+    return gated(lambda: with_control(_matches(cfg, arrays, "transformer"), "label averaging",
+                                      _matches(cfg, arrays, "averaging")),
+                 lambda: require_transformer_learned(cfg, arrays))
 
 
 def _over_one_gd_step(cfg, arrays, model: str) -> Measured:
@@ -67,9 +67,9 @@ def _over_one_gd_step(cfg, arrays, model: str) -> Measured:
 
 
 def tracks_newton_more_than_one_gd_step(cfg, scalars, arrays) -> Measured:
-    require_transformer_learned(cfg, arrays)
-    return with_control(_over_one_gd_step(cfg, arrays, "transformer"), UNTRAINED,
-                        _over_one_gd_step(cfg, arrays, "untrained"))
+    return gated(lambda: with_control(_over_one_gd_step(cfg, arrays, "transformer"), UNTRAINED,
+                                      _over_one_gd_step(cfg, arrays, "untrained")),
+                 lambda: require_transformer_learned(cfg, arrays))
 
 
 CLAIMS = (
@@ -89,5 +89,6 @@ CLAIMS = (
           "The transformer does more than one step of gradient descent in context",
           "Fu et al. Fig. 5", "transformer's error ÷ d over n ≥ d ÷ one GD step's < 1 (control: the "
           f"untrained transformer; not evaluable unless it beats averaging by {LEARNED_MARGIN})",
-          tracks_newton_more_than_one_gd_step, paper_value="far below"),
+          tracks_newton_more_than_one_gd_step, paper_value="far below",
+          requires=lambda cfg: needs_values(cfg.eval.gd_steps, (1,), "eval.gd_steps")),
 )

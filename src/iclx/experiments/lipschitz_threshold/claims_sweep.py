@@ -5,14 +5,14 @@ and attaches a control: the same test on a reference that must not have the prop
 
 from __future__ import annotations
 
-import dataclasses
 import math
 
 import numpy as np
 
-from iclx.claims import (Measured, NotEvaluable, Test, all_of, compare, estimate, exact,
+from iclx.claims import (Control, Measured, NotEvaluable, Test, all_of, compare, estimate, exact,
                          with_control)
 from iclx.engine.lanes import select_lanes
+from iclx.experiments.lipschitz_threshold import claims_dynamics as dyn
 from iclx.experiments.lipschitz_threshold.config import table_tag
 from iclx.theory import lipschitz as lipschitz_theory
 
@@ -105,9 +105,11 @@ def measured_threshold(cfg, scalars, arrays) -> Measured:
         control = knee_ratio(common, eps) if common else None
     except NotEvaluable:
         control = None
-    if control is None:
-        return dataclasses.replace(measured, detail=measured.detail + "; no control: this run has no "
-                                   "common-η lanes with 4 uncensored points")
+    if control is None:      # no common-η lanes: the same times paired with L in reverse order
+        reverse = [(rho, L_star, Ls, T[:, ::-1]) for rho, L_star, Ls, T in
+                   sweep_times(cfg, scalars, arrays, "rel", eps)]
+        return with_control(measured, "the times paired with L in reverse order (this run has no "
+                            "common-η lanes with 4 uncensored points)", knee_ratio(reverse, eps))
     return with_control(measured, "common η (no step-size switch at L*)", control)
 
 
@@ -208,10 +210,20 @@ def crossover(t_faster: float, t_slower: float) -> Measured:
                    f"T* of the regime claimed faster ÷ T* of the other: {t_faster:.3g} / {t_slower:.3g}")
 
 
+def runs_crossover(cfg, scalars, arrays, eps: float, sharp_faster: bool) -> Control | None:
+    """The control of a crossover claim: its test on our flat and sharp dynamics runs' steps to
+    absolute ``eps`` (set by our step rule, not by Thms 1–2); None without dynamics runs."""
+    steps = dyn.regime_steps(scalars, arrays, "abs", eps)
+    if steps is None:
+        return None
+    return Control("our two runs' steps to ε (set by our step rule, not by Thms 1–2)",
+                   dyn.faster(steps, "sharp" if sharp_faster else "flat", f"absolute ε = {eps:g}"))
+
+
 def _paper_crossover(eps_pick, sharp_faster: bool):
     def check(cfg, scalars, arrays) -> Measured:
         if PAPER_TIME_BOUNDS is None:
-            raise NotEvaluable(UNREAD)
+            raise NotEvaluable(UNREAD, runs_crossover(cfg, scalars, arrays, eps_pick(cfg), sharp_faster))
         t_flat, t_sharp = PAPER_TIME_BOUNDS(eps_pick(cfg))       # pragma: no cover (not yet known)
         return crossover(t_sharp, t_flat) if sharp_faster else crossover(t_flat, t_sharp)
     return check
