@@ -105,7 +105,9 @@ def _validate_eval(cfg: config.ConfigDict, n_test: int) -> None:
                                         low=0.0, high=1.0)
     config.contains(mixtures, 1.0, "eval.mixtures", "ω₁ = 1 is the in-distribution test the summary "
                     "and the claims compare against")
-    config.finite_float_list(cfg, "eval.param_means", unique=True)
+    means = config.finite_float_list(cfg, "eval.param_means", unique=True)
+    config.require(len(means) > 0, "eval.param_means", "needs at least one mean (the parameter-shift "
+                   "figure has a panel per mean; 0 is the unshifted one)")
     ks = config.positive_int_list(cfg, "eval.depth_ks", unique=True)
     config.require(all(k < n_test for k in ks), "eval.depth_ks", f"must be < eval.n_points={n_test}: {ks}")
 

@@ -24,6 +24,7 @@ NAME = "gd_vs_newton"
 TABLE_COLUMNS = ("newton", "gd", "online_gd")
 ANCHORS = ("final", "zero")
 # Fu et al.'s src/eval_similarity.py: Newton range(1, 24); GD [1] + range(50, 1310, 50); GD 2**range(13)
+GD_LOG2_LIMIT = 62      # the log₂ GD grid 2⁰..2^m holds int64 step counts
 TABLE1_GRIDS = dict(newton_max=23, gd_lin_step=50, gd_lin_max=1300, gd_log2_max=12)
 
 
@@ -166,7 +167,9 @@ def _validate_grids(cfg: config.ConfigDict, group: str) -> None:
     step = config.positive_int(cfg, f"{group}.gd_lin_step")
     config.require(config.positive_int(cfg, f"{group}.gd_lin_max") >= step, f"{group}.gd_lin_max",
                    f"must be >= {group}.gd_lin_step={step}")
-    config.nonnegative_int(cfg, f"{group}.gd_log2_max")
+    top = config.nonnegative_int(cfg, f"{group}.gd_log2_max")
+    config.require(top <= GD_LOG2_LIMIT, f"{group}.gd_log2_max", f"must be <= {GD_LOG2_LIMIT}, got {top} "
+                   f"(the grid's steps 2^m are 64-bit integers: 2^{GD_LOG2_LIMIT + 1} overflows)")
 
 
 # --------------------------------------------------------------------------- step grids

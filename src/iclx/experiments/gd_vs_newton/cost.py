@@ -16,7 +16,8 @@ def lstm_training(cfg: config.ConfigDict) -> cost.Cost:
     params = layers * 4 * hidden * (2 * hidden + 1) + (d + 1) * hidden + hidden + 1
     saved = layers * train.batch_size * 2 * n * 8 * hidden
     flops = 6 * params * train.batch_size * 2 * n * cfg.seeds * train.steps
-    return cost.Cost(cost.FLOAT * cfg.seeds * (4 * params + saved), flops, 1)
+    return cost.Cost(cost.FLOAT * cfg.seeds * (4 * params + saved), flops, 1,
+                     cost.checkpoints(params, cfg.seeds))
 
 
 def seed_evaluation(cfg: config.ConfigDict) -> cost.Cost:
@@ -26,11 +27,13 @@ def seed_evaluation(cfg: config.ConfigDict) -> cost.Cost:
     probe = cost.gpt2_forward(model, d, batch=cfg.probe.batch_size, tokens=2 * n)
     probe = cost.Cost(probe.bytes + cost.FLOAT * layers * cfg.probe.batch_size * 2 * n * model.n_embd,
                       probe.flops * cfg.probe.n_batches, 1)
-    grids = [*step_grids(cfg).values(), *step_grids(cfg, "table1").values()]
-    grid_steps = sum(int(g.max()) for g in grids)
-    grid_points = sum(len(g) for g in grids)
+    groups = [step_grids(cfg), step_grids(cfg, "table1")]
+    grid_points = sum(len(g) for grids in groups for g in grids.values())
+    # Newton iterates one by one (two d×d products an iteration); GD is in closed form (one
+    # eigendecomposition per prefix, then d² a grid point), so its cost does not grow with the steps
+    newton_steps = sum(int(grids["newton"].max()) for grids in groups)
     baselines = cost.Cost(cost.FLOAT * sim.batch_size * n * (grid_points * n + 2 * d * d),
-                          sim.n_prompts * n * grid_steps * 2 * d * d, 3)
+                          sim.n_prompts * n * (newton_steps * 4 * d ** 3 + grid_points * 2 * d * d + d ** 3), 3)
     simw = cost.Cost(cost.FLOAT * cfg.simw.prompt_batch * n * cfg.simw.n_queries * layers * d,
                      cfg.simw.n_prompts * n * cfg.simw.n_queries * layers * 2 * d * model.n_embd, 1)
     held = cost.random_numbers(sim.n_prompts * n * (d + 1))

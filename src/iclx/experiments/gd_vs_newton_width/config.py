@@ -14,6 +14,7 @@ from iclx.models import gpt2
 from iclx.tasks import linear
 
 NAME = "gd_vs_newton_width"
+WIDTH_FIELDS = ("n_embd", "mlp_width")     # the model's fields ``width_config`` sets for each width
 
 
 def get_config(preset: str = "cpu") -> config.ConfigDict:
@@ -49,6 +50,11 @@ def validate(cfg: config.ConfigDict) -> None:
                        f"{width} is not divisible by model.n_head={cfg.model.n_head}")
     config.require(len(set(widths)) == len(widths), "widths", f"must be distinct, got {widths}")
     config.positive_int(cfg, "eval.n_prompts")
+    preset = get_config(cfg.preset).model
+    for field in WIDTH_FIELDS:      # set per stage from widths: a value given here would be ignored
+        config.require(cfg.model[field] == preset[field], f"model.{field}",
+                       f"is not read: each entry of widths sets the hidden size (and model.mlp_width "
+                       f"= 4 × it); set widths instead (got {cfg.model[field]}, preset {preset[field]})")
 
 
 def width_config(cfg: config.ConfigDict, width: int) -> config.ConfigDict:

@@ -1,0 +1,41 @@
+"""Checks of claim rows that any test can apply (the issue-42 regression tests, the fuzz test): no
+verdict compares a value with itself.
+
+A claim that compares two inputs the config made equal (ρ = 0.5 against itself, depth 2 against depth
+2, η = 0 against η = 0) measures a difference of exactly 0 (or a ratio of exactly 1) in every
+replicate, so its 95% interval collapses onto that identity: ``[0, 0]`` over several seeds. Two
+distinct inputs measured on noisy replicates never give a zero-width interval there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+IDENTITIES = (0.0, 1.0)     # a difference and a ratio of an input with itself
+
+
+def _compares_itself(fields: Mapping[str, Any]) -> bool:
+    """Whether a row's (or a control's) value is an identity whose interval over > 1 replicates is
+    that one point."""
+    value, interval, replicates = fields.get("value"), fields.get("interval"), fields.get("replicates")
+    if isinstance(value, str) or value is None or interval is None or not replicates or replicates < 2:
+        return False
+    return value in IDENTITIES and interval[0] == interval[1] == value
+
+
+def self_comparisons(rows: Iterable[Mapping[str, Any]]) -> list[str]:
+    """The ids of the rows whose verdict or control compares a value with itself ("<id> (control)")."""
+    found = []
+    for row in rows:
+        if row.get("verdict") != "not evaluable" and _compares_itself(row):
+            found.append(row["id"])
+        if row.get("control") and _compares_itself(row["control"]):
+            found.append(f"{row['id']} (control)")
+    return found
+
+
+def assert_no_self_comparison(rows: Iterable[Mapping[str, Any]]) -> None:
+    """Fail if any row's verdict (or its control) compares a value with itself."""
+    found = self_comparisons(list(rows))
+    assert not found, f"claims comparing a value with itself: {', '.join(found)}"
