@@ -195,7 +195,8 @@ def param_shift_robust(cfg, scalars, arrays) -> Measured:
     t = cfg.study.sweep_target_depth
     cells = {f"{a} μ={m:g}": (a, t, m) for a in cfg.study.attentions
              for m in cfg.eval.param_means if m != 0.0}
-    return gated(lambda: _versus_baseline(cfg, arrays, cells, "ICL"), _learned(cfg, arrays, _main_models(cfg, [t])))
+    return gated(lambda: _versus_baseline(cfg, arrays, cells, "ICL"),
+                 _learned(cfg, arrays, _main_models(cfg, [t])))
 
 
 def _shifted_means(cfg) -> list[str]:
