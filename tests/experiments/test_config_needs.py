@@ -67,7 +67,8 @@ def test_depth_helps_on_a_single_depth_is_not_evaluable_rather_than_self_compare
     assert depth["verdict"] == "not evaluable" and "2 distinct transformer depths" in depth["detail"]
     assert_no_self_comparison(rows)
     unguarded = [dataclasses.replace(c, requires=None) for c in experiment.claims if c.id == "depth-helps"]
-    assert self_comparisons(claims.evaluate(unguarded, cfg, scalars, arrays)) == ["depth-helps", "depth-helps (control)"]
+    rows = claims.evaluate(unguarded, cfg, scalars, arrays)
+    assert self_comparisons(rows, controls=True) == ["depth-helps", "depth-helps (control)"]
 
 
 def test_the_self_comparison_check_tells_identities_from_measurements():
@@ -77,8 +78,11 @@ def test_the_self_comparison_check_tells_identities_from_measurements():
     assert self_comparisons([row(1.0, [1.0, 1.0])]) == ["c"]
     assert self_comparisons([row(0.0, [-0.1, 0.1]), row(0.3, [0.3, 0.3]), row(0.0, [0.0, 0.0], n=1),
                              row(0.0, None)]) == []
-    with pytest.raises(AssertionError, match="c \\(control\\)"):
-        assert_no_self_comparison([{**row(0.2, [0.1, 0.3]), "control": row(0.0, [0.0, 0.0])}])
+    identity_control = {**row(0.2, [0.1, 0.3]), "control": row(0.0, [0.0, 0.0])}
+    assert self_comparisons([identity_control], controls=True) == ["c (control)"]
+    assert_no_self_comparison([identity_control])                  # a control may be an identity
+    with pytest.raises(AssertionError, match="comparing a value with itself: c"):
+        assert_no_self_comparison([row(0.0, [0.0, 0.0])])
 
 
 def test_validation_refuses_a_width_field_the_ablation_does_not_read():

@@ -73,8 +73,10 @@ def baseline_best(cfg, arrays, target: int, mean: float = 0.0) -> Estimate:
 def gap(model: Estimate, baseline: Estimate) -> Estimate:
     """model − baseline for independent replicates (seeds against prompt blocks), its interval the
     conservative [model.low − baseline.high, model.high − baseline.low]."""
+    exact_model = model.axis == "exact"      # a trivial predictor in the model's place (a control)
     return Estimate(model.value - baseline.value, model.low - baseline.high, model.high - baseline.low,
-                    model.replicates, f"{model.axis} × {baseline.axis}")
+                    baseline.replicates if exact_model else model.replicates,
+                    baseline.axis if exact_model else f"{model.axis} × {baseline.axis}")
 
 
 def smallest(estimates: list[Estimate]) -> Estimate:
