@@ -1,5 +1,6 @@
 """Checks of claim rows that any test can apply (the issue-42 regression tests, the fuzz test): no
-verdict compares a value with itself.
+verdict compares a value with itself; and the rows of the committed results that carry no control
+(``python -m tests.claim_checks`` lists them).
 
 A claim that compares two inputs the config made equal (ρ = 0.5 against itself, depth 2 against depth
 2, η = 0 against η = 0) measures a difference of exactly 0 (or a ratio of exactly 1) in every
@@ -9,7 +10,9 @@ distinct inputs measured on noisy replicates never give a zero-width interval th
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import Any
 
 IDENTITIES = (0.0, 1.0)     # a difference and a ratio of an input with itself
@@ -41,3 +44,34 @@ def assert_no_self_comparison(rows: Iterable[Mapping[str, Any]]) -> None:
     """Fail if any row's verdict compares a value with itself."""
     found = self_comparisons(list(rows))
     assert not found, f"claims comparing a value with itself: {', '.join(found)}"
+
+
+def rows_without_control(root: Path) -> dict[str, list[tuple[str, str]]]:
+    """Every committed ``experiments/**/results.json`` under ``root``: its rows without a control, as
+    (id, detail)."""
+    out = {}
+    for path in sorted((root / "experiments").rglob("results.json")):
+        rows = json.loads(path.read_text()).get("claims", [])
+        out[str(path.relative_to(root))] = [(r["id"], r["detail"]) for r in rows if not r.get("control")]
+    return out
+
+
+def main() -> None:
+    """``python -m tests.claim_checks``: the rows without a control in the committed results."""
+    from iclx import experiments as registry
+
+    root = Path(__file__).resolve().parents[1]
+    stale = {f"{t.figures}/results.json" for t in registry.TARGETS.values()
+             if (root / t.figures / "results.json").exists()
+             and not registry.is_current(t, json.loads((root / t.figures / "results.json").read_text()))}
+    missing = rows_without_control(root)
+    for path, rows in missing.items():
+        print(f"{path}{' (STALE)' if path in stale else ''}: {len(rows)} without a control")
+        for claim_id, detail in rows:
+            print(f"  {claim_id}: {detail[:100]}")
+    print(f"total: {sum(len(r) for r in missing.values())} rows without a control, "
+          f"{sum(len(r) for p, r in missing.items() if p in stale)} of them in stale results")
+
+
+if __name__ == "__main__":
+    main()

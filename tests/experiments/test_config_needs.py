@@ -6,11 +6,13 @@ two distinct depths, a one-step GD curve) makes that claim *not evaluable* with 
 from __future__ import annotations
 
 import dataclasses
+import json
+from pathlib import Path
 
 import pytest
 
 from iclx import claims, config, experiments as registry
-from tests.claim_checks import assert_no_self_comparison, self_comparisons
+from tests.claim_checks import assert_no_self_comparison, rows_without_control, self_comparisons
 from tests.experiments.test_deep_optimizers import _fake
 
 
@@ -92,3 +94,16 @@ def test_validation_refuses_a_width_field_the_ablation_does_not_read():
             experiment.config("cpu", [(field, "64")])
         assert error.value.field == field
     assert experiment.config("cpu", [("widths", "4,8")]).widths == (4, 8)     # the field it reads
+
+
+def test_every_current_committed_row_has_a_control_or_names_what_its_run_left_out():
+    """A row of a committed, current results.json without a control is one whose run has no data for
+    it (a part or stage of another target): its detail names that need. Stale results are re-run."""
+    root = Path(__file__).resolve().parents[2]
+    missing = rows_without_control(root)
+    for target in registry.TARGETS.values():
+        path = root / target.figures / "results.json"
+        if not path.exists() or not registry.is_current(target, json.loads(path.read_text())):
+            continue
+        for claim_id, detail in missing[str(path.relative_to(root))]:
+            assert detail.startswith("not evaluable: needs "), (target.name, claim_id, detail)

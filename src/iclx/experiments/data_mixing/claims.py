@@ -40,6 +40,12 @@ def _sweep(axis: str, count: int, control: str = ""):
     return needs
 
 
+def _synthetic(cfg) -> list[str]:
+    """The synthetic equivalence claim's need: a synthetic part among ``parts``."""
+    return [] if set(cfg.parts) & {"dimensions", "mixing", "eta"} else [
+        f"a synthetic part (dimensions, mixing or eta) among parts (this run has {', '.join(cfg.parts)})"]
+
+
 def _part(part: str, more=None):
     """A claim's needs: its ``part`` among ``parts`` (a run computes no other part's stages), then
     what ``more(cfg)`` names."""
@@ -58,7 +64,7 @@ CLAIMS = (
     Claim("model-matches-equivalent", "The transformer with MLP matches its structured polynomial "
           "equivalent", "Figs. 1–3, Thm 4.12", f"relative gap ≤ {EQUIV_TOL:.0%} at 90% of the "
           "synthetic sweep points", fig1.equivalence(lambda a: [s for s in a if s != "real"]),
-          paper_value="markers on lines"),
+          paper_value="markers on lines", requires=_synthetic),
     Claim("double-descent-n", "Double descent in the number of training contexts n", "Fig. 1(a)",
           "interior peak > 10% above the error at a larger n (k fixed at d²/2), MLP and equivalent, "
           "every activation", fig1.double_descent("n"),
