@@ -103,9 +103,10 @@ def path_params(features: jax.Array, z: float) -> jax.Array:
 
 
 def smoothness(features: jax.Array, cov: jax.Array, n_points: int,
-               z_grid: jax.Array = jnp.linspace(0.0, 8.0, 33)) -> jax.Array:
+               z_grid: np.ndarray = np.linspace(0.0, 8.0, 33)) -> jax.Array:
     """β = max_z λ_max(∇²_Q balanced_loss(Q_z)) over ``z_grid`` (a traceable scalar: jit or vmap it
-    over label covariances)."""
+    over label covariances). The default grid is numpy's: a jax array made at import would start the
+    backend before a distributed run could join its cluster."""
     d = features.shape[1]
     hess = jax.hessian(lambda flat: balanced_loss(flat.reshape(d, d), features, cov, n_points))
     top = jax.vmap(lambda z: jnp.linalg.eigvalsh(hess(path_params(features, z).ravel()))[-1])
