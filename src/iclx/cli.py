@@ -1,27 +1,35 @@
 """The command line of every experiment: ``python -m iclx.experiments.<name> [flags]``.
 
-1. build the preset's config, apply ``--config.a.b=value`` overrides, validate every field
-   (a bad field: one line on stderr, exit code 2, nothing written);
+1. build the preset's config, apply ``--config.a.b=value`` overrides, validate every field; check
+   the flags (no empty value, no contradiction such as --fresh with --plot-only) and the
+   environment variables (``iclx.settings``) (a bad one: one line on stderr, exit code 2, nothing
+   written);
 2. check that ``--out`` and ``--figures`` can be created and written, and that the run's estimated
-   memory (``Experiment.estimate``, ``iclx.cost``) fits this machine or ``--max-memory`` (each: one
-   line, exit code 2, before anything is compiled or written); say the estimate of a long run;
-3. open ``<out>/<name>/<preset>-<config hash>/``; if it already holds results, skip to step 5;
+   memory and disk (``Experiment.estimate``, ``iclx.cost``) fit this machine or ``--max-memory``
+   (each: one line, exit code 2, before anything is compiled or written); say the estimate of a long
+   run;
+3. lock ``<out>/<name>/<preset>-<config hash>/`` (``engine.runlock``; another process holds it:
+   one line, exit code 2); if it already holds results, skip to step 5;
 4. run: training stages resume from their last checkpoint; results go to results.json + arrays.npz;
 5. re-derive the summary and claims, and plot from the saved results into ``figures/`` (and
    ``--figures DIR`` if given).
+
+Exit codes: 0 done; 1 training diverged, or a cluster did not answer; 2 bad input or a refused run
+(nothing done); 3 the disk filled up (one line naming the folder and its free space; rerun the same
+command with space to resume); 130 interrupted (rerun to resume).
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from iclx import config, cost as cost_lib, preflight
-from iclx.engine import cluster, results
+from iclx import config, cost as cost_lib, preflight, settings
+from iclx.engine import cluster, results, runlock
+from iclx.engine.checkpoints import silence_writer_threads
 from iclx.engine.loop import TrainingDiverged
 
 Experiment = Any   # an ``iclx.experiment.Experiment`` (which imports this module, not the reverse)
@@ -109,12 +117,12 @@ def enable_compilation_cache() -> Path | None:
     to an empty string to disable), so a resumed or repeated run skips most compilation."""
     import jax
 
-    location = os.environ.get("ICLX_COMPILATION_CACHE", str(Path.home() / ".cache" / "iclx" / "jax"))
-    if not location:
+    location = settings.compilation_cache()
+    if location is None:
         return None
-    jax.config.update("jax_compilation_cache_dir", location)
+    jax.config.update("jax_compilation_cache_dir", str(location))
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)
-    return Path(location)
+    return location
 
 
 def _wants_cluster(args: argparse.Namespace) -> bool:
@@ -122,20 +130,16 @@ def _wants_cluster(args: argparse.Namespace) -> bool:
                                                            args.process_id))
 
 
-def _join_cluster(args: argparse.Namespace, run_dir: Path, estimate: cost_lib.Cost | None) -> int | None:
-    """Join the cluster the flags describe, then check the estimate against the machine; an exit
-    code on failure, else None."""
-    try:
-        cluster.initialize_distributed(cluster.cluster_settings(
-            args.coordinator, args.num_processes, args.process_id, args.distributed_timeout))
-    except cluster.ClusterError as error:
-        return fail(str(error), error.exit_code)
-    if not _keeps_results(args, run_dir) and (code := _check_cost(estimate, args)) is not None:
-        return code
-    if args.fresh and cluster.is_main_process():
-        results.remove_run(run_dir)
-    cluster.sync_processes("start")   # no process looks into the run folder before that
-    return None
+def _start(args: argparse.Namespace, run_dir: Path, estimate: cost_lib.Cost | None) -> int | None:
+    """Join the cluster the flags ask for, if any, then check the estimate against the machine (a
+    run that only re-plots needs none); an exit code on failure, else None."""
+    if _wants_cluster(args):
+        try:
+            cluster.initialize_distributed(cluster.cluster_settings(
+                args.coordinator, args.num_processes, args.process_id, args.distributed_timeout))
+        except cluster.ClusterError as error:
+            return fail(str(error), error.exit_code)
+    return None if _keeps_results(args, run_dir) else _check_cost(estimate, args, run_dir)
 
 
 def _report(experiment: Experiment, cfg: config.ConfigDict, run_dir: Path, resumed: bool,
@@ -162,9 +166,10 @@ def _estimate(experiment: Experiment, cfg: config.ConfigDict) -> cost_lib.Cost |
     return experiment.estimate(cfg) if experiment.estimate is not None else None
 
 
-def _check_cost(estimate: cost_lib.Cost | None, args: argparse.Namespace) -> int | None:
-    """Refuse (exit code 2) a run whose estimate exceeds the memory or ``--max-hours``; say the
-    estimate of a long one. Called once the backend may start (after joining a cluster)."""
+def _check_cost(estimate: cost_lib.Cost | None, args: argparse.Namespace, run_dir: Path) -> int | None:
+    """Refuse (exit code 2) a run whose estimate exceeds the memory, ``--max-hours`` or the run
+    folder's free disk (process 0 writes); say the estimate of a long one. Called once the backend
+    may start (after joining a cluster)."""
     if estimate is None:
         return None
     platform = cost_lib.platform()
@@ -172,11 +177,14 @@ def _check_cost(estimate: cost_lib.Cost | None, args: argparse.Namespace) -> int
     max_hours, _ = preflight.parse_limit("--max-hours", args.max_hours)
     limit, source = ((max_gib * cost_lib.GIB, f"--max-memory={args.max_memory}") if max_gib
                      else (cost_lib.machine_memory(), f"this machine's available {platform} memory"))
+    writer = cluster.is_main_process()
     problem = (preflight.memory_problem(estimate, limit, source)
-               or preflight.time_problem(estimate, platform, max_hours))
+               or preflight.time_problem(estimate, platform, max_hours)
+               or (preflight.disk_problem(estimate, run_dir, results.free_bytes(run_dir)) if writer
+                   else None))
     if problem:
         return fail(problem, 2)
-    if estimate.seconds(platform) > cost_lib.LONG_RUN_S and cluster.is_main_process():
+    if estimate.seconds(platform) > cost_lib.LONG_RUN_S and writer:
         print(f"estimate: {preflight.estimate_text(estimate, platform)}", file=sys.stderr, flush=True)
     return None
 
@@ -210,6 +218,8 @@ def run_command_line(experiment: Experiment, argv: Sequence[str]) -> int:
     except config.ConfigError as error:
         return fail(f"config field {error.field}: {error.message}", 2)
     run_dir = experiment.run_dir(cfg, Path(args.out))
+    if (problem := preflight.flags_problem(vars(args), run_dir) or settings.problem()):
+        return fail(problem, 2)
     estimate = _estimate(experiment, cfg)
     if args.show_config:
         return _show_config(cfg, run_dir, estimate)
@@ -218,13 +228,29 @@ def run_command_line(experiment: Experiment, argv: Sequence[str]) -> int:
     if (code := _preflight(experiment, cfg, args, run_dir)) is not None:
         return code
     enable_compilation_cache()
-    if _wants_cluster(args):
-        if (code := _join_cluster(args, run_dir, estimate)) is not None:
-            return code
-    elif not _keeps_results(args, run_dir) and (code := _check_cost(estimate, args)) is not None:
+    if (code := _start(args, run_dir, estimate)) is not None:
         return code
-    if args.fresh and cluster.is_main_process():
-        results.remove_run(run_dir)
+    try:
+        with runlock.writer_lock(run_dir) as stale:
+            if stale:
+                print(f"note: {run_dir} was still locked by {stale}, which ended without releasing "
+                      "it; taken over", file=sys.stderr)
+            if args.fresh and cluster.is_main_process():
+                results.remove_run(run_dir)
+            if _wants_cluster(args):
+                cluster.sync_processes("start")   # no process looks into the run folder before that
+            return _work(experiment, cfg, args, argv, run_dir)
+    except runlock.RunFolderBusy as error:
+        return fail(str(error), 2)
+    except Exception as error:
+        if not results.is_disk_full(error):
+            raise
+        return _disk_full(error, run_dir)
+
+
+def _work(experiment: Experiment, cfg: config.ConfigDict, args: argparse.Namespace,
+          argv: Sequence[str], run_dir: Path) -> int:
+    """Run (or resume) into ``run_dir``, then report; the exit code."""
     resumed = results.has_results(run_dir)
     try:
         command = " ".join(["python -m", f"iclx.experiments.{experiment.name}", *argv])
@@ -237,3 +263,17 @@ def run_command_line(experiment: Experiment, argv: Sequence[str]) -> int:
     if cluster.is_main_process():
         _report(experiment, cfg, run_dir, resumed, args.figures)
     return 0
+
+
+DISK_FULL_EXIT = 3
+
+
+def _disk_full(error: Exception, run_dir: Path) -> int:
+    """A write found the disk full: one line naming the folder and its free space, exit code 3 (the
+    run resumes from its last checkpoint when rerun with space); the writer threads' echoes of the
+    same failure are silenced for the rest of the process."""
+    silence_writer_threads()
+    if not isinstance(error, results.DiskFull):
+        filename = getattr(error, "filename", None)
+        error = results.DiskFull(Path(filename).parent if filename else run_dir)
+    return fail(str(error), DISK_FULL_EXIT)

@@ -13,6 +13,10 @@ The basis, stated once here (rough, meant to err on the high side):
   against XLA's compiled peak of the paper presets in benchmarks/README.md: 2.2 vs 2.25 GiB per lane
   of gpt2-paper). An evaluation holds its prompts and one chunk's forward activations. Closed-form
   stages count their largest arrays (feature matrices, Gram matrices, Hessians).
+- **disk**: a training stage keeps its latest checkpoints (``KEPT_CHECKPOINTS``, one more while the
+  next is written) of its state, 3 floats per parameter and lane (weights and Adam's two moments);
+  stages add up, as every stage keeps its own. The command line adds an allowance for the results
+  and figures (``iclx.preflight``) and compares it with the free space of the run folder.
 - **time**: FLOPs ÷ a sustained rate (``MACHINE_FLOPS``: 10¹¹ FLOP/s on a CPU, what 2 cores reached
   on gpt2 in the bench; 2.7·10¹³ on a GPU, 40 % of an H100's fp32 peak), plus ``COMPILE_S`` per
   compiled program. A transformer narrower than ``SMALL_WIDTH`` counts (64 / width)² (at most 4) times its FLOPs:
@@ -34,15 +38,18 @@ SMALL_WIDTH = 64            # narrower transformers run below the machine's rate
 RANDOM_FLOPS = 100
 LONG_RUN_S = 600.0          # a run predicted to take longer says so when it starts
 GIB = 2 ** 30
+KEPT_CHECKPOINTS = 2        # iclx.engine.checkpoints keeps the latest two of each stage
 
 
 @dataclasses.dataclass(frozen=True)
 class Cost:
-    """A prediction: ``bytes`` at the peak, ``flops`` in all, ``programs`` compiled."""
+    """A prediction: ``bytes`` at the peak, ``flops`` in all, ``programs`` compiled, ``disk`` bytes
+    of checkpoints kept at once."""
 
     bytes: float = 0.0
     flops: float = 0.0
     programs: int = 0
+    disk: float = 0.0
 
     def seconds(self, platform: str = "cpu") -> float:
         """Predicted wall seconds on ``platform`` ("cpu" | "gpu" | "tpu")."""
@@ -54,12 +61,18 @@ def sequence(costs: Iterable[Cost]) -> Cost:
     """Stages run one after another: the peak is the largest one's, FLOPs and programs add up."""
     costs = list(costs)
     return Cost(max((c.bytes for c in costs), default=0.0), sum(c.flops for c in costs),
-                sum(c.programs for c in costs))
+                sum(c.programs for c in costs), sum(c.disk for c in costs))
 
 
 def scaled(cost: Cost, times: float) -> Cost:
-    """``cost`` repeated ``times`` times one after another (same peak, ``times``× the FLOPs)."""
-    return Cost(cost.bytes, cost.flops * times, cost.programs)
+    """``cost`` repeated ``times`` times one after another (same peak and checkpoints, ``times``×
+    the FLOPs)."""
+    return Cost(cost.bytes, cost.flops * times, cost.programs, cost.disk)
+
+
+def checkpoints(params: float, lanes: int) -> float:
+    """Disk bytes of a training stage's checkpoints of ``lanes`` models of ``params`` parameters."""
+    return FLOAT * 3 * params * lanes * (KEPT_CHECKPOINTS + 1)
 
 
 # --------------------------------------------------------------------------- transformers
@@ -84,7 +97,7 @@ def gpt2_training(model, n_dims: int, *, batch: int, tokens: int, lanes: int, st
                                               + 3 * model.n_head * tokens)
     per_lane = FLOAT * (4 * gpt2_params(model, n_dims) + saved)
     flops = 3 * _gpt2_forward_flops(model, n_dims, batch, tokens) * lanes * steps
-    return Cost(per_lane * lanes, flops, 1)
+    return Cost(per_lane * lanes, flops, 1, checkpoints(gpt2_params(model, n_dims), lanes))
 
 
 def gpt2_forward(model, n_dims: int, *, batch: float, tokens: int, models: int = 1) -> Cost:

@@ -59,7 +59,7 @@ from typing import Any
 import numpy as np
 
 from iclx import claims as claims_lib, config, engine
-from iclx.engine import results
+from iclx.engine import results, runlock
 from iclx.engine.cluster import is_main_process
 
 PRESETS = ("smoke", "cpu", "paper")
@@ -164,13 +164,19 @@ class Experiment:
                 command: str = "", analyze: bool = False, on_stage: StageHook | None = None) -> Path:
         """Run (or resume) into ``run_dir`` unless it already holds results; returns ``run_dir``.
         ``command`` (the command line that asked for it) is stored with the results; ``analyze``
-        and ``on_stage`` are the dry run's hooks (``RunContext``)."""
-        if results.has_results(run_dir):
-            return run_dir
+        and ``on_stage`` are the dry run's hooks (``RunContext``). The writing process holds the run
+        folder's lock meanwhile (``engine.runlock``: another process on it raises ``RunFolderBusy``)."""
+        with runlock.writer_lock(run_dir):
+            if not results.has_results(run_dir):
+                self._execute(cfg, run_dir, RunContext(cfg, run_dir, progress, analyze, on_stage),
+                              command)
+        return run_dir
+
+    def _execute(self, cfg: config.ConfigDict, run_dir: Path, ctx: RunContext, command: str) -> None:
+        """``execute``'s work: run, add the run's facts and the derived rows, save."""
         if is_main_process():
             run_dir.mkdir(parents=True, exist_ok=True)
             results.write_json(run_dir / "config.json", config.to_jsonable(cfg))
-        ctx = RunContext(cfg, run_dir, progress, analyze, on_stage)
         t0 = time.perf_counter()
         scalars, arrays = self.run(cfg, ctx)
         training, labels = ctx.trained_stages()
@@ -184,7 +190,6 @@ class Experiment:
         scalars.update(self.derive(cfg, scalars, arrays))
         if is_main_process():
             results.save_results(run_dir, scalars, arrays)
-        return run_dir
 
     def slice_record(self, cfg: config.ConfigDict) -> dict[str, Any]:
         """What a run restricted by ``stages`` (or named by ``slice``) covered: its label (shown beside

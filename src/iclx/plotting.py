@@ -8,7 +8,6 @@ with 2–4 each replicate is drawn as its own thin line, and captions say which 
 from __future__ import annotations
 
 import contextlib
-import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -18,6 +17,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from iclx import settings  # noqa: E402
 from iclx.stats import MIN_BAND_REPLICATES, mean_band  # noqa: E402
 
 # Okabe–Ito, readable by colour-blind readers and in greyscale print.
@@ -25,8 +25,7 @@ PALETTE = ("#000000", "#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#5
            "#7F7F7F")
 
 RC = {
-    # $ICLX_FIGURE_DPI: the PNGs' resolution (default 200; the tests draw at a lower one)
-    "figure.dpi": 110, "savefig.dpi": int(os.environ.get("ICLX_FIGURE_DPI", "200")),
+    "figure.dpi": 110,   # savefig.dpi: $ICLX_FIGURE_DPI, read by ``style`` (iclx.settings)
     "savefig.bbox": "tight", "font.size": 9,
     "svg.hashsalt": "iclx",   # stable SVG element ids (reproducible files)
     "axes.titlesize": 10, "axes.labelsize": 9, "legend.fontsize": 7.5, "xtick.labelsize": 8,
@@ -37,8 +36,8 @@ RC = {
 
 @contextlib.contextmanager
 def style():
-    """The suite's matplotlib style, as a context."""
-    with plt.rc_context(RC):
+    """The suite's matplotlib style, as a context (PNGs at ``$ICLX_FIGURE_DPI``, default 200)."""
+    with plt.rc_context({**RC, "savefig.dpi": settings.figure_dpi()}):
         yield
 
 
@@ -80,9 +79,8 @@ _STABLE_METADATA = {"pdf": {"CreationDate": None}, "svg": {"Date": None}}
 
 def figure_formats() -> tuple[str, ...]:
     """The file formats figures are saved in: ``$ICLX_FIGURE_FORMATS`` (comma-separated, e.g.
-    ``png,pdf,svg``), default PNG and PDF."""
-    value = os.environ.get("ICLX_FIGURE_FORMATS", "png,pdf")
-    return tuple(f.strip().lower() for f in value.split(",") if f.strip()) or ("png",)
+    ``png,pdf,svg``), default PNG and PDF (``iclx.settings``)."""
+    return settings.figure_formats()
 
 
 def save_figure(fig, directory: Path, stem: str) -> list[Path]:

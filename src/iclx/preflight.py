@@ -100,3 +100,62 @@ def time_problem(cost: cost_lib.Cost, platform: str, max_hours: float | None) ->
         return None
     return (f"this config is predicted to take ~{cost_lib.duration(seconds)} on this {platform}, more "
             f"than --max-hours={max_hours:g}: reduce its steps or evaluation counts")
+
+
+# --------------------------------------------------------------------------- flags and disk
+
+# flags whose empty value (``--out=``) would silently mean something else: the working directory,
+# no copy, or the environment's cluster settings
+VALUED_FLAGS = ("out", "figures", "max_memory", "max_hours", "coordinator", "num_processes",
+                "process_id", "distributed_timeout")
+
+
+def _flag(dest: str) -> str:
+    return "--" + dest.replace("_", "-")
+
+
+def flags_problem(values: dict[str, object], run_dir: Path) -> str | None:
+    """The first contradiction among the command line's flags (``values``: argparse's namespace as
+    a dict), or None: an empty value, --fresh with --plot-only, --show-config with work to do, a
+    cluster timeout outside a cluster, figures copied into the run folder they come from."""
+    for dest in VALUED_FLAGS:
+        if isinstance(values.get(dest), str) and not values[dest].strip():
+            return f"{_flag(dest)}= is empty: give a value, or leave the flag out"
+    if values.get("fresh") and values.get("plot_only"):
+        return ("--fresh and --plot-only contradict each other: --fresh deletes the saved results "
+                "that --plot-only would re-plot")
+    if values.get("show_config") and (values.get("fresh") or values.get("plot_only")):
+        return "--show-config only prints the config: leave out --fresh and --plot-only"
+    cluster_flags = [values.get(d) for d in ("coordinator", "num_processes", "process_id")]
+    if values.get("distributed_timeout") is not None and not (
+            values.get("distributed") or any(v is not None for v in cluster_flags)):
+        return "--distributed-timeout applies to a distributed run only: add --distributed"
+    figures = values.get("figures")
+    if figures and Path(str(figures)).absolute().is_relative_to(Path(run_dir).absolute()):
+        return (f"--figures={figures} is inside the run folder {run_dir}, which it copies from "
+                "(and --fresh deletes): choose another folder")
+    return None
+
+
+# what a run writes besides its checkpoints, at most: results.json, arrays.npz, metrics, figures
+RESULTS_ALLOWANCE = 64 * 2 ** 20
+
+
+def folder_bytes(folder: Path) -> float:
+    """Bytes of the files under ``folder`` (0 if it does not exist)."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return 0.0
+    return float(sum(p.stat().st_size for p in folder.rglob("*") if p.is_file() and not p.is_symlink()))
+
+
+def disk_problem(cost: cost_lib.Cost, run_dir: Path, free: float | None) -> str | None:
+    """Why a run whose checkpoints take ``cost.disk`` bytes (plus ``RESULTS_ALLOWANCE``) does not fit
+    the ``free`` bytes of its run folder's file system, counting what the folder already holds (a
+    resumed run rewrites it in place), or None."""
+    need = cost.disk + RESULTS_ALLOWANCE - folder_bytes(run_dir)
+    if free is None or need <= free:
+        return None
+    return (f"--out: the run needs ~{cost_lib.gib(need)} of disk in {run_dir} (its checkpoints and "
+            f"results, estimated from the config's sizes), more than the {cost_lib.gib(free)} free "
+            "there: free some space or choose another --out")

@@ -22,7 +22,7 @@ import jax
 import numpy as np
 
 from iclx import config
-from iclx.engine import results, xla_cost
+from iclx.engine import results, runlock, xla_cost
 from iclx.engine.checkpoints import Checkpoints
 from iclx.engine.cluster import is_main_process
 from iclx.engine.lanes import Lanes
@@ -195,11 +195,12 @@ def run_training(problem: Problem, train_cfg: config.ConfigDict, lanes: Lanes, s
     ``metrics.jsonl`` (``metrics-<name>.jsonl`` for other names) and checkpoints to ``ckpt/``
     (``ckpt-<name>/``). ``stop_after_chunks`` stops early (tests use it to simulate an
     interruption). ``analyze`` records XLA's memory and cost analysis of the chunk program in
-    ``RunStats.analysis``.
+    ``RunStats.analysis``. The writing process holds the run folder's lock (``runlock``) meanwhile.
     """
     layout = layout or LaneLayout.for_lanes(
         len(lanes), batch_size=train_cfg.batch_size if problem.splits_batch else None)
-    with layout.batch_context():    # the programs are traced at their first call, inside
+    # the programs are traced at their first call, inside the batch context
+    with runlock.writer_lock(workdir), layout.batch_context():
         return _train(problem, train_cfg, lanes, seed, layout, workdir, name, progress,
                       stop_after_chunks, analyze)
 

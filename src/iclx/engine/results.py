@@ -7,11 +7,14 @@
   results.json     scalar results and run facts (versions, device, timings)
   arrays.npz       array results (error curves, heatmaps…), read by the plots
   figures/         PNG + PDF made from results.json and arrays.npz only
+  .lock            present while a process writes here: its ``pid host`` (``iclx.engine.runlock``)
 A training stage other than the main one writes ``metrics-<stage>.jsonl`` and ``ckpt-<stage>/``.
+A write that finds the disk full raises an ``OSError`` that ``is_disk_full`` recognises.
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import platform
@@ -23,6 +26,8 @@ from typing import Any
 
 import jax
 import numpy as np
+
+from iclx.engine.runlock import LOCK_NAME
 
 MAIN_STAGE = "model"
 
@@ -183,4 +188,60 @@ def environment() -> dict[str, Any]:
 
 
 def remove_run(run_dir: Path) -> None:
-    shutil.rmtree(run_dir, ignore_errors=True)
+    """Delete the run folder's contents (``--fresh``), but its lock file, which the caller holds."""
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        return
+    for entry in run_dir.iterdir():
+        if entry.name == LOCK_NAME:
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            entry.unlink(missing_ok=True)
+
+
+# --------------------------------------------------------------------------- a full disk
+
+_NO_SPACE = (errno.ENOSPC, errno.EDQUOT)
+
+
+def is_disk_full(error: BaseException) -> bool:
+    """Whether ``error`` (or one it was raised from) is a write that found no space (ENOSPC) or an
+    exhausted quota (EDQUOT); orbax's tensorstore reports it as text with ``os_error_code``."""
+    seen: set[int] = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        if isinstance(error, OSError) and error.errno in _NO_SPACE:
+            return True
+        text = str(error)
+        if "No space left on device" in text or "Disk quota exceeded" in text:
+            return True
+        error = error.__cause__ or error.__context__
+    return False
+
+
+def free_bytes(folder: Path) -> float | None:
+    """Free bytes on ``folder``'s file system (its closest existing ancestor's); None if unknown."""
+    for candidate in (Path(folder).absolute(), *Path(folder).absolute().parents):
+        if candidate.exists():
+            try:
+                return float(shutil.disk_usage(candidate).free)
+            except OSError:
+                return None
+    return None
+
+
+class DiskFull(OSError):
+    """A write into ``folder`` found the disk full; ``str`` is one line with the free space left."""
+
+    def __init__(self, folder: Path):
+        free = free_bytes(folder)
+        left = ("unknown" if free is None else f"{free / 2 ** 20:.3g} MiB" if free < 2 ** 30
+                else f"{free / 2 ** 30:.3g} GiB")
+        super().__init__(errno.ENOSPC, f"no space left on the device of {folder} ({left} free): free "
+                                       "some space, then rerun the same command to resume")
+        self.folder = Path(folder)
+
+    def __str__(self) -> str:
+        return self.strerror

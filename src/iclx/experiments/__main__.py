@@ -23,7 +23,7 @@ import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from iclx import cost, host
+from iclx import cost, host, settings
 from iclx import experiments as registry
 
 
@@ -57,11 +57,14 @@ def help_lines() -> list[str]:
 
 
 def _take_flag(argv: Sequence[str], flag: str) -> tuple[str | None, list[str]]:
-    """``flag=value`` out of ``argv``: (its last value, or None if absent; the other arguments)."""
-    value, rest = None, []
-    for arg in argv:
+    """``flag=value`` (or ``flag value``) out of ``argv``: (its last value, or None if absent; the
+    other arguments)."""
+    value, rest, args = None, [], iter(argv)
+    for arg in args:
         if arg.startswith(f"{flag}="):
             value = arg.split("=", 1)[1]
+        elif arg == flag:
+            value = next(args, "")
         else:
             rest.append(arg)
     return value, rest
@@ -75,11 +78,25 @@ def _unknown_target(name: str) -> int | None:
     return 2
 
 
+def _fixed_scale(target: registry.Target, preset: str | None) -> int | None:
+    """Exit code 2 and one line on stderr if ``target`` is a slice of its preset (its overrides and
+    label hold there only) and ``preset`` names another; else None."""
+    if not target.overrides or preset in (None, "", target.preset):
+        return None
+    instead = (f"make reproduce-fig-{target.scale_of} PRESET={preset}" if target.scale_of
+               else f"the experiment {target.experiment} with --preset={preset}")
+    print(f"error: {target.name} is a slice of the {target.preset} preset, labelled for it; "
+          f"--preset={preset} contradicts that label: run {instead}", file=sys.stderr)
+    return 2
+
+
 def reproduce(name: str, argv: Sequence[str]) -> int:
     if (code := _unknown_target(name)) is not None:
         return code
     target = registry.TARGETS[name]
     preset, rest = _take_flag(argv, "--preset")
+    if (code := _fixed_scale(target, preset)) is not None:
+        return code
     experiment = registry.load(target.experiment)
     return experiment.main(target_args(target, preset or None) + rest)
 
@@ -98,6 +115,8 @@ def rederive(name: str, argv: Sequence[str]) -> int:
         return code
     target = registry.TARGETS[name]
     preset = _take_flag(argv, "--preset")[0] or target.preset
+    if (code := _fixed_scale(target, preset)) is not None:
+        return code
     folder = Path(target.figures if preset == target.preset else f"{target.figures}/{preset}")
     if not results.has_results(folder):
         print(f"error: {folder} holds no results.json and arrays.npz to re-derive "
@@ -242,6 +261,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         import subprocess
 
         return subprocess.call([sys.executable, "-m", "iclx.dryrun", *rest])
+    if command in ("reproduce-all", "rederive") and (problem := settings.problem()):
+        print(f"error: {problem}", file=sys.stderr)    # as an experiment's command line does
+        return 2
     if command == "reproduce-all":
         return reproduce_all(rest)
     if command == "rederive" and rest:
