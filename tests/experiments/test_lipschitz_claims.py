@@ -164,6 +164,13 @@ def test_the_knee_control_uses_the_common_lanes():
     assert m.control.measured.verdict == "fails"                           # paired with L reversed
 
 
+def test_attention_of_a_model_that_has_not_learned_keeps_its_control():
+    with pytest.raises(claims_lib.NotEvaluable, match="has not learned") as error:
+        claims_dynamics.attention_on_own_feature(*dynamics_result(mse_ratio=0.8))
+    assert error.value.control.label == "uniform attention (Q = 0)"
+    assert error.value.control.measured.verdict == "fails"
+
+
 def test_the_rows_that_are_never_evaluable_keep_a_control():
     """sharp-run-faster: the step sizes alone give the same verdict (a control that passes: the test
     says nothing of the regimes); the crossover claims: their test on our two runs' steps to ε."""

@@ -19,8 +19,8 @@ from __future__ import annotations
 from iclx.claims import Claim
 from iclx.experiments.gd_vs_newton.claims_common import LEARNED_MARGIN
 from iclx.experiments.gd_vs_newton.claims_extra import (GD_THOUSANDS, ORDERS_OF_MAGNITUDE, PAPER_OVERHEAD,
-                                                        AGREEMENT, ill_conditioned_gd_slow,
-                                                        theorem_newton_layers)
+                                                        AGREEMENT, gd_grids_reach_thousands,
+                                                        ill_conditioned_gd_slow, theorem_newton_layers)
 from iclx.experiments.gd_vs_newton.claims_growth import (ACCELERATION, GD_MIN_DOUBLINGS, MIN_MIDDLE_LAYERS,
                                                          MIN_R2, NEWTON_MIN_SLOPE, SIMW_MATCHED,
                                                          gd_exponential, newton_linear, simw_newton_linear)
@@ -98,5 +98,6 @@ CLAIMS = (
           f"at the last position: log₁₀(first GD step reaching the transformer's error) ≥ {GD_THOUSANDS:g} "
           f"and log₁₀(GD steps ÷ Newton iterations) ≥ {ORDERS_OF_MAGNITUDE:g} (seed means); control: label "
           f"averaging in the transformer's place; {LEARNED}; ill-conditioned variant only",
-          ill_conditioned_gd_slow, paper_value="GD ~2,000 steps, Newton ~21 iterations"),
+          ill_conditioned_gd_slow, paper_value="GD ~2,000 steps, Newton ~21 iterations",
+          requires=gd_grids_reach_thousands),
 )

@@ -107,11 +107,16 @@ def _steps_needed(cfg, arrays: Arrays, key: str) -> Measured:
                          f"{reach_newton:g} (η = {cfg.sim.gd_lr:g}; inf: not within the grid)")
 
 
+def gd_grids_reach_thousands(cfg) -> list[str]:
+    """What the Fig. 4 claim needs of the config: a GD grid (``sim``) reaching 10^GD_THOUSANDS steps."""
+    top = max(cfg.sim.gd_lin_max, 2 ** cfg.sim.gd_log2_max)
+    return [] if top >= 10 ** GD_THOUSANDS else [
+        f"a GD grid reaching {10 ** GD_THOUSANDS:g} steps (sim.gd_lin_max or 2^sim.gd_log2_max; has {top:g})"]
+
+
 def ill_conditioned_gd_slow(cfg, scalars: Scalars, arrays: Arrays) -> Measured:
     """Fig. 4 on the ill-conditioned variant's run; elsewhere not evaluable, with the control the test
     would still give (label averaging in the transformer's place)."""
-    if max(np.max(arrays["grid/gd"]), np.max(arrays["grid/gd_log"])) < 10 ** GD_THOUSANDS:
-        raise NotEvaluable(f"the GD grids end below {10 ** GD_THOUSANDS:g} steps")
 
     def ill_conditioned() -> None:
         if cfg.task.covariance != "two_level":
