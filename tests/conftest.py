@@ -12,8 +12,12 @@ os.environ.setdefault("ICLX_CPU_DEVICES", "1")
 # Tests run small shapes, where XLA's compile time dominates: compile with its optimisation passes off
 # (same programs, same semantics; float results may differ in the last bits from an optimised build).
 # ICLX_TEST_XLA_OPT=1 keeps them on.
+# XLA:CPU's newer fusion emitters took 2.4× the compile time of the classic ones on gmm's smoke run
+# (48.5 s → 19.8 s of XLA compilation, 160 programs; benchmarks/README.md "Compile time of the tests").
 if os.environ.get("ICLX_TEST_XLA_OPT") != "1":
     os.environ.setdefault("JAX_DISABLE_MOST_OPTIMIZATIONS", "1")
+    if "--xla_cpu_use_fusion_emitters" not in os.environ.get("XLA_FLAGS", ""):
+        os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " --xla_cpu_use_fusion_emitters=false").strip()
 # Experiments' figures as PNG only (PDF font subsetting took a third of a smoke run's time);
 # tests/test_plotting.py saves every format.
 os.environ.setdefault("ICLX_FIGURE_FORMATS", "png")

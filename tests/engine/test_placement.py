@@ -39,7 +39,9 @@ SCRIPT = textwrap.dedent("""
 def run_on_forced_devices(script: str, devices: int, cwd) -> str:
     """``script``'s stdout, run in a fresh process with ``devices`` forced CPU devices (it must exit 0)."""
     tests_dir = os.path.dirname(os.path.abspath(__file__))
-    env = {**os.environ, "XLA_FLAGS": f"--xla_force_host_platform_device_count={devices}",
+    flags = " ".join(f for f in os.environ.get("XLA_FLAGS", "").split()
+                     if not f.startswith("--xla_force_host_platform_device_count"))
+    env = {**os.environ, "XLA_FLAGS": f"{flags} --xla_force_host_platform_device_count={devices}".strip(),
            "JAX_PLATFORMS": "cpu",
            "PYTHONPATH": os.pathsep.join(filter(None, [tests_dir, os.environ.get("PYTHONPATH")]))}
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,

@@ -7,7 +7,9 @@ import numpy as np
 
 def test_gmm_bank_drawn_in_chunks_equals_one_vmap(monkeypatch):
     """``GMMTask.statistics_batch`` draws large banks in chunks (``lax.map``, a remainder included) to
-    bound their memory; the draws are bit-identical to one ``vmap`` over the bank, N traced."""
+    bound their memory; the draws are those of one ``vmap`` over the bank, N traced: integers equal,
+    floats within 2 ulp (XLA may fuse the two programs' arithmetic differently: with the classic CPU
+    emitters the tests compile with, one element of 1500 rounds differently)."""
     from iclx.tasks import gmm
 
     task = gmm.GMMTask(n_dims=5, n_points=10, n_classes=3)
@@ -17,7 +19,10 @@ def test_gmm_bank_drawn_in_chunks_equals_one_vmap(monkeypatch):
     monkeypatch.setattr(gmm, "LABELS_PER_CHUNK", 300 * 7)   # 14 chunks of 7 prompts and 2 more
     chunked = draw()
     for a, b in zip(jax.tree.leaves(whole), jax.tree.leaves(chunked)):
-        np.testing.assert_array_equal(a, b)
+        if jnp.issubdtype(a.dtype, jnp.floating):
+            np.testing.assert_array_max_ulp(np.asarray(a), np.asarray(b), maxulp=2)
+        else:
+            np.testing.assert_array_equal(a, b)
 
 
 def test_quantile_counts_are_the_multinomial_at_fixed_quantiles(x64):
