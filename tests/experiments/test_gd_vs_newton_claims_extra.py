@@ -91,10 +91,13 @@ def test_ill_conditioned_claim_needs_the_variant_and_a_learned_model():
 
 
 def test_ill_conditioned_claim_needs_a_gd_grid_reaching_thousands():
-    grids = lambda lin, log2: config.ConfigDict({"sim": {"gd_lin_max": lin, "gd_log2_max": log2}})
+    grids = lambda lin, log2, cov="two_level": config.ConfigDict(
+        {"sim": {"gd_lin_max": lin, "gd_log2_max": log2}, "task": {"covariance": cov}})
     assert extra.gd_grids_reach_thousands(grids(4000, 16)) == extra.gd_grids_reach_thousands(grids(50, 10)) == []
     assert extra.gd_grids_reach_thousands(grids(50, 6)) == [
         "a GD grid reaching 1000 steps (sim.gd_lin_max or 2^sim.gd_log2_max; has 64)"]
+    assert extra.gd_grids_reach_thousands(grids(4000, 16, "isotropic")) == [     # the variant comes first
+        "ill-conditioned inputs (κ = 100): --variant=ill_conditioned"]
 
 
 # --------------------------------------------------------------------------- Fig. 5 right
