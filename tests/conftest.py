@@ -38,7 +38,7 @@ import jax  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from iclx.cli import enable_compilation_cache  # noqa: E402
+from iclx.framework.cli import enable_compilation_cache  # noqa: E402
 
 enable_compilation_cache()
 

@@ -5,7 +5,7 @@ import math
 import pytest
 
 from iclx import config
-from iclx.cli import parse_overrides
+from iclx.framework.cli import parse_overrides
 from iclx.experiments.linear_regression import EXPERIMENT as EXP
 
 

@@ -8,8 +8,9 @@ import jax
 import matplotlib.pyplot as plt
 import numpy as np
 
-from iclx import claims, config, engine
-from iclx.experiment import Experiment, common_config, runs_stage, validate_common
+from iclx import config, engine
+from iclx.framework import claims
+from iclx.framework.experiment import Experiment, common_config, runs_stage, validate_common
 from tests.engine import problem_fixture as toy
 
 

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from iclx import claims, config, experiments as registry
+from iclx import config, experiments as registry
+from iclx.framework import claims
 from tests.claim_checks import assert_no_self_comparison, rows_without_control, self_comparisons
 from tests.experiments.test_deep_optimizers import _fake
 

@@ -4,7 +4,7 @@ there, fail where it is not, and decline (not evaluable) where the MLP does not 
 import numpy as np
 import pytest
 
-from iclx import claims
+from iclx.framework import claims
 from iclx.experiments.data_mixing import EXPERIMENT
 
 RUNS = 6

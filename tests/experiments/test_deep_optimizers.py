@@ -9,7 +9,7 @@ import pytest
 from iclx import config, engine, problems
 from iclx.engine import rng
 from iclx.algorithms import relu_gd
-from iclx.claims import NotEvaluable
+from iclx.framework.claims import NotEvaluable
 from iclx.experiments.deep_optimizers import EXPERIMENT, claims, references, run as deep_optimizers_run
 
 

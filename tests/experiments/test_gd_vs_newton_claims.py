@@ -6,7 +6,8 @@ test_gd_vs_newton_claims_extra.py."""
 import numpy as np
 import pytest
 
-from iclx import claims as claims_lib, config
+from iclx import config
+from iclx.framework import claims as claims_lib
 from iclx.experiments.gd_vs_newton import claims as newton_claims
 from iclx.experiments.gd_vs_newton import claims_growth as growth
 from iclx.experiments.gd_vs_newton_width import claims as width_claims

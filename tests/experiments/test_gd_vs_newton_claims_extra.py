@@ -5,7 +5,8 @@ check, which runs the construction, is asserted on the smoke run in test_gd_vs_n
 import numpy as np
 import pytest
 
-from iclx import claims as claims_lib, config
+from iclx import config
+from iclx.framework import claims as claims_lib
 from iclx.experiments.gd_vs_newton import claims as newton_claims
 from iclx.experiments.gd_vs_newton import claims_extra as extra
 from iclx.experiments.gd_vs_newton import claims_table as table

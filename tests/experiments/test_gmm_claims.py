@@ -5,7 +5,8 @@ must not have the property) does not pass. Convergence, W*_N and the error's N a
 import numpy as np
 import pytest
 
-from iclx import claims as claims_lib, config
+from iclx import config
+from iclx.framework import claims as claims_lib
 from iclx.experiments.gmm_classification.claims import CLAIMS
 
 SEEDS, BANKS, D = 4, 6, 3

@@ -4,7 +4,8 @@ trained model no better than 1-NN or label averaging makes a claim not evaluable
 
 import numpy as np
 
-from iclx import claims as claims_lib, config
+from iclx import config
+from iclx.framework import claims as claims_lib
 from iclx.experiments.gmm_classification.claims import CLAIMS
 
 SEEDS = 4

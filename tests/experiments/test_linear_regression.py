@@ -6,13 +6,14 @@ import jax
 import numpy as np
 import pytest
 
-from iclx import claims as claims_lib, config
+from iclx import config
+from iclx.framework import claims as claims_lib
 from iclx.engine import results
 from iclx.engine.checkpoints import Checkpoints
 from iclx.experiments.linear_regression import EXPERIMENT
 from iclx.experiments.linear_regression import claims as lr_claims
 from iclx.experiments.linear_regression.config import method_names
-from iclx.plotting import figure_formats
+from iclx.framework.plotting import figure_formats
 
 
 @pytest.fixture(scope="module")

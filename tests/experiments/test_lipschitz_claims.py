@@ -7,7 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from iclx import claims as claims_lib, config
+from iclx import config
+from iclx.framework import claims as claims_lib
 from iclx.experiments.lipschitz_threshold import EXPERIMENT, claims as lipschitz_claims
 from iclx.experiments.lipschitz_threshold import claims_dynamics, claims_sweep
 from iclx.theory import lipschitz as lipschitz_theory

@@ -8,7 +8,7 @@ import pytest
 from iclx import experiments as registry
 from iclx.engine import results
 from iclx.experiments.__main__ import help_lines, main as registry_main, target_args
-from iclx.plotting import figure_formats
+from iclx.framework.plotting import figure_formats
 
 NAMES = list(registry.EXPERIMENTS)
 
@@ -253,7 +253,7 @@ def test_smoke_run_end_to_end(smoke_run, name):
 
 @pytest.mark.parametrize("name", [t.name for t in registry.TARGETS.values() if t.overrides])
 def test_slice_targets_validate_and_name_their_slice(name):
-    from iclx.cli import parse_overrides
+    from iclx.framework.cli import parse_overrides
 
     target = registry.TARGETS[name]
     cfg = registry.load(target.experiment).config(target.preset, parse_overrides(target.overrides),

@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 
 from iclx import config, experiments as registry
-from iclx.cli import enable_compilation_cache
+from iclx.framework.cli import enable_compilation_cache
 from iclx.dryrun import step_sizes
 from iclx.dryrun.cuts import ALLOWED_NON_FINITE, FAST, LANE_FACTOR, SHRINK
 from iclx.engine import results

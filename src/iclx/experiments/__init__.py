@@ -16,7 +16,7 @@ import importlib
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from iclx.experiment import Experiment
+    from iclx.framework.experiment import Experiment
 
 
 @dataclasses.dataclass(frozen=True)
@@ -196,7 +196,7 @@ ADDED_EMPTY_FIELDS = ("stages", "slice")
 
 def target_config(target: Target, preset: str | None = None):
     """The config ``target`` runs at ``preset`` (default: its own, with its slice overrides)."""
-    from iclx.cli import parse_overrides
+    from iclx.framework.cli import parse_overrides
 
     own = preset in (None, target.preset)
     overrides = parse_overrides([o for o in target.overrides if o.startswith("--config.")]) if own else []

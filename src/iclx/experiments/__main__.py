@@ -23,7 +23,8 @@ import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from iclx import cost, host, settings
+from iclx import host
+from iclx.framework import cost, settings
 from iclx import experiments as registry
 
 

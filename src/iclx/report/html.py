@@ -10,7 +10,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from iclx.claims import control_text, interval_text
+from iclx.framework.claims import control_text, interval_text
 from iclx.experiments import PAPERS, Paper
 from iclx.report import markdown, runs
 

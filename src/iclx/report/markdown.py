@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from iclx.claims import control_text, fmt, interval_text
+from iclx.framework.claims import control_text, fmt, interval_text
 from iclx.experiments import DEMO_TARGET, PAPERS, Paper, minutes_text
 from iclx.report import runs
 

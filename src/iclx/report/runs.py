@@ -9,8 +9,8 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from iclx import cost
-from iclx.claims import NOT_EVALUABLE, verdict_counts
+from iclx.framework import cost
+from iclx.framework.claims import NOT_EVALUABLE, verdict_counts
 from iclx.experiments import PAPERS, TARGETS, Paper, Target, is_current
 
 PRESET_ORDER = ("smoke", "cpu", "cpu-long", "paper")

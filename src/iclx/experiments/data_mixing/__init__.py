@@ -6,7 +6,7 @@
     python -m iclx.experiments.data_mixing.gap_table --d=16,32,48   # MLP vs equivalent at every scale
 """
 
-from iclx.experiment import Experiment
+from iclx.framework.experiment import Experiment
 from iclx.experiments.data_mixing import claims, config, cost, multilingual, plots, run, summary
 
 EXPERIMENT = Experiment(

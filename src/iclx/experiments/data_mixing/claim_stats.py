@@ -10,8 +10,8 @@ import dataclasses
 
 import numpy as np
 
-from iclx import claims
-from iclx.claims import Measured, NotEvaluable
+from iclx.framework import claims
+from iclx.framework.claims import Measured, NotEvaluable
 
 EQUIV_TOL = 0.10       # "matches": |MLP − equivalent| / MLP ≤ 10% at 90% of the sweep points
 GAIN_LARGE = 0.20      # "large gains": ≥ 20% lower error at the best η > 0 than at η = 0

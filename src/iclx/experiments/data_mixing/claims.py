@@ -10,7 +10,7 @@ MLP's ICL performance is *not evaluable* while the MLP does not beat the zero pr
 from __future__ import annotations
 
 from iclx import config
-from iclx.claims import Claim, needs_count, needs_values
+from iclx.framework.claims import Claim, needs_count, needs_values
 from iclx.experiments.data_mixing import claims_eta as eta
 from iclx.experiments.data_mixing import claims_fig1 as fig1
 from iclx.experiments.data_mixing import claims_mixing as mix

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from iclx import claims
-from iclx.claims import NotEvaluable, Test
+from iclx.framework import claims
+from iclx.framework.claims import NotEvaluable, Test
 from iclx.experiments.data_mixing import claim_stats as cs
 from iclx.experiments.data_mixing.claims_mixing import stage_grid
 from iclx.experiments.data_mixing.curves import with_zero

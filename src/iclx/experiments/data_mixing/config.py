@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from iclx import config
 from iclx.algorithms.ridge import CONVENTIONS
-from iclx.experiment import common_config, validate_common
+from iclx.framework.experiment import common_config, validate_common
 
 NAME = "data_mixing"
 PARTS = ("dimensions", "mixing", "eta", "real")

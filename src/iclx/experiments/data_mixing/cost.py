@@ -1,4 +1,4 @@
-"""The run's predicted memory and FLOPs from its config (basis: ``iclx.cost``): every stage is a set
+"""The run's predicted memory and FLOPs from its config (basis: ``iclx.framework.cost``): every stage is a set
 of closed-form Monte Carlo lanes, ``model.lane_chunk`` at a time, at the stage's largest shape. A lane
 holds three banks of n attention features H [n, D] (D = d(d + 1)), the head F [k, D], the readout
 features [2, n, k], a ridge system (min(n, D)² for the linear model, k² for the heads) and its
@@ -6,7 +6,8 @@ contexts; in float64 when ``model.float64``."""
 
 from __future__ import annotations
 
-from iclx import config, cost
+from iclx import config
+from iclx.framework import cost
 from iclx.experiments.data_mixing.montecarlo import Shape, largest, shape_of
 
 

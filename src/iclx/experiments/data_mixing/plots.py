@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 from matplotlib.lines import Line2D
 
-from iclx import plotting
+from iclx.framework import plotting
 from iclx.experiments.data_mixing import config  # noqa: F401  (the experiment's config module)
 from iclx.experiments.data_mixing.curves import DIM_AXES, ETA_PANELS, MIX_PANELS, curve, curve_values, icl
 

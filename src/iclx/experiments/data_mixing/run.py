@@ -20,7 +20,7 @@ import numpy as np
 
 from iclx import config, engine
 from iclx.engine import rng
-from iclx.experiment import RunContext
+from iclx.framework.experiment import RunContext
 from iclx.experiments.data_mixing import multilingual
 from iclx.experiments.data_mixing.montecarlo import (
     HP_KEYS,

@@ -9,7 +9,7 @@ saved results), ``claims`` (the paper's claims as checks). The explicit construc
 on an N-layer ReLU net lives in ``iclx.models.constructions_relu_gd`` (tested in tests/).
 """
 
-from iclx.experiment import Experiment
+from iclx.framework.experiment import Experiment
 from iclx.experiments.deep_optimizers import claims, config, cost, plots, run, summary
 
 EXPERIMENT = Experiment(

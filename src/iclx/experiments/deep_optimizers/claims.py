@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from iclx.claims import (Claim, Measured, Test, all_of, compare, estimate, exact, gated, needs_count,
-                         needs_values, with_control)
+from iclx.framework.claims import (Claim, Measured, Test, all_of, compare, estimate, exact, gated,
+                                   needs_count, needs_values, with_control)
 from iclx.experiments.deep_optimizers import claims_common as common
 from iclx.experiments.deep_optimizers.claims_common import LEARNED_MARGIN, inside
 from iclx.experiments.deep_optimizers.summary import curve

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from iclx.claims import NotEvaluable, estimate, exact, require_learned
+from iclx.framework.claims import NotEvaluable, estimate, exact, require_learned
 from iclx.experiments.deep_optimizers import references
 from iclx.experiments.deep_optimizers.summary import curve, mix_key, shift_key
-from iclx.stats import Estimate
+from iclx.framework.stats import Estimate
 
 LEARNED_MARGIN = 0.02   # a learned model beats the better trivial predictor by this much mean R²
 TRIVIAL_NAMES = {"nn1": "1-NN", "label_mean": "label averaging"}

@@ -9,7 +9,7 @@ Groups: ``task`` (the training prompts: a fresh N-layer ReLU net per prompt), ``
 from __future__ import annotations
 
 from iclx import config, models, problems
-from iclx.experiment import common_config, validate_common
+from iclx.framework.experiment import common_config, validate_common
 from iclx.tasks import relu_net
 
 NAME = "deep_optimizers"

@@ -1,4 +1,4 @@
-"""The run's predicted memory and FLOPs from its config (basis: ``iclx.cost``): one GPT-2 training
+"""The run's predicted memory and FLOPs from its config (basis: ``iclx.framework.cost``): one GPT-2 training
 stage per (attention, target depth, transformer depth); each stage's evaluation on ``eval.n_prompts``
 test prompts (drawn at once with one target network per prompt; the model runs 64 prompts at a time
 when 64 divides the count, else all at once); the directly trained N-layer networks (32 prompts at a
@@ -6,7 +6,8 @@ time, one network per prompt and fitted position, with Adam's state)."""
 
 from __future__ import annotations
 
-from iclx import config, cost
+from iclx import config
+from iclx.framework import cost
 from iclx.experiments.deep_optimizers.run import EVAL_CHUNK, model_config, stages
 
 

@@ -8,7 +8,8 @@ from typing import Any
 
 import numpy as np
 
-from iclx import config, plotting
+from iclx import config
+from iclx.framework import plotting
 
 # the paper's legend: red N(−2, I), blue 0.9/0.1, orange 0.7/0.3, green 0.5/0.5, gray the N-layer NN
 MIX_COLORS = {1.0: "#D55E00", 0.9: "#0072B2", 0.7: "#E69F00", 0.5: "#009E73"}

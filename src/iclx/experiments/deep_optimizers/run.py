@@ -15,7 +15,7 @@ import numpy as np
 from iclx import config, engine, models, problems
 from iclx.algorithms import relu_gd
 from iclx.engine import rng
-from iclx.experiment import RunContext
+from iclx.framework.experiment import RunContext
 from iclx.experiments.deep_optimizers import references
 from iclx.experiments.deep_optimizers.summary import mix_key, shift_key
 from iclx.tasks import relu_net

@@ -12,7 +12,7 @@ results), ``claims`` (the paper's claims as checks on saved results, with ``clai
 ``claims_table``, ``claims_extra``).
 """
 
-from iclx.experiment import Experiment
+from iclx.framework.experiment import Experiment
 from iclx.experiments.gd_vs_newton import claims, config, cost, plots, run, summary
 
 EXPERIMENT = Experiment(

@@ -16,7 +16,7 @@ averaging by ``claims_common.LEARNED_MARGIN`` has not learned the task: its clai
 
 from __future__ import annotations
 
-from iclx.claims import Claim
+from iclx.framework.claims import Claim
 from iclx.experiments.gd_vs_newton.claims_common import LEARNED_MARGIN
 from iclx.experiments.gd_vs_newton.claims_extra import (GD_THOUSANDS, ORDERS_OF_MAGNITUDE, PAPER_OVERHEAD,
                                                         AGREEMENT, gd_grids_reach_thousands,

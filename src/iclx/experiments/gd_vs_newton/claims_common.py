@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from iclx.claims import Arrays, mean_of, require_learned
+from iclx.framework.claims import Arrays, mean_of, require_learned
 
 LEARNED_MARGIN = 0.1     # error ÷ d below label averaging's past n = d (E[y²]/d = 1 for these tasks)
 NETWORKS = {"tf": "the transformer", "lstm": "the LSTM", "init": "the untrained transformer"}

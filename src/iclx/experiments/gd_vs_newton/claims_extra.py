@@ -12,8 +12,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from iclx.algorithms import regression
-from iclx.claims import (Arrays, Measured, NotEvaluable, Scalars, Test, all_of, compare, estimate,
-                         exact, gated, with_control)
+from iclx.framework.claims import (Arrays, Measured, NotEvaluable, Scalars, Test, all_of, compare, estimate,
+                                   exact, gated, with_control)
 from iclx.engine import rng
 from iclx.experiments.gd_vs_newton.claims_common import learned
 from iclx.models import constructions

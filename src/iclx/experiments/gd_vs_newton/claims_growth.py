@@ -31,8 +31,8 @@ import math
 import numpy as np
 
 from iclx import probes
-from iclx.claims import (Arrays, Measured, NotEvaluable, Scalars, Test, all_of, compare, estimate, gated,
-                         linear_fit, with_control)
+from iclx.framework.claims import (Arrays, Measured, NotEvaluable, Scalars, Test, all_of, compare, estimate,
+                                   gated, linear_fit, with_control)
 from iclx.experiments.gd_vs_newton.claims_common import UNTRAINED, learned
 
 MIN_R2 = 0.9

@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from iclx.claims import (Arrays, Measured, NotEvaluable, Scalars, Test, all_of, compare, gated, mean_of,
-                         with_control)
+from iclx.framework.claims import (Arrays, Measured, NotEvaluable, Scalars, Test, all_of, compare, gated,
+                                   mean_of, with_control)
 from iclx.experiments.gd_vs_newton.claims_common import learned
 
 COLUMNS = ("newton", "gd", "online_gd")       # the columns of arrays["<net>/table"]

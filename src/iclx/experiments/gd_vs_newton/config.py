@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from iclx import config, engine, problems, tasks
-from iclx.experiment import common_config, validate_common
+from iclx.framework.experiment import common_config, validate_common
 from iclx.models import gpt2, lstm
 from iclx.tasks import linear
 

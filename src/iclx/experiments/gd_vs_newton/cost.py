@@ -1,11 +1,12 @@
-"""The run's predicted memory and FLOPs from its config (basis: ``iclx.cost``): the GPT-2 and LSTM
+"""The run's predicted memory and FLOPs from its config (basis: ``iclx.framework.cost``): the GPT-2 and LSTM
 training, and per seed the probes (every layer's hidden states of one probe batch) of the trained and
 the untrained transformer, the algorithms' step grids (heatmaps and Table 1) on ``sim.n_prompts``
 prompts (``sim.batch_size`` at a time), the SimW fits of both transformers and the forgetting prompts."""
 
 from __future__ import annotations
 
-from iclx import config, cost
+from iclx import config
+from iclx.framework import cost
 from iclx.experiments.gd_vs_newton.config import step_grids
 
 

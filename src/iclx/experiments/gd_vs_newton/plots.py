@@ -18,7 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from iclx import config, engine, plotting, probes
+from iclx import config, engine, probes
+from iclx.framework import plotting
 from iclx.experiments.gd_vs_newton.config import TABLE_COLUMNS
 
 GRID_LABELS = {"newton": "Newton iterations", "gd": "GD steps", "gd_log": "GD steps (log₂ grid)"}

@@ -26,7 +26,7 @@ import numpy as np
 from iclx import config, engine, models, probes, problems
 from iclx.algorithms import baselines64 as B
 from iclx.engine import rng
-from iclx.experiment import RunContext
+from iclx.framework.experiment import RunContext
 from iclx.experiments.gd_vs_newton import baselines
 from iclx.experiments.gd_vs_newton.config import step_grids
 from iclx.tasks import linear

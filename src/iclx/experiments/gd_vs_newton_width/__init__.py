@@ -4,7 +4,7 @@
     python -m iclx.experiments.gd_vs_newton_width --preset=paper   # GPU: d=20, 12L-1H, 500k steps each
 """
 
-from iclx.experiment import Experiment
+from iclx.framework.experiment import Experiment
 from iclx.experiments.gd_vs_newton_width import claims, config, cost, plots, run, summary
 
 EXPERIMENT = Experiment(

@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from iclx.claims import (Arrays, Claim, Control, Measured, NotEvaluable, Scalars, Test, compare, estimate,
-                         needs_count, with_control)
+from iclx.framework.claims import (Arrays, Claim, Control, Measured, NotEvaluable, Scalars, Test, compare,
+                                   estimate, needs_count, with_control)
 
 NARROW_BELOW = 1.0       # hidden/d below this: the paper's failing widths (0.4d, 0.8d)
 WIDE_FROM = 1.6          # hidden/d from this: the paper's matching widths (1.6d, 3.2d)

@@ -9,7 +9,7 @@ share a vmapped program); seeds are vmapped lanes.
 from __future__ import annotations
 
 from iclx import config, problems, tasks
-from iclx.experiment import common_config, validate_common
+from iclx.framework.experiment import common_config, validate_common
 from iclx.models import gpt2
 from iclx.tasks import linear
 

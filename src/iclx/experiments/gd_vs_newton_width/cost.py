@@ -1,9 +1,10 @@
-"""The run's predicted memory and FLOPs from its config (basis: ``iclx.cost``): one training stage per
+"""The run's predicted memory and FLOPs from its config (basis: ``iclx.framework.cost``): one training stage per
 width (every seed one lane), then each seed's evaluation on ``eval.n_prompts`` prompts at once."""
 
 from __future__ import annotations
 
-from iclx import config, cost
+from iclx import config
+from iclx.framework import cost
 from iclx.experiments.gd_vs_newton_width.config import width_config
 
 

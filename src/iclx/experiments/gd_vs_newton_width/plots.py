@@ -7,7 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from iclx import config, engine, plotting
+from iclx import config, engine
+from iclx.framework import plotting
 
 
 def seed_rows(labels: list[dict[str, Any]]) -> np.ndarray:

@@ -9,7 +9,7 @@ import numpy as np
 
 from iclx import config, engine, models, problems
 from iclx.algorithms import regression
-from iclx.experiment import RunContext
+from iclx.framework.experiment import RunContext
 from iclx.experiments.gd_vs_newton_width.config import width_config
 from iclx.tasks import linear
 

@@ -5,7 +5,7 @@ error's dependence on N, M and c, a 3-layer GPT-2 contrast and traditional basel
     python -m iclx.experiments.gmm_classification --preset=cpu --figures=experiments/gmm_classification
 """
 
-from iclx.experiment import Experiment
+from iclx.framework.experiment import Experiment
 from iclx.experiments.gmm_classification import claims, config, cost, plots, run, summary
 
 EXPERIMENT = Experiment(

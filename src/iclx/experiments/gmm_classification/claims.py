@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from iclx.claims import (Claim, Measured, Test, all_of, compare, estimate, gated, mean_of, needs_count,
-                         needs_values, require_learned, with_control)
+from iclx.framework.claims import (Claim, Measured, Test, all_of, compare, estimate, gated, mean_of,
+                                   needs_count, needs_values, require_learned, with_control)
 from iclx.experiments.gmm_classification import claims_contrast as contrast, claims_scaling as scaling
 from iclx.experiments.gmm_classification import summary as gmm_summary
 from iclx.theory import gmm as gmm_theory

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from iclx.claims import (Measured, NotEvaluable, Test, all_of, compare, estimate, gated, mean_of,
-                         require_learned, with_control)
+from iclx.framework.claims import (Measured, NotEvaluable, Test, all_of, compare, estimate, gated, mean_of,
+                                   require_learned, with_control)
 
 LEARNED_MARGIN = 0.02      # accuracy a trained model must gain over 1-NN and label averaging at M = N
 TRIVIAL = ("nn1", "label_mean")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from iclx.claims import Measured, NotEvaluable, Test, all_of, compare, estimate, with_control
+from iclx.framework.claims import Measured, NotEvaluable, Test, all_of, compare, estimate, with_control
 from iclx.theory import gmm as gmm_theory
 
 EXPONENT_TOLERANCE = 0.2      # as the O(1/N) band's half-width

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from iclx import config, engine, models, problems
 from iclx.experiments.gmm_classification.evaluate import CHUNK
-from iclx.experiment import common_config, validate_common
+from iclx.framework.experiment import common_config, validate_common
 from iclx.tasks import gmm
 
 NAME = "gmm_classification"

@@ -1,4 +1,4 @@
-"""The run's predicted memory and FLOPs from its config (basis: ``iclx.cost``). The one-layer model's
+"""The run's predicted memory and FLOPs from its config (basis: ``iclx.framework.cost``). The one-layer model's
 stages hold per lane a bank of prompts and, for the Newton solve of W*, the Hessian's temporaries
 (bank × queries × d² × c floats; XLA's compiled peak of the paper preset's prepare: 1.36 GB per lane
 against 1.26 GB here); the evaluations draw 1024 prompts at a time (``evaluate.CHUNK``), a random
@@ -6,8 +6,9 @@ number each per drawn coordinate; the GPT-2 contrast is a prompt-trained GPT-2 a
 
 from __future__ import annotations
 
-from iclx import config, cost
-from iclx.experiment import runs_stage
+from iclx import config
+from iclx.framework import cost
+from iclx.framework.experiment import runs_stage
 from iclx.experiments.gmm_classification.evaluate import CHUNK
 from iclx.theory import gmm as gmm_theory
 

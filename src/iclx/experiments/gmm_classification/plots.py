@@ -7,8 +7,9 @@ from typing import Any
 
 import numpy as np
 
-from iclx import engine, plotting
-from iclx.experiment import runs_stage
+from iclx import engine
+from iclx.framework import plotting
+from iclx.framework.experiment import runs_stage
 
 NAMES = {"bayes": "Bayes oracle", "linear": "1-layer linear attention", "gpt2": "3-layer GPT-2",
          "lda_known": "LDA, known Λ", "lda_estimated": "LDA, estimated Λ",

@@ -14,7 +14,7 @@ import numpy as np
 
 from iclx import config, engine, problems
 from iclx.engine import rng
-from iclx.experiment import RunContext, runs_stage
+from iclx.framework.experiment import RunContext, runs_stage
 from iclx.experiments.gmm_classification import evaluate as gmm_eval, sweeps
 from iclx.experiments.gmm_classification.solvers import reference, task_of
 from iclx.models import linear_attention

@@ -6,8 +6,8 @@ from typing import Any
 
 import numpy as np
 
-from iclx.claims import fmt
-from iclx.experiment import runs_stage
+from iclx.framework.claims import fmt
+from iclx.framework.experiment import runs_stage
 from iclx.theory import gmm as gmm_theory
 
 

@@ -12,7 +12,7 @@ squares (≈ 0 for noiseless data) once the prompt holds n ≥ d examples.
 ``plots`` (figures from saved results), ``claims`` (the paper's claims as checks).
 """
 
-from iclx.experiment import Experiment
+from iclx.framework.experiment import Experiment
 from iclx.experiments.linear_regression import claims, config, cost, plots, run, summary
 
 EXPERIMENT = Experiment(

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from iclx.claims import (Claim, Measured, Test, compare, estimate, gated, mean_of, needs_values,
-                         require_learned, with_control)
+from iclx.framework.claims import (Claim, Measured, Test, compare, estimate, gated, mean_of, needs_values,
+                                   require_learned, with_control)
 
 MATCH_LS_TOLERANCE = 0.01   # error ÷ d past n = d that we call "matches least squares" (≈ 0 in Fig. 2)
 LEARNED_MARGIN = 0.1        # error ÷ d below averaging's (E[y²]/d = 1 for these tasks)

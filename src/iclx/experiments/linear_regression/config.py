@@ -13,7 +13,7 @@ the control of the learning claims.
 from __future__ import annotations
 
 from iclx import config, models, problems, tasks
-from iclx.experiment import common_config, validate_common
+from iclx.framework.experiment import common_config, validate_common
 from iclx.tasks import linear
 
 NAME = "linear_regression"

@@ -1,10 +1,11 @@
-"""The run's predicted memory and FLOPs from its config (basis: ``iclx.cost``): the GPT-2's training
+"""The run's predicted memory and FLOPs from its config (basis: ``iclx.framework.cost``): the GPT-2's training
 (every seed one lane) and each seed's evaluation of it and the baselines on ``eval.n_prompts`` prompts
 at once."""
 
 from __future__ import annotations
 
-from iclx import config, cost
+from iclx import config
+from iclx.framework import cost
 
 
 def regression_baselines(n_prompts: int, n: int, d: int, steps: int) -> cost.Cost:

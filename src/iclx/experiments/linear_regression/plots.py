@@ -7,7 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from iclx import config, plotting
+from iclx import config
+from iclx.framework import plotting
 from iclx.experiments.linear_regression.config import method_names
 
 LABELS = {"transformer": "Transformer", "least_squares": "Least squares", "averaging": "Averaging"}

@@ -11,7 +11,7 @@ import numpy as np
 
 from iclx import config, engine, models, problems
 from iclx.algorithms import regression
-from iclx.experiment import RunContext
+from iclx.framework.experiment import RunContext
 from iclx.engine import rng
 from iclx.experiments.linear_regression.config import method_names
 from iclx.tasks import linear

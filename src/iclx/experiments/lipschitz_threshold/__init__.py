@@ -11,7 +11,7 @@ functions.
 results), ``claims`` (the paper's claims as checks).
 """
 
-from iclx.experiment import Experiment
+from iclx.framework.experiment import Experiment
 from iclx.experiments.lipschitz_threshold import claims, config, cost, plots, run, summary
 
 EXPERIMENT = Experiment(

@@ -16,7 +16,7 @@ dynamics/attention ones in ``claims_dynamics``.
 
 from __future__ import annotations
 
-from iclx.claims import Claim
+from iclx.framework.claims import Claim
 from iclx.experiments.lipschitz_threshold import claims_dynamics as dyn, claims_sweep as swp
 from iclx.experiments.lipschitz_threshold.claims_sweep import ORDER, SLOPE_TOL
 

@@ -9,8 +9,8 @@ import math
 
 import numpy as np
 
-from iclx.claims import (Control, Measured, NotEvaluable, Test, all_of, compare, estimate, exact, gated,
-                         require_learned, with_control)
+from iclx.framework.claims import (Control, Measured, NotEvaluable, Test, all_of, compare, estimate, exact,
+                                   gated, require_learned, with_control)
 from iclx.engine.lanes import select_lanes
 from iclx.experiments.lipschitz_threshold.summary import steps_below
 

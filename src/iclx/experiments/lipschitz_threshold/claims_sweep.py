@@ -9,8 +9,8 @@ import math
 
 import numpy as np
 
-from iclx.claims import (Control, Measured, NotEvaluable, Test, all_of, compare, estimate, exact,
-                         with_control)
+from iclx.framework.claims import (Control, Measured, NotEvaluable, Test, all_of, compare, estimate, exact,
+                                   with_control)
 from iclx.engine.lanes import select_lanes
 from iclx.experiments.lipschitz_threshold import claims_dynamics as dyn
 from iclx.experiments.lipschitz_threshold.config import table_tag

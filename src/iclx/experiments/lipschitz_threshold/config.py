@@ -16,7 +16,7 @@ from __future__ import annotations
 import dataclasses
 
 from iclx import config, engine
-from iclx.experiment import common_config, validate_common
+from iclx.framework.experiment import common_config, validate_common
 from iclx.models import attention
 from iclx.tasks import lipschitz as lip
 

@@ -1,11 +1,12 @@
-"""The run's predicted memory and FLOPs from its config (basis: ``iclx.cost``): the theory tables
+"""The run's predicted memory and FLOPs from its config (basis: ``iclx.framework.cost``): the theory tables
 (Monte Carlo label covariances on the L grid, and at L = 1 for the feature families), the dynamics and sweep stages (every lane holds its
 bank: feature counts × K × K attention in ``features`` mode, prompts × N × d in ``tokens`` mode) and
 the evaluation on unseen functions."""
 
 from __future__ import annotations
 
-from iclx import config, cost
+from iclx import config
+from iclx.framework import cost
 from iclx.experiments.lipschitz_threshold.config import FAMILY_MEMBERS
 
 MC_BLOCK = 1 << 14      # the label covariance's Monte Carlo runs in blocks of this many functions

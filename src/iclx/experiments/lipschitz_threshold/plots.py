@@ -9,7 +9,8 @@ from typing import Any
 
 import numpy as np
 
-from iclx import config, plotting
+from iclx import config
+from iclx.framework import plotting
 from iclx.engine.lanes import select_lanes
 from iclx.experiments.lipschitz_threshold.plots_sweep import plot_sweep
 

@@ -18,7 +18,7 @@ import numpy as np
 
 from iclx import config, engine
 from iclx.engine import rng
-from iclx.experiment import RunContext
+from iclx.framework.experiment import RunContext
 from iclx.experiments.lipschitz_threshold.config import (
     FAMILY_MEMBERS,
     HP_KEYS,

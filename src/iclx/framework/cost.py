@@ -16,7 +16,7 @@ The basis, stated once here (rough, meant to err on the high side):
 - **disk**: a training stage keeps its latest checkpoints (``KEPT_CHECKPOINTS``, one more while the
   next is written) of its state, 3 floats per parameter and lane (weights and Adam's two moments);
   stages add up, as every stage keeps its own. The command line adds an allowance for the results
-  and figures (``iclx.preflight``) and compares it with the free space of the run folder.
+  and figures (``iclx.framework.preflight``) and compares it with the free space of the run folder.
 - **time**: FLOPs ÷ a sustained rate (``MACHINE_FLOPS``: 10¹¹ FLOP/s on a CPU, what 2 cores reached
   on gpt2 in the bench; 2.7·10¹³ on a GPU, 40 % of an H100's fp32 peak), plus ``COMPILE_S`` per
   compiled program. A transformer narrower than ``SMALL_WIDTH`` counts (64 / width)² (at most 4) times its FLOPs:

@@ -1,4 +1,4 @@
-"""The command line's handling of bad input (iclx.cli): one line, exit code 2, nothing written."""
+"""The command line's handling of bad input (iclx.framework.cli): one line, exit code 2, nothing written."""
 
 import subprocess
 from pathlib import Path
@@ -43,7 +43,7 @@ def test_command_line_bad_input_exits_2_and_writes_nothing(tmp_path, command_lin
 
 import os  # noqa: E402
 
-from iclx import cost, preflight  # noqa: E402
+from iclx.framework import cost, preflight  # noqa: E402
 
 
 def test_folder_problems(tmp_path, monkeypatch):

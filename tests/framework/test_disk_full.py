@@ -10,7 +10,7 @@ import threading
 import numpy as np
 import pytest
 
-from iclx import cli
+from iclx.framework import cli
 from iclx.engine import checkpoints, results
 from tests import toy_experiment
 

@@ -1,5 +1,5 @@
 """What the command line refuses before any work (one line, exit code 2, nothing written): flags that
-contradict each other or are empty, bad environment variables (``iclx.settings``), a slice target at
+contradict each other or are empty, bad environment variables (``iclx.framework.settings``), a slice target at
 another preset, a run that would not fit the disk."""
 
 import importlib
@@ -7,7 +7,7 @@ import importlib
 import numpy as np
 import pytest
 
-from iclx import cost, preflight, settings
+from iclx.framework import cost, preflight, settings
 from iclx.engine import results
 from iclx.experiments.__main__ import main as registry_main
 from iclx.experiments.linear_regression import EXPERIMENT as LINEAR
@@ -80,7 +80,7 @@ def test_environment_variables_parse_and_never_raise_at_import(monkeypatch):
     assert settings.compilation_cache(env) is None and settings.problem(env) is None
     assert (settings.figure_dpi({}), settings.figure_formats({})) == (200, ("png", "pdf"))
     monkeypatch.setenv("ICLX_FIGURE_DPI", "abc")
-    from iclx import plotting
+    from iclx.framework import plotting
 
     importlib.reload(plotting)                                  # reads nothing at import
     with pytest.raises(ValueError, match="ICLX_FIGURE_DPI='abc'"), plotting.style():
@@ -116,7 +116,7 @@ def test_disk_estimate_counts_kept_checkpoints_and_what_the_folder_holds(tmp_pat
 
 def test_a_run_that_does_not_fit_the_disk_is_refused_before_any_work(tmp_path, command_line,
                                                                      monkeypatch):
-    from iclx import cli
+    from iclx.framework import cli
 
     monkeypatch.setattr(cli.results, "free_bytes", lambda folder: 2.0 ** 20)
     code, lines = command_line(LINEAR, "--preset=smoke", f"--out={tmp_path / 'runs'}")

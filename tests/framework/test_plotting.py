@@ -1,9 +1,9 @@
-"""The shared plotting style (iclx.plotting): bands only from 5 replicates, the saved file formats."""
+"""The shared plotting style (iclx.framework.plotting): bands only from 5 replicates, the saved file formats."""
 
 import numpy as np
 import pytest
 
-from iclx import plotting
+from iclx.framework import plotting
 
 
 def test_a_band_needs_five_replicates_fewer_are_drawn_one_line_each():

@@ -67,7 +67,7 @@ def compilation_cache(environ: Mapping[str, str] = os.environ) -> Path | None:
 def _cache_problem(environ: Mapping[str, str]) -> None:
     """A folder set in ``ICLX_COMPILATION_CACHE`` must be one that can be made and written (the
     default is left to JAX, which only warns when it cannot write there)."""
-    from iclx.preflight import folder_problem   # the folder checks of --out, for this folder
+    from iclx.framework.preflight import folder_problem   # the folder checks of --out, for this folder
 
     folder = compilation_cache(environ) if environ.get(CACHE) is not None else None
     if folder is not None and (problem := folder_problem(CACHE, folder)):

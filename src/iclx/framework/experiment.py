@@ -42,7 +42,7 @@ Worked example, the smallest experiment (``iclx.experiments.linear_regression``)
                             run=run, summarise=summarise, plot=plot, claims=CLAIMS,
                             figures_dir="experiments/linear_regression")
 
-The command line (``python -m iclx.experiments.<name> [flags]``) lives in ``iclx.cli``.
+The command line (``python -m iclx.experiments.<name> [flags]``) lives in ``iclx.framework.cli``.
 """
 
 from __future__ import annotations
@@ -58,7 +58,8 @@ from typing import Any
 
 import numpy as np
 
-from iclx import claims as claims_lib, config, engine
+from iclx import config, engine
+from iclx.framework import claims as claims_lib
 from iclx.engine import results, runlock
 from iclx.engine.cluster import is_main_process
 
@@ -120,7 +121,7 @@ class Experiment:
     # a cache); raises ``ConfigError`` naming the field. Checked by the command line before any work,
     # not by ``validate`` (a config stays valid on a machine that cannot run it)
     requirements: Callable[[config.ConfigDict], None] | None = None
-    # ``estimate(cfg) -> iclx.cost.Cost``: the run's peak memory and FLOPs, counted from the config's
+    # ``estimate(cfg) -> iclx.framework.cost.Cost``: the run's peak memory and FLOPs, counted from the config's
     # sizes; the command line refuses a run that does not fit the machine before anything compiles
     estimate: Callable[[config.ConfigDict], Any] | None = None
     # the named stages a run may be restricted to (config field ``stages``; empty: every stage), e.g.
@@ -219,8 +220,8 @@ class Experiment:
         return paths
 
     def main(self, argv: Sequence[str] | None = None) -> int:
-        """``python -m iclx.experiments.<name> [flags]`` (``iclx.cli``)."""
-        from iclx import cli   # the command line builds on this module, not the reverse
+        """``python -m iclx.experiments.<name> [flags]`` (``iclx.framework.cli``)."""
+        from iclx.framework import cli   # the command line builds on this module, not the reverse
 
         return cli.run_command_line(self, sys.argv[1:] if argv is None else list(argv))
 

@@ -1,5 +1,5 @@
-"""Intervals over replicates, shared by the claims (``iclx.claims``) and the figures' bands
-(``iclx.plotting``).
+"""Intervals over replicates, shared by the claims (``iclx.framework.claims``) and the figures' bands
+(``iclx.framework.plotting``).
 
 A run's replicates (seeds of trained models, Monte Carlo runs of closed-form experiments) sit on
 axis 0 of every array a statistic is computed from. ``estimate(statistic, *samples)`` gives the

@@ -1,5 +1,5 @@
 """Checks the command line makes after validating a config and before any work: the output and figure
-folders can be created and written, and the run's predicted cost fits the machine (``iclx.cost``).
+folders can be created and written, and the run's predicted cost fits the machine (``iclx.framework.cost``).
 Each returns one line (the problem) or None; nothing here writes, compiles or starts a backend except
 ``machine_memory`` (called after a cluster has formed)."""
 
@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from iclx import cost as cost_lib
+from iclx.framework import cost as cost_lib
 
 
 def _nearest_existing(path: Path) -> Path:
@@ -81,7 +81,7 @@ def parse_limit(flag: str, raw: str | None) -> tuple[float | None, str | None]:
 def estimate_text(cost: cost_lib.Cost, platform: str) -> str:
     """"~1.2 GiB of memory, ~3.5 h on this cpu (estimate from the config's sizes)"."""
     return (f"~{cost_lib.gib(cost.bytes)} of memory, ~{cost_lib.duration(cost.seconds(platform))} on "
-            f"this {platform} (estimated from the config's sizes: iclx.cost)")
+            f"this {platform} (estimated from the config's sizes: iclx.framework.cost)")
 
 
 def memory_problem(cost: cost_lib.Cost, limit_bytes: float | None, source: str) -> str | None:

@@ -9,7 +9,7 @@ plain JSON rows that go into results.json (``"claims"``) and that the report sho
 **One way to get an interval.** A check computes the claim's own statistic from the run's independent
 replicates (seeds of trained models, Monte Carlo runs of closed-form experiments, resampled prompt
 banks), each array carrying the replicate axis first, and calls ``estimate(statistic, *samples,
-axis=...)`` (``iclx.stats``): the value is the statistic of all replicates; its 95% interval is
+axis=...)`` (``iclx.framework.stats``): the value is the statistic of all replicates; its 95% interval is
 value ± t₀.₉₇₅,R−1 · SE, with SE the delete-one jackknife standard error over the R replicates. For a
 mean this is exactly the Student-t interval of the mean (``mean_of``); for a smooth function of
 means (a ratio, a slope of log means) it is the jackknife's first-order interval (coverage checked
@@ -50,8 +50,8 @@ from typing import Any
 
 import numpy as np
 
-from iclx.claim_helpers import linear_fit, needs_count, needs_values  # noqa: F401 (the checks' API)
-from iclx.stats import Estimate, estimate, exact, fmt, mean_of  # noqa: F401 (the checks' API)
+from iclx.framework.claim_helpers import linear_fit, needs_count, needs_values  # noqa: F401 (the checks' API)
+from iclx.framework.stats import Estimate, estimate, exact, fmt, mean_of  # noqa: F401 (the checks' API)
 
 Scalars = Mapping[str, Any]
 Arrays = Mapping[str, np.ndarray]

@@ -2,10 +2,10 @@
 
 1. build the preset's config, apply ``--config.a.b=value`` overrides, validate every field; check
    the flags (no empty value, no contradiction such as --fresh with --plot-only) and the
-   environment variables (``iclx.settings``) (a bad one: one line on stderr, exit code 2, nothing
+   environment variables (``iclx.framework.settings``) (a bad one: one line on stderr, exit code 2, nothing
    written);
 2. check that ``--out`` and ``--figures`` can be created and written, and that the run's estimated
-   memory and disk (``Experiment.estimate``, ``iclx.cost``) fit this machine or ``--max-memory``
+   memory and disk (``Experiment.estimate``, ``iclx.framework.cost``) fit this machine or ``--max-memory``
    (each: one line, exit code 2, before anything is compiled or written); say the estimate of a long
    run;
 3. lock ``<out>/<name>/<preset>-<config hash>/`` (``engine.runlock``; another process holds it:
@@ -27,12 +27,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from iclx import config, cost as cost_lib, preflight, settings
+from iclx import config
+from iclx.framework import cost as cost_lib, preflight, settings
 from iclx.engine import cluster, results, runlock
 from iclx.engine.checkpoints import silence_writer_threads
 from iclx.engine.loop import TrainingDiverged
 
-Experiment = Any   # an ``iclx.experiment.Experiment`` (which imports this module, not the reverse)
+Experiment = Any   # an ``iclx.framework.experiment.Experiment`` (which imports this module, not the reverse)
 
 
 def _parser(experiment: Experiment) -> argparse.ArgumentParser:

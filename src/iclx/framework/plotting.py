@@ -1,6 +1,6 @@
 """One plotting style for every experiment. Plots read saved results; they never train.
 
-Bands are 95% confidence intervals of the mean across replicates (Student t, ``iclx.stats``), so a
+Bands are 95% confidence intervals of the mean across replicates (Student t, ``iclx.framework.stats``), so a
 band says how well the seeds pin the curve down. A band is drawn only from at least 5 replicates;
 with 2–4 each replicate is drawn as its own thin line, and captions say which (``band_caption``).
 """
@@ -17,15 +17,15 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from iclx import settings  # noqa: E402
-from iclx.stats import MIN_BAND_REPLICATES, mean_band  # noqa: E402
+from iclx.framework import settings  # noqa: E402
+from iclx.framework.stats import MIN_BAND_REPLICATES, mean_band  # noqa: E402
 
 # Okabe–Ito, readable by colour-blind readers and in greyscale print.
 PALETTE = ("#000000", "#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442",
            "#7F7F7F")
 
 RC = {
-    "figure.dpi": 110,   # savefig.dpi: $ICLX_FIGURE_DPI, read by ``style`` (iclx.settings)
+    "figure.dpi": 110,   # savefig.dpi: $ICLX_FIGURE_DPI, read by ``style`` (iclx.framework.settings)
     "savefig.bbox": "tight", "font.size": 9,
     "svg.hashsalt": "iclx",   # stable SVG element ids (reproducible files)
     "axes.titlesize": 10, "axes.labelsize": 9, "legend.fontsize": 7.5, "xtick.labelsize": 8,
@@ -79,7 +79,7 @@ _STABLE_METADATA = {"pdf": {"CreationDate": None}, "svg": {"Date": None}}
 
 def figure_formats() -> tuple[str, ...]:
     """The file formats figures are saved in: ``$ICLX_FIGURE_FORMATS`` (comma-separated, e.g.
-    ``png,pdf,svg``), default PNG and PDF (``iclx.settings``)."""
+    ``png,pdf,svg``), default PNG and PDF (``iclx.framework.settings``)."""
     return settings.figure_formats()
 
 

@@ -1,11 +1,12 @@
-"""Claims and their verdicts (iclx.claims): holds / fails / undecided from where the whole 95% interval
+"""Claims and their verdicts (iclx.framework.claims): holds / fails / undecided from where the whole 95% interval
 lies against the threshold, conjunctions, and the JSON rows results.json stores."""
 
 import numpy as np
 import pytest
 
-from iclx import claims, config
-from iclx.stats import Estimate
+from iclx import config
+from iclx.framework import claims
+from iclx.framework.stats import Estimate
 
 CFG = config.ConfigDict({"preset": "cpu"})
 

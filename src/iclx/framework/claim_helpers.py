@@ -1,4 +1,4 @@
-"""Helpers of the claims' checks (``iclx.claims`` re-exports them): a least-squares line, and the texts
+"""Helpers of the claims' checks (``iclx.framework.claims`` re-exports them): a least-squares line, and the texts
 of what a claim needs of its run's config (``Claim.requires``)."""
 
 from __future__ import annotations

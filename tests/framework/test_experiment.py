@@ -1,4 +1,4 @@
-"""The experiment contract (iclx.experiment): what ``execute`` adds to a run's own scalars, the engine's
+"""The experiment contract (iclx.framework.experiment): what ``execute`` adds to a run's own scalars, the engine's
 metrics handed back through ``RunContext.train``, the dry run's stage hook, re-deriving a saved run,
 and packages that export their experiment without shadowing a module."""
 

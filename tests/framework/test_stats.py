@@ -1,4 +1,4 @@
-"""Intervals over replicates (iclx.stats): the Student-t interval of a mean, the jackknife interval
+"""Intervals over replicates (iclx.framework.stats): the Student-t interval of a mean, the jackknife interval
 of a smooth statistic, and their coverage on synthetic replicates of known mean and spread."""
 
 import math
@@ -6,7 +6,7 @@ import math
 import numpy as np
 import pytest
 
-from iclx import stats
+from iclx.framework import stats
 
 
 def test_mean_band_is_a_student_t_interval():
