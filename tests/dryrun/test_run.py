@@ -10,18 +10,18 @@ import numpy as np
 import pytest
 
 from iclx import config, experiments as registry
-from iclx.dryrun import cost, cuts, run as dryrun
+from iclx.dryrun import cost, run as dryrun
 from tests import toy_experiment
 
 
 @pytest.mark.parametrize("name", list(registry.EXPERIMENTS))
 def test_every_paper_presets_dry_run_config_validates(name):
-    """Every training group cut to 2 steps, plus the SHRINK and --fast fields, is a valid config (an
+    """Every training group cut to 2 steps, plus the dry_run's shrink and --fast fields, is a valid config (an
     experiment without training, e.g. closed-form Monte Carlo, has no group to cut)."""
     experiment = registry.load(name)
     for variant in ("", *experiment.variants):
         groups = dryrun.training_groups(experiment.config("paper", variant=variant))
-        shrink = [*cuts.SHRINK.get(name, ((), ""))[0], *cuts.FAST.get(name, ((), ""))[0]]
+        shrink = [*experiment.dry_run.shrink, *experiment.dry_run.fast]
         cfg = experiment.config("paper", dryrun.shorten(groups, 2) + shrink, variant=variant)
         for path in dryrun.training_groups(cfg):
             assert config.get_field(cfg, f"{path}.steps") <= 2 + len(groups)
@@ -62,7 +62,7 @@ def test_non_finite_paths_and_blank_figures(tmp_path):
 
 
 def test_documented_nans_are_set_apart_and_only_they():
-    """``classify`` moves only the NaNs that ALLOWED_NON_FINITE names (scalars and arrays) out of the
+    """``classify`` moves only the NaNs that the experiment's dry_run.non_finite names (scalars and arrays) out of the
     problems, and is idempotent (records are re-classified when they are merged)."""
     record = {"experiment": "gmm_classification", "figure_problems": [],
               "non_finite_scalars": ["tables.x"],

@@ -14,6 +14,12 @@ NAMES = list(registry.EXPERIMENTS)
 
 
 def test_registry_is_consistent():
+    assert_consistent()
+    assert registry.DEMO_TARGET in registry.TARGETS
+
+
+def assert_consistent():
+    """What the experiment packages declare fits together (every one a paper, a target; targets valid)."""
     for name, paper in registry.EXPERIMENTS.items():
         assert paper in registry.PAPERS
         assert registry.load(name).name == name
@@ -26,9 +32,52 @@ def test_registry_is_consistent():
             base = registry.TARGETS[target.scale_of]
             assert (base.experiment, base.variant) == (target.experiment, target.variant)
             assert base.preset != target.preset and not base.scale_of
-    assert registry.DEMO_TARGET in registry.TARGETS
     assert {t.experiment for t in registry.TARGETS.values()} == set(registry.EXPERIMENTS)   # every one has a target
     assert all(f"reproduce-fig-{t}" in "\n".join(help_lines()) for t in registry.TARGETS)
+
+
+TOY_PACKAGE = """
+import dataclasses
+
+from iclx.framework.catalog import Paper, Target
+from tests.toy_experiment import FAKE
+
+EXPERIMENT = dataclasses.replace(
+    FAKE, name="toy_paper", figures_dir="experiments/toy_paper",
+    paper=Paper("toy", "A Toy Paper", "Nobody", 2025, "0000.00000"),
+    targets=(Target("toy-paper", "toy_paper", "experiments/toy_paper", "the toy's one figure",
+                    preset="smoke"),))
+"""
+
+
+def test_an_eighth_experiment_in_another_folder_is_found_everywhere(tmp_path, monkeypatch):
+    """A package in a folder of ``ICLX_EXPERIMENT_PATHS`` is listed by ``make help``, passes the
+    registry's checks and appears in the report, with no shared file edited."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    (tmp_path / "pkgs" / "toy_paper").mkdir(parents=True)
+    (tmp_path / "pkgs" / "toy_paper" / "__init__.py").write_text(TOY_PACKAGE)
+    monkeypatch.setenv("ICLX_EXPERIMENT_PATHS", str(tmp_path / "pkgs"))
+    repo = Path(__file__).resolve().parents[2]
+    help_text = subprocess.run([sys.executable, "-m", "iclx.experiments", "help"], cwd=repo, check=True,
+                               capture_output=True, text=True).stdout
+    assert "make reproduce-fig-toy-paper" in help_text
+    (tmp_path / "root" / "experiments").mkdir(parents=True)
+    subprocess.run([sys.executable, "-m", "iclx.report", f"--root={tmp_path / 'root'}"], cwd=repo,
+                   check=True, capture_output=True)
+    assert "A Toy Paper" in (tmp_path / "root" / "experiments" / "index.html").read_text()
+    monkeypatch.syspath_prepend(str(repo))
+    registry.refresh()
+    try:
+        assert list(registry.EXPERIMENTS)[-1] == "toy_paper" and "toy" in registry.PAPERS
+        assert_consistent()
+    finally:
+        monkeypatch.delenv("ICLX_EXPERIMENT_PATHS")
+        registry.__path__[:] = [p for p in registry.__path__ if not p.startswith(str(tmp_path))]
+        registry.refresh()
+    assert "toy_paper" not in registry.EXPERIMENTS
 
 
 def committed_results():

@@ -8,9 +8,10 @@ Each experiment runs in its own process (one that runs out of memory takes no ot
 training group of its config — any config group with ``steps`` and ``chunk_steps`` — is cut to
 ``--steps`` steps in one chunk (log every step, checkpoint at the end); everything else keeps the
 preset's shapes (prompt lengths, dimensions, batch sizes, lanes, evaluation sizes), except the few
-fields of ``SHRINK`` that do not fit a 24 GiB machine, which are named in the output. The run then
-checks that every number of results.json and arrays.npz is finite, that every figure is drawn and that
-every gradient-descent step size of the preset is stable on its own prompts (``step_sizes``), and
+fields that do not fit a 24 GiB machine (the experiment's ``dry_run.shrink``), which are named in the
+output. The run then checks that every number of results.json and arrays.npz is finite, that every
+figure is drawn and that every gradient-descent step size of the preset is stable on its own prompts
+(``step_sizes``), and
 records the wall time, each training stage's lanes, and XLA's compiled memory and FLOPs per step of
 its chunk program (the engine's ``analyze`` hook, through ``Experiment.execute``). ``iclx.dryrun.cost``
 turns those into predicted GPU hours of the full preset.
@@ -37,7 +38,6 @@ import numpy as np
 from iclx import config, experiments as registry
 from iclx.framework.cli import enable_compilation_cache
 from iclx.dryrun import step_sizes
-from iclx.dryrun.cuts import ALLOWED_NON_FINITE, FAST, LANE_FACTOR, SHRINK
 from iclx.engine import results
 
 def training_groups(cfg, prefix: str = "") -> dict[str, dict[str, Any]]:
@@ -109,13 +109,14 @@ def run_one(name: str, preset: str, steps: int, out: Path, fast: bool = False) -
     experiment = registry.load(name)
     record: dict[str, Any] = {"experiment": name, "preset": preset, "steps": steps, "ok": False}
     groups = training_groups(experiment.config(preset))
-    shrink, reason = SHRINK.get(name, ((), ""))
-    if fast and name in FAST:
-        shrink, reason = shrink + FAST[name][0], "; ".join(r for r in (reason, FAST[name][1]) if r)
+    cuts = experiment.dry_run     # what it declares (iclx.framework.catalog.DryRunCuts)
+    shrink, reason = cuts.shrink, cuts.shrink_reason
+    if fast and cuts.fast:
+        shrink, reason = shrink + cuts.fast, "; ".join(r for r in (reason, cuts.fast_reason) if r)
     overrides = shorten(groups, steps) + list(shrink)
     record["shrunk"] = {"fields": dict(shrink), "reason": reason} if shrink else {}
     record["fast"] = fast
-    record["lane_factor"] = LANE_FACTOR.get(name, {}) if name in SHRINK else {}
+    record["lane_factor"] = dict(cuts.lane_factor) if cuts.shrink else {}
     cfg = experiment.config(preset, overrides)
     short = training_groups(cfg)
     seen: dict[str, dict[str, Any]] = {}     # stage -> the train config it ran with
@@ -157,9 +158,9 @@ def run_one(name: str, preset: str, steps: int, out: Path, fast: bool = False) -
 
 
 def classify(record: dict[str, Any]) -> dict[str, Any]:
-    """Move the NaNs that ``ALLOWED_NON_FINITE`` documents (results.json paths and array names) into
-    ``allowed_non_finite``; set ``ok``."""
-    allowed = [pattern for pattern, _ in ALLOWED_NON_FINITE.get(record["experiment"], ())]
+    """Move the NaNs that the experiment documents (``dry_run.non_finite``: results.json paths and array
+    names) into ``allowed_non_finite``; set ``ok``."""
+    allowed = [pattern for pattern, _ in registry.load(record["experiment"]).dry_run.non_finite]
     is_allowed = lambda path: any(fnmatch.fnmatch(path, a) for a in allowed)
     found = record.get("non_finite_scalars", []) + record.get("allowed_non_finite", [])
     arrays = record.get("non_finite_arrays", {})
@@ -255,7 +256,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--json", default=None, help="write the records here (e.g. benchmarks/dry-run-paper.json)")
     parser.add_argument("--timeout", type=float, default=3600.0, help="seconds per experiment")
     parser.add_argument("--fast", action="store_true",
-                        help="also cut the evaluation counts of FAST (CPU time; shapes unchanged)")
+                        help="also cut the evaluation counts each experiment declares (dry_run.fast: CPU time; shapes unchanged)")
     parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.steps < 1:

@@ -1,6 +1,7 @@
 """The experiment framework: what turns a package of science into a reproducible experiment.
 
     experiment.py     the contract (Experiment, RunContext): run, summarise, plot, claims, execute
+    catalog.py        what an experiment declares for the registry: Paper, Target, DryRunCuts
     cli.py            python -m iclx.experiments.<name>: flags, run folder, resume, plot-only
     preflight.py      the checks before any work: folders writable, the predicted cost fits
     cost.py           the run cost estimate (memory, disk, FLOPs) an experiment counts from its config

@@ -9,6 +9,10 @@ An experiment is a package ``iclx.experiments.<name>``:
                  the numbers its claims read)
     plots.py     plot(cfg, scalars, arrays, fig_dir) -> the figure paths
     claims.py    CLAIMS: each claim's check(cfg, scalars, arrays) -> claims.Measured
+    cost.py      estimate(cfg) -> cost.Cost: peak memory, disk and FLOPs counted from the config
+                 (``iclx.framework.cost``), checked against the machine before anything compiles
+    catalog.py   PAPER, TARGETS (make targets: presets, variants, slices), DRY_RUN (the dry run's
+                 cuts and documented non-finite outputs): what the registry lists of it
     __init__.py  EXPERIMENT = Experiment(...), and nothing else (no attribute shadows a module)
     __main__.py  raise SystemExit(EXPERIMENT.main())
 
@@ -59,9 +63,9 @@ from typing import Any
 import numpy as np
 
 from iclx import config, engine
-from iclx.framework import claims as claims_lib
 from iclx.engine import results, runlock
 from iclx.engine.cluster import is_main_process
+from iclx.framework import catalog, claims as claims_lib
 
 PRESETS = ("smoke", "cpu", "paper")
 Scalars = dict[str, Any]
@@ -127,6 +131,12 @@ class Experiment:
     # the named stages a run may be restricted to (config field ``stages``; empty: every stage), e.g.
     # a paper preset's stages that fit a CPU; a claim that ``needs`` a left-out stage is not evaluable
     stages: tuple[str, ...] = ()
+    # what the registry lists (``iclx.framework.catalog``): the paper, the make targets, the place in
+    # listings (``make help``, the report; lower first), the dry run's cuts and documented NaNs
+    paper: catalog.Paper | None = None
+    targets: tuple[catalog.Target, ...] = ()
+    order: int = 1000
+    dry_run: catalog.DryRunCuts = catalog.DryRunCuts()
 
     def config(self, preset: str, overrides: Sequence[tuple[str, str]] = (),
                variant: str = "") -> config.ConfigDict:

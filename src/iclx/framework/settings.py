@@ -6,6 +6,8 @@
                              (``iclx.host``)
     ICLX_COMPILATION_CACHE   the folder of compiled programs (default ~/.cache/iclx/jax; empty: none)
     ICLX_DISTRIBUTED_TIMEOUT seconds to wait for a cluster (``iclx.engine.cluster``, checked there)
+    ICLX_EXPERIMENT_PATHS    more folders of experiment packages, ``os.pathsep``-separated (each
+                             package imports as ``iclx.experiments.<name>``; default: none)
 
 Reading one never raises at import: ``problem()`` says, in one line, what is wrong with the first bad
 one; the command line calls it before any work (exit code 2), and a reader given a bad value raises
@@ -21,6 +23,7 @@ from pathlib import Path
 from iclx import host
 
 DPI, FORMATS, CACHE = "ICLX_FIGURE_DPI", "ICLX_FIGURE_FORMATS", "ICLX_COMPILATION_CACHE"
+EXPERIMENT_PATHS = "ICLX_EXPERIMENT_PATHS"
 DPI_RANGE = (10, 1200)
 DEFAULT_DPI = 200
 DEFAULT_FORMATS = ("png", "pdf")
@@ -74,8 +77,18 @@ def _cache_problem(environ: Mapping[str, str]) -> None:
         raise ValueError(f"environment variable {problem}")
 
 
+def experiment_paths(environ: Mapping[str, str] = os.environ, strict: bool = True) -> tuple[Path, ...]:
+    """The folders of ``ICLX_EXPERIMENT_PATHS`` (default none); ``strict``: ``ValueError`` naming one that
+    is not a folder, else it is left out."""
+    folders = tuple(Path(f) for f in environ.get(EXPERIMENT_PATHS, "").split(os.pathsep) if f.strip())
+    missing = [str(f) for f in folders if not f.is_dir()]
+    if strict and missing:
+        raise _bad(EXPERIMENT_PATHS, environ[EXPERIMENT_PATHS], f"{missing[0]} is not a folder")
+    return tuple(f for f in folders if f.is_dir())
+
+
 CHECKS: tuple[Callable[[Mapping[str, str]], object], ...] = (
-    figure_dpi, figure_formats, host.requested_devices, _cache_problem)
+    figure_dpi, figure_formats, host.requested_devices, _cache_problem, experiment_paths)
 
 
 def problem(environ: Mapping[str, str] = os.environ) -> str | None:

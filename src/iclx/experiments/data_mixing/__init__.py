@@ -7,9 +7,10 @@
 """
 
 from iclx.framework.experiment import Experiment
-from iclx.experiments.data_mixing import claims, config, cost, multilingual, plots, run, summary
+from iclx.experiments.data_mixing import catalog, claims, config, cost, multilingual, plots, run, summary
 
 EXPERIMENT = Experiment(
+    paper=catalog.PAPER, targets=catalog.TARGETS, order=catalog.ORDER, dry_run=catalog.DRY_RUN,
     name=config.NAME, get_config=config.get_config, validate=config.validate, run=run.run,
     summarise=summary.summarise, estimate=cost.estimate, plot=plots.plot, claims=claims.CLAIMS,
     figures_dir="experiments/data_mixing", variants=config.VARIANTS,

@@ -10,9 +10,10 @@ on an N-layer ReLU net lives in ``iclx.models.constructions_relu_gd`` (tested in
 """
 
 from iclx.framework.experiment import Experiment
-from iclx.experiments.deep_optimizers import claims, config, cost, plots, run, summary
+from iclx.experiments.deep_optimizers import catalog, claims, config, cost, plots, run, summary
 
 EXPERIMENT = Experiment(
+    paper=catalog.PAPER, targets=catalog.TARGETS, order=catalog.ORDER, dry_run=catalog.DRY_RUN,
     name=config.NAME, get_config=config.get_config, validate=config.validate, run=run.run,
     summarise=summary.summarise, estimate=cost.estimate, plot=plots.plot, claims=claims.CLAIMS,
     figures_dir="experiments/deep_optimizers")

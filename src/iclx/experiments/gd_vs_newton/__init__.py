@@ -13,9 +13,10 @@ results), ``claims`` (the paper's claims as checks on saved results, with ``clai
 """
 
 from iclx.framework.experiment import Experiment
-from iclx.experiments.gd_vs_newton import claims, config, cost, plots, run, summary
+from iclx.experiments.gd_vs_newton import catalog, claims, config, cost, plots, run, summary
 
 EXPERIMENT = Experiment(
+    paper=catalog.PAPER, targets=catalog.TARGETS, order=catalog.ORDER, dry_run=catalog.DRY_RUN,
     name=config.NAME, get_config=config.get_config, validate=config.validate, run=run.run,
     summarise=summary.summarise, estimate=cost.estimate, plot=plots.plot, claims=claims.CLAIMS,
     figures_dir="experiments/gd_vs_newton", variants=config.VARIANTS, presets=config.PRESETS)

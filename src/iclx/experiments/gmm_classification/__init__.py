@@ -6,9 +6,10 @@ error's dependence on N, M and c, a 3-layer GPT-2 contrast and traditional basel
 """
 
 from iclx.framework.experiment import Experiment
-from iclx.experiments.gmm_classification import claims, config, cost, plots, run, summary
+from iclx.experiments.gmm_classification import catalog, claims, config, cost, plots, run, summary
 
 EXPERIMENT = Experiment(
+    paper=catalog.PAPER, targets=catalog.TARGETS, order=catalog.ORDER, dry_run=catalog.DRY_RUN,
     name=config.NAME, get_config=config.get_config, validate=config.validate, run=run.run,
     summarise=summary.summarise, estimate=cost.estimate, plot=plots.plot, claims=claims.CLAIMS,
     stages=config.STAGES, figures_dir="experiments/gmm_classification")

@@ -13,9 +13,10 @@ squares (≈ 0 for noiseless data) once the prompt holds n ≥ d examples.
 """
 
 from iclx.framework.experiment import Experiment
-from iclx.experiments.linear_regression import claims, config, cost, plots, run, summary
+from iclx.experiments.linear_regression import catalog, claims, config, cost, plots, run, summary
 
 EXPERIMENT = Experiment(
+    paper=catalog.PAPER, targets=catalog.TARGETS, order=catalog.ORDER, dry_run=catalog.DRY_RUN,
     name=config.NAME, get_config=config.get_config, validate=config.validate, run=run.run,
     summarise=summary.summarise, estimate=cost.estimate, plot=plots.plot, claims=claims.CLAIMS,
     figures_dir="experiments/linear_regression")

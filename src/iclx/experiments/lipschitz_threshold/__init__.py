@@ -12,9 +12,10 @@ results), ``claims`` (the paper's claims as checks).
 """
 
 from iclx.framework.experiment import Experiment
-from iclx.experiments.lipschitz_threshold import claims, config, cost, plots, run, summary
+from iclx.experiments.lipschitz_threshold import catalog, claims, config, cost, plots, run, summary
 
 EXPERIMENT = Experiment(
+    paper=catalog.PAPER, targets=catalog.TARGETS, order=catalog.ORDER, dry_run=catalog.DRY_RUN,
     name=config.NAME, get_config=config.get_config, validate=config.validate, run=run.run,
     summarise=summary.summarise, estimate=cost.estimate, plot=plots.plot, claims=claims.CLAIMS,
     figures_dir="experiments/lipschitz_threshold")
