@@ -17,7 +17,7 @@ TARGETS = (
            preset="cpu-long", scale_of="gd-vs-newton", minutes="52"),
     Target("gd-vs-newton-illcond", NAME, "experiments/gd_vs_newton/ill_conditioned",
            "the same on ill-conditioned inputs (κ = 100), Figs 4/16",
-           variant="ill_conditioned", minutes="14"),
+           variant="ill_conditioned", minutes="49 (loaded)"),
     Target("gd-vs-newton-noisy", NAME, "experiments/gd_vs_newton/noisy",
            "the same with noisy labels (σ = 0.1), Fig 19",
            variant="noisy", minutes="15"),
