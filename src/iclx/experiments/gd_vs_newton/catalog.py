@@ -11,7 +11,7 @@ PAPER = Paper("fu-newton", "Transformers Learn to Achieve Second-Order Convergen
 TARGETS = (
     Target("gd-vs-newton", NAME, "experiments/gd_vs_newton",
            "Fu et al.: probes, SimE/SimW heatmaps, best Newton / GD step per layer, Table 1, LSTM",
-           minutes="19"),
+           minutes="64 (loaded)"),
     Target("gd-vs-newton-converged", NAME, "experiments/gd_vs_newton/converged",
            "the same model trained ~3× longer, near least squares past n = d: Table 1 at convergence",
            preset="cpu-long", scale_of="gd-vs-newton", minutes="52"),
