@@ -23,7 +23,7 @@ DOUBLING = {"doubling": [1, 2, 4, 8, 16, 32, 64, 128], "doubling, plateau": [1, 
 FLAT = [1] * 8
 NEWTON_GRID = np.arange(1, 33)
 GD_GRID = np.unique(np.concatenate([np.arange(1, 129), 2 ** np.arange(15)]))
-CFG = config.ConfigDict({"preset": "cpu", "sim": {"decimals": 3},
+CFG = config.ConfigDict({"preset": "cpu", "sim": {"decimals": 3}, "lstm": {"enabled": True},
                          "task": {"n_dims": 5, "n_points": 11, "covariance": "isotropic"}})
 
 

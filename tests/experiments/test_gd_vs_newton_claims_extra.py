@@ -132,3 +132,11 @@ def test_lstm_forgets_without_an_lstm_is_not_evaluable():
     arrays = {k: v for k, v in forget_arrays([0.1] * 10, [0.01] * 10).items() if not k.startswith("lstm/")}
     with pytest.raises(claims_lib.NotEvaluable, match="lstm.enabled"):
         check("lstm-forgets-old-examples", arrays)
+
+
+def test_lstm_claims_name_the_lstm_as_their_need():
+    from iclx.experiments.gd_vs_newton.claims_common import needs_lstm
+
+    lstm = lambda on: config.ConfigDict({"lstm": {"enabled": on}})
+    assert needs_lstm(lstm(True)) == []
+    assert needs_lstm(lstm(False)) == ["the LSTM trained (lstm.enabled=true; this run turns it off)"]

@@ -17,7 +17,7 @@ averaging by ``claims_common.LEARNED_MARGIN`` has not learned the task: its clai
 from __future__ import annotations
 
 from iclx.framework.claims import Claim
-from iclx.experiments.gd_vs_newton.claims_common import LEARNED_MARGIN
+from iclx.experiments.gd_vs_newton.claims_common import LEARNED_MARGIN, needs_lstm
 from iclx.experiments.gd_vs_newton.claims_extra import (GD_THOUSANDS, ORDERS_OF_MAGNITUDE, PAPER_OVERHEAD,
                                                         AGREEMENT, gd_grids_reach_thousands,
                                                         ill_conditioned_gd_slow, theorem_newton_layers)
@@ -71,20 +71,23 @@ CLAIMS = (
           "Table 1, Fig 5",
           "SimE(LSTM, online GD) − max(SimE(LSTM, Newton), SimE(LSTM, GD)): seed mean > 0; control: "
           f"least squares scored as a network; {LEARNED}",
-          lstm_prefers_ogd, paper_value="online GD .954 vs Newton .920, GD .916"),
+          lstm_prefers_ogd, paper_value="online GD .954 vs Newton .920, GD .916",
+          requires=needs_lstm),
     Claim("lstm-nearer-online-gd-than-tf",
           "The LSTM is closer to online GD than the transformer is",
           "Table 1",
           "SimE(LSTM, online GD) − SimE(transformer, online GD), same seed and prompts: seed mean > 0; "
           f"control: least squares in the LSTM's place; {LEARNED}",
-          lstm_nearer_ogd_than_tf, paper_value="LSTM .954 vs transformer .806"),
+          lstm_nearer_ogd_than_tf, paper_value="LSTM .954 vs transformer .806",
+          requires=needs_lstm),
     Claim("lstm-forgets-old-examples",
           "The LSTM forgets in-context examples seen long ago; the transformer does not",
           "Fig. 5 right",
           "error on a query that re-uses the example g back, mean over the older half of the gaps − the "
           "newer half: > 0 for the LSTM and larger than the transformer's (seed means); control: least "
           f"squares in the LSTM's place; {LEARNED}",
-          lstm_forgets, paper_value="LSTM and online GD worse on older examples; transformer flat"),
+          lstm_forgets, paper_value="LSTM and online GD worse on older examples; transformer flat",
+          requires=needs_lstm),
     Claim("theorem-newton-in-k-plus-const-layers",
           "A transformer with ReLU attention runs k Iterative Newton iterations in k + O(1) layers",
           "Thm 5.1",

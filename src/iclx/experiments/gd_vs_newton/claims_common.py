@@ -28,3 +28,9 @@ def require_network_learned(cfg, arrays: Arrays, net: str) -> None:
                     mean_of(late_error(cfg, arrays, "alg/error_averaging")), "label averaging",
                     LEARNED_MARGIN, higher_is_better=False,
                     what=f"{NETWORKS[net]}'s error ÷ d over n ≥ d")
+
+
+def needs_lstm(cfg) -> list[str]:
+    """What the LSTM claims need of the config: the LSTM trained (the ill-conditioned and noisy
+    variants turn it off)."""
+    return [] if cfg.lstm.enabled else ["the LSTM trained (lstm.enabled=true; this run turns it off)"]
