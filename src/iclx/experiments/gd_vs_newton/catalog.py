@@ -20,7 +20,7 @@ TARGETS = (
            variant="ill_conditioned", minutes="49 (loaded)"),
     Target("gd-vs-newton-noisy", NAME, "experiments/gd_vs_newton/noisy",
            "the same with noisy labels (σ = 0.1), Fig 19",
-           variant="noisy", minutes="15"),
+           variant="noisy", minutes="46 (loaded)"),
 )
 
 DRY_RUN = DryRunCuts(
