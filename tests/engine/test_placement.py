@@ -6,6 +6,8 @@ import subprocess
 import sys
 import textwrap
 
+from iclx import host
+
 SCRIPT = textwrap.dedent("""
     import jax, numpy as np
     from iclx import engine
@@ -40,8 +42,8 @@ def run_on_forced_devices(script: str, devices: int, cwd) -> str:
     """``script``'s stdout, run in a fresh process with ``devices`` forced CPU devices (it must exit 0)."""
     tests_dir = os.path.dirname(os.path.abspath(__file__))
     flags = " ".join(f for f in os.environ.get("XLA_FLAGS", "").split()
-                     if not f.startswith("--xla_force_host_platform_device_count"))
-    env = {**os.environ, "XLA_FLAGS": f"{flags} --xla_force_host_platform_device_count={devices}".strip(),
+                     if not f.startswith(host.FLAG))
+    env = {**os.environ, "XLA_FLAGS": f"{flags} {host.FLAG}={devices}".strip(),
            "JAX_PLATFORMS": "cpu",
            "PYTHONPATH": os.pathsep.join(filter(None, [tests_dir, os.environ.get("PYTHONPATH")]))}
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
