@@ -82,13 +82,30 @@ def test_ill_conditioned_claim_fails_where_gd_is_fast_or_newton_slow():
 
 def test_ill_conditioned_claim_needs_the_variant_and_a_learned_model():
     arrays = error_arrays(0.01, gd_reaches=2000, newton_reaches=12)
-    isotropic = config.ConfigDict(CFG.to_dict() | {"task": {"n_dims": 5, "n_points": 11, "covariance": "isotropic"}})
-    with pytest.raises(claims_lib.NotEvaluable, match="ill_conditioned") as other_variant:
-        check("ill-conditioned-gd-needs-thousands", arrays, isotropic)
+    isotropic = config.ConfigDict(CFG.to_dict() | {"task": {"n_dims": 5, "n_points": 11, "covariance": "isotropic"},
+                                                   "sim": {"decimals": 3, "gd_lr": 0.01, "gd_lin_max": 4000,
+                                                           "gd_log2_max": 12}})
+    claim = next(c for c in newton_claims.CLAIMS if c.id == "ill-conditioned-gd-needs-thousands")
+    # another variant: the claim's config need says so, in one place, and the row keeps the control
+    row, = claims_lib.evaluate([claim], isotropic, {}, arrays)
+    assert row["verdict"] == "not evaluable" and "--variant=ill_conditioned" in row["detail"]
+    assert row["control"]["verdict"] == "fails"
     with pytest.raises(claims_lib.NotEvaluable, match="has not learned") as not_learned:
         check("ill-conditioned-gd-needs-thousands", arrays | learned(tf=0.78))
-    for error in (other_variant, not_learned):      # the row keeps the control its test still gives
-        assert error.value.control.measured.verdict == "fails"
+    assert not_learned.value.control.measured.verdict == "fails"   # the row keeps its test's control
+
+
+def test_an_unmet_config_need_keeps_the_control_but_a_left_out_stage_does_not():
+    """Claims.evaluate with an unmet ``requires``: the check still runs for its control (a
+    reference's value); with a stage left out it does not run."""
+    measured = claims_lib.with_control(claims_lib.Measured(1.0, "holds"), "ref", claims_lib.Measured(0.0, "fails"))
+    claim = claims_lib.Claim("c", "s", "Fig", "t", lambda cfg, s, a: measured, needs=("train",),
+                             requires=lambda cfg: ["x > 0"])
+    row, = claims_lib.evaluate([claim], config.ConfigDict({"preset": "cpu", "stages": ()}), {}, {})
+    assert (row["verdict"], row["detail"], row["control"]["label"]) == ("not evaluable", "not evaluable: needs x > 0",
+                                                                          "ref")
+    row, = claims_lib.evaluate([claim], config.ConfigDict({"preset": "cpu", "stages": ("eval",)}), {}, {})
+    assert "left out" in row["detail"] and row["control"] is None
 
 
 def test_ill_conditioned_claim_needs_a_gd_grid_reaching_thousands():

@@ -153,6 +153,7 @@ def test_a_claim_states_what_it_needs_of_the_config():
     bad = config.ConfigDict({"preset": "cpu", "rhos": (0.0, 0.5), "depths": (2,)})
     assert claims.evaluate([claim], ok, {}, {})[0]["verdict"] == "holds"
     row, = claims.evaluate([claim], bad, {}, {})
-    assert row["verdict"] == "not evaluable" and row["control"] is None
+    # the control is a reference's value: the row keeps it (the check ran for it alone)
+    assert row["verdict"] == "not evaluable" and row["control"]["verdict"] == "fails"
     assert row["detail"] == ("not evaluable: needs 1 among mixing.rhos (has 0, 0.5); at least 2 distinct "
                              "values of study.depths (has 1)")

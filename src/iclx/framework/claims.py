@@ -221,7 +221,7 @@ def evaluate(claims: Sequence[Claim], cfg: Any, scalars: Scalars, arrays: Arrays
     for claim in claims:
         try:
             if unmet := claim.unmet(cfg):
-                raise NotEvaluable(f"needs {'; '.join(unmet)}")
+                raise NotEvaluable(f"needs {'; '.join(unmet)}", _control_anyway(claim, cfg, scalars, arrays))
             row = _row(claim.check(cfg, scalars, arrays))
         except NotEvaluable as reason:
             row = _row(None, f"not evaluable: {reason}", reason.control)
@@ -231,6 +231,21 @@ def evaluate(claims: Sequence[Claim], cfg: Any, scalars: Scalars, arrays: Arrays
                      "threshold": claim.threshold, "paper_value": claim.paper_value, **row,
                      "scales": list(claim.scales), "applies": cfg.preset in claim.scales})
     return rows
+
+
+def _control_anyway(claim: Claim, cfg: Any, scalars: Scalars, arrays: Arrays) -> Control | None:
+    """The control a claim's check gives on a run whose config leaves one of its needs unmet (the
+    control is a reference's value, meaningful whatever the config), or None where the check cannot
+    run: a stage left out, or arrays it needs that the run lacks."""
+    if claim.requires is None or any(s not in set(cfg.get("stages") or claim.needs) for s in claim.needs):
+        return None
+    try:
+        measured = claim.check(cfg, scalars, arrays)
+    except NotEvaluable as reason:
+        return reason.control
+    except Exception:  # noqa: BLE001 — no control then, as for a run that cannot speak
+        return None
+    return measured.control
 
 
 def _row(measured: Measured | None, detail: str = "", control: Control | None = None) -> dict[str, Any]:
