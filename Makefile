@@ -17,7 +17,7 @@ FLAGS ?=
 # 2 suits two cores (1 h 31 min for all, against 2 h 07 min with JOBS=1: benchmarks/README.md)
 JOBS ?= 2
 
-.PHONY: help install test test-all demo bench report report-check reproduce-all dry-run-paper clean-runs
+.PHONY: help install test test-durations test-all demo bench report report-check reproduce-all dry-run-paper clean-runs
 
 help: $(STAMP)
 	@$(PY) -m iclx.experiments help
@@ -36,6 +36,11 @@ install: $(STAMP)
 # worksteal: a worker that runs out of tests takes queued ones from the other (the smoke runs are long and uneven)
 test: $(STAMP)
 	$(PY) -m pytest -q -n auto --dist worksteal -m "not slow"
+
+# re-record tests/durations.json, the call times by which `make test` deals the long tests out first
+# over the workers (tests/schedule.py)
+test-durations: $(STAMP)
+	ICLX_RECORD_TEST_DURATIONS=1 $(PY) -m pytest -q -n auto --dist worksteal -m "not slow"
 
 # everything, including the long checks marked slow (multi-process runs, paper-preset steps, bench)
 test-all: $(STAMP)

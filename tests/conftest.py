@@ -112,3 +112,30 @@ def smoke_run(tmp_path_factory):
                                figures=figures, cfg=cfg, experiment=experiment)
 
     return run
+
+
+# ------------------------------------------------------------------ test order (tests/schedule.py)
+_recorded: dict[str, float] = {}
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """Long tests first, dealt over the xdist workers (tests/schedule.py)."""
+    from tests import schedule
+
+    schedule.reorder(items, [item.nodeid for item in items])
+
+
+def pytest_runtest_logreport(report):
+    """With ``ICLX_RECORD_TEST_DURATIONS=1`` (``make test-durations``), the controller keeps each test's
+    call time."""
+    from tests import schedule
+
+    if report.when == "call" and os.environ.get(schedule.RECORD_ENV) == "1" and not _worker:
+        _recorded[report.nodeid] = report.duration
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if _recorded and not _worker:
+        from tests import schedule
+
+        schedule.record(_recorded)
