@@ -16,8 +16,25 @@ def test_auto_forces_one_device_per_usable_core():
     assert count == host.usable_cores()
     if count > 1:
         assert env["XLA_FLAGS"] == f"{host.FLAG}={count}"
+        assert env["NPROC"] == str(count + 1)
     else:
-        assert "XLA_FLAGS" not in env
+        assert "XLA_FLAGS" not in env and "NPROC" not in env
+
+
+def test_several_devices_get_a_pool_thread_more_than_devices_unless_the_user_sized_it():
+    env = {host.ENV: "3"}
+    host.configure(env)
+    assert int(env["NPROC"]) == max(host.usable_cores(), 4)
+    env = {"XLA_FLAGS": f"{host.FLAG}=5"}                 # a count forced by the user's own flag too
+    host.configure(env)
+    assert int(env["NPROC"]) == max(host.usable_cores(), 6)
+    for user in ({"NPROC": "7"}, {"PORTABLE_NPROC": "7"}):
+        env = {host.ENV: "3", **user}
+        host.configure(env)
+        assert env == {host.ENV: "3", **user, "XLA_FLAGS": f"{host.FLAG}=3"}
+    env = {host.ENV: "1"}
+    host.configure(env)
+    assert "NPROC" not in env
 
 
 def test_an_explicit_count_and_existing_xla_flags_win():
@@ -53,3 +70,35 @@ def test_importing_iclx_gives_jax_that_many_cpu_devices():
                          capture_output=True, text=True, env=env, timeout=120)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip() == "3"
+
+
+HANG = """
+import jax, jax.numpy as jnp
+from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
+lanes = NamedSharding(Mesh(jax.devices(), ("lanes",)), P("lanes"))
+A = jax.device_put(2 * jnp.eye(8) + 0.01 * jax.random.normal(jax.random.key(0), (2, 8192, 8, 8)), lanes)
+
+@jax.jit
+def solves(A, b):          # 300 batched LU solves per call, one lane per device
+    def step(x, _):
+        x = jnp.linalg.solve(A, x[..., None])[..., 0]
+        return x / jnp.linalg.norm(x, axis=-1, keepdims=True), None
+    return jax.lax.scan(step, b, None, length=300)[0]
+
+b = jax.device_put(jnp.ones((2, 8192, 8)), lanes)
+for _ in range(3):
+    b = solves(A, b).block_until_ready()
+print("done")
+"""
+
+
+@pytest.mark.slow
+def test_batched_solves_on_two_devices_do_not_hang():
+    """Without the pool thread configure() adds, this hung in its second call (jaxlib 0.10.2, 2 cores):
+    both pool threads waited inside LAPACK's batch split for parts that no thread was left to run."""
+    env = {**os.environ, host.ENV: "2", "JAX_PLATFORMS": "cpu"}
+    for key in ("XLA_FLAGS", "NPROC", "PORTABLE_NPROC"):
+        env.pop(key, None)
+    out = subprocess.run([sys.executable, "-c", "import iclx\n" + HANG], capture_output=True, text=True,
+                         env=env, timeout=300)
+    assert out.returncode == 0 and out.stdout.strip() == "done", out.stderr[-2000:]

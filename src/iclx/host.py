@@ -11,6 +11,13 @@ side, each device on its own core. ``configure()`` (called when ``iclx`` is impo
 
 It only shapes the CPU backend: a GPU or TPU run sees its accelerators as before. It takes effect
 only if JAX's backend has not started yet (importing ``iclx`` before running any JAX code).
+
+With several devices it also sizes XLA's intra-op thread pool (``NPROC``, read by XLA's
+``DefaultThreadPoolSize``; left alone when set) to at least one thread more than the devices: jaxlib's
+batched LAPACK kernels (LU in ``jnp.linalg.solve``/``inv``) split their batch over that pool and wait
+for the parts, so with one pool thread per device two devices could each hold a thread waiting for
+parts that no thread was left to run. gmm's convergence stage hung that way on 2 cores (jaxlib
+0.10.2; ``tests/test_host.py`` reproduces it, marked slow).
 """
 
 from __future__ import annotations
@@ -53,12 +60,22 @@ def configure(environ: MutableMapping[str, str] = os.environ) -> int | None:
     """Append the device-count flag to ``environ["XLA_FLAGS"]`` (unless set there already or the
     request is invalid: the command line reports that); the count now forced, or None."""
     flags = environ.get("XLA_FLAGS", "")
-    if (already := forced_count(flags)) is not None:
-        return already
-    try:
-        count = requested_devices(environ)
-    except ValueError:
-        return None
-    if count > 1:
-        environ["XLA_FLAGS"] = f"{flags} {FLAG}={count}".strip()
+    if (count := forced_count(flags)) is None:
+        try:
+            count = requested_devices(environ)
+        except ValueError:
+            return None
+        if count > 1:
+            environ["XLA_FLAGS"] = f"{flags} {FLAG}={count}".strip()
+    if count > 1 and not any(environ.get(k) for k in POOL_ENV):
+        environ[POOL_ENV[-1]] = str(pool_threads(count))
     return count
+
+
+POOL_ENV = ("PORTABLE_NPROC", "NPROC")    # XLA's intra-op pool size, in the order XLA reads them
+
+
+def pool_threads(devices: int) -> int:
+    """XLA's intra-op pool size for ``devices`` CPU devices: the usable cores, and at least one
+    thread more than the devices (see the module docstring)."""
+    return max(usable_cores(), devices + 1)
