@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from iclx.framework.claims import control_text, interval_text
-from iclx.experiments import PAPERS, Paper
+from iclx import experiments as registry
+from iclx.experiments import Paper
 from iclx.report import markdown, runs
 
 BASE = "experiments"   # the page's folder: every link is relative to it
@@ -138,9 +139,18 @@ def result_cell(row: Mapping[str, Any] | None, preset: str) -> str:
 
 
 def claims_table(tr: runs.TargetRuns) -> str:
-    ids = tr.claim_ids()
-    if not ids:
+    """The paper's claims, then ours (beyond the paper) in a table of their own."""
+    if not tr.claim_ids():
         return '<p class="status">No claims declared for this experiment yet.</p>'
+    parts = [_claims_rows_table(tr, ids, head) for ids, head in
+             ((tr.claim_ids(ours=False), "claim (paper)"), (tr.claim_ids(ours=True), "claim (ours)")) if ids]
+    if tr.claim_ids(ours=True):
+        parts.insert(len(parts) - 1, '<p class="beyond">Beyond the papers: our claims, not the paper\'s '
+                                     '(the paper column says what its theory predicts)</p>')
+    return "".join(parts)
+
+
+def _claims_rows_table(tr: runs.TargetRuns, ids: list[str], first_head: str) -> str:
     head = "".join(f"<th>ours · {escape(run.label)}</th>" for run in tr.runs)
     rows = []
     for claim_id in ids:
@@ -152,7 +162,7 @@ def claims_table(tr: runs.TargetRuns) -> str:
             f'<td class="test">{escape(str(first.get("threshold", "")))}</td>'
             f'<td class="paper">{escape(str(first.get("paper_value") or "—"))}</td>'
             + "".join(result_cell(tr.row(run, claim_id), run.preset) for run in tr.runs) + "</tr>")
-    return (f'<table class="claims"><thead><tr><th>claim (paper)</th><th>our test</th><th>paper</th>'
+    return (f'<table class="claims"><thead><tr><th>{first_head}</th><th>our test</th><th>paper</th>'
             f'{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>')
 
 
@@ -285,7 +295,7 @@ def page(root: Path, all_runs: Sequence[runs.TargetRuns]) -> str:
               '<span style="color: var(--off)">grey: a run at a scale the claim does not apply to '
               '(not evidence)</span></p>')
     sections = [paper_section(root, paper, [tr for tr in all_runs if tr.paper.key == paper.key])
-                for paper in PAPERS.values()]
+                for paper in registry.PAPERS.values()]
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
             "<title>iclx: which claims of which paper reproduce</title>"

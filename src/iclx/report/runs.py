@@ -11,7 +11,8 @@ from typing import Any
 
 from iclx.framework import cost
 from iclx.framework.claims import NOT_EVALUABLE, verdict_counts
-from iclx.experiments import PAPERS, TARGETS, Paper, Target, is_current
+from iclx import experiments as registry
+from iclx.experiments import Paper, Target, is_current
 
 PRESET_ORDER = ("smoke", "cpu", "cpu-long", "paper")
 REPORT_PAGE = "experiments/index.html"
@@ -67,12 +68,13 @@ class TargetRuns:
                 return run
         return self.runs[0] if self.runs else None
 
-    def claim_ids(self) -> list[str]:
-        """Every claim id of every run, in the order they first appear."""
+    def claim_ids(self, ours: bool | None = None) -> list[str]:
+        """Every claim id of every run, in the order they first appear; with ``ours`` only the
+        claims that are (True) or are not (False) ours, beyond the paper (row field ``ours``)."""
         ids: dict[str, None] = {}
         for run in self.runs:
             ids.update((row["id"], None) for row in run.claims)
-        return list(ids)
+        return [i for i in ids if ours is None or bool(self.first_row(i).get("ours")) == ours]
 
     def row(self, run: Run, claim_id: str) -> Mapping[str, Any] | None:
         return next((row for row in run.claims if row["id"] == claim_id), None)
@@ -110,7 +112,7 @@ def load_target(root: Path, target: Target) -> TargetRuns:
                     and (scalars.get("variant") or "") == target.variant):
                 folder_name = f"{target.figures}/{sub.name}"
                 runs[sub.name] = Run(sub.name, folder_name, scalars, stale=_stale(folder_name, scalars))
-    for other in TARGETS.values():     # targets that run this one at a further scale
+    for other in registry.TARGETS.values():     # targets that run this one at a further scale
         scalars = _read(Path(root) / other.figures / "results.json") if other.scale_of == target.name else None
         if scalars is not None and scalars.get("preset") not in runs:
             runs[scalars["preset"]] = Run(scalars["preset"], other.figures, scalars,
@@ -123,19 +125,17 @@ def _stale(folder: str, scalars: Mapping[str, Any]) -> bool:
     """Whether the results in repository ``folder`` come from an older config of the target that
     writes there at their preset (results without a config hash, or in a folder no target writes at
     that preset, cannot be judged)."""
-    owner = next((t for t in TARGETS.values() if t.figures == folder and t.preset == scalars.get("preset")),
+    owner = next((t for t in registry.TARGETS.values() if t.figures == folder and t.preset == scalars.get("preset")),
                  None)
     return owner is not None and "config_hash" in scalars and not is_current(owner, scalars)
 
 
 def paper_of_target(target: Target) -> Paper:
-    from iclx.experiments import EXPERIMENTS
-
-    return PAPERS[EXPERIMENTS[target.experiment]]
+    return registry.PAPERS[registry.EXPERIMENTS[target.experiment]]
 
 
 def load_all(root: Path, targets: Iterable[Target] | None = None) -> list[TargetRuns]:
-    return [load_target(root, t) for t in (TARGETS.values() if targets is None else targets)]
+    return [load_target(root, t) for t in (registry.TARGETS.values() if targets is None else targets)]
 
 
 def figures_of(root: Path, run: Run) -> list[str]:
