@@ -235,3 +235,20 @@ def test_a_target_at_a_further_scale_is_a_column_of_its_base_target(tmp_path):
     built = build.build(tmp_path)
     page = built[runs.REPORT_PAGE]
     assert f'id="{base.name}"' in page and f'id="{further.name}"' not in page   # no row of its own
+
+
+def test_our_claims_are_kept_apart_beyond_the_papers(tmp_path):
+    """A row marked ``ours`` (a claim beyond the paper) is rendered under "Beyond the papers", in a
+    table of its own after the paper's claims, in the README block and in the HTML page."""
+    target = next(iter(TARGETS.values()))
+    ours = dict(claim_row("mine", "holds", 0.3), ours=True)
+    write_run(tmp_path / target.figures, target, target.preset, [claim_row("holds", "holds", 0.93), ours])
+    tr = runs.load_target(tmp_path, target)
+    assert tr.claim_ids(ours=False) == ["holds"] and tr.claim_ids(ours=True) == ["mine"]
+    text = markdown.claims_table(tr, details=True)
+    paper_part, beyond = text.split(markdown.BEYOND)
+    assert "statement of holds" in paper_part and "statement of mine" not in paper_part
+    assert "statement of mine" in beyond and "statement of holds" not in beyond
+    html = report_html.claims_table(tr)
+    assert html.index('data-claim="holds"') < html.index("Beyond the papers") < html.index('data-claim="mine"')
+    assert tr.claim_ids() == ["holds", "mine"]

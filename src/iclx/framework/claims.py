@@ -204,6 +204,10 @@ class Claim:
     # what the check needs of the config, as ``requires(cfg) -> [unmet need, ...]`` (e.g. "ρ = 1 among
     # mixing.rhos"): a config that leaves one unmet makes the claim not evaluable, with that reason
     requires: Callable[[Any], Sequence[str]] | None = None
+    # ours, not the paper's: a claim we test beyond the paper (the report keeps such rows apart, in
+    # a section "beyond the papers"); its ``source`` names our stage, its ``paper_value`` what the
+    # paper's theory predicts, if anything
+    ours: bool = False
 
     def unmet(self, cfg: Any) -> list[str]:
         """The needs of this claim that ``cfg`` leaves unmet (the stages its run left out first)."""
@@ -228,7 +232,7 @@ def evaluate(claims: Sequence[Claim], cfg: Any, scalars: Scalars, arrays: Arrays
         except Exception as error:  # noqa: BLE001 — a broken check is reported, not fatal
             row = _row(None, f"could not evaluate: {type(error).__name__}: {error}")
         rows.append({"id": claim.id, "statement": claim.statement, "source": claim.source,
-                     "threshold": claim.threshold, "paper_value": claim.paper_value, **row,
+                     "threshold": claim.threshold, "paper_value": claim.paper_value, "ours": claim.ours, **row,
                      "scales": list(claim.scales), "applies": cfg.preset in claim.scales})
     return rows
 
