@@ -102,6 +102,9 @@ def solve_probes(stats: ProbeStats, ridge: float, anchor_u: Array | None = None)
     return u, v
 
 
+_solve_probes = jax.jit(solve_probes)
+
+
 def probe_predictions(features: Array, u: Array, v: Array) -> Array:
     """``preds [L, B, n]`` = uₗᵀ h + vₗ for ``features [L, B, n, H]``."""
     return jnp.einsum("lbnh,lh->lbn", features, u.astype(features.dtype)) + v[:, None, None].astype(
@@ -245,8 +248,9 @@ class NetworkProbe:
         stats = jax.device_get(self._statistics(params, seed_key))
         anchor = np.asarray(params["read_out"]["kernel"])[:, 0] if self.anchor == "final" else None
         with jax.enable_x64(True):
-            stats64 = jax.tree.map(lambda a: jnp.asarray(a, jnp.float64), stats)
-            u, v = solve_probes(stats64, self.ridge, anchor)
+            stats64 = jax.tree.map(lambda a: np.asarray(a, np.float64), stats)
+            anchor64 = None if anchor is None else np.asarray(anchor, np.float64)
+            u, v = _solve_probes(stats64, np.float64(self.ridge), anchor64)   # one program, not one per op
             return np.asarray(u, np.float32), np.asarray(v, np.float32)
 
     def _predict_impl(self, params, u, v, xs, ys):

@@ -5,6 +5,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from iclx.algorithms import relu_gd
+from iclx.models import constructions_relu_gd
 from iclx.tasks import relu_net
 
 
@@ -46,3 +47,22 @@ def test_fit_prompts_chunks_agree_with_single_fits():
     single = jax.jit(lambda k: relu_gd.fit_prefixes(k, prompts.xs[3], prompts.ys[3], [1, 4], **kw))(
         jax.random.fold_in(key, 3))
     np.testing.assert_allclose(out[:, 3], single, rtol=1e-5)
+
+
+def test_gd_step_predictions_are_explicit_gd_on_each_prefix(x64):
+    """``gd_step_predictions``: the prediction at x_t after s plain GD steps on examples 0..t−1 equals
+    explicit GD (``constructions_relu_gd.explicit_gd``) from the same weights; step 0 is the initial
+    network; position 0 (no example) never moves."""
+    widths, n, eta, steps = (3, 4, 3, 1), 7, 0.05, (0, 1, 3)
+    key = jax.random.key(5)
+    w0 = relu_net.he_init(jax.random.fold_in(key, 0), widths)
+    xs = jax.random.normal(jax.random.fold_in(key, 1), (n, 3), jnp.float64) - 1.0
+    ys = relu_net.forward(relu_net.he_init(jax.random.fold_in(key, 2), widths), xs)
+    preds = relu_gd.gd_step_predictions(w0, xs, ys, steps, eta)
+    assert preds.shape == (3, n)
+    for k, s in enumerate(steps):
+        for t in range(1, n):
+            w = constructions_relu_gd.explicit_gd(w0, xs[:t], ys[:t], eta, s)
+            np.testing.assert_allclose(preds[k, t], relu_net.forward(w, xs[t]), atol=1e-10)
+    np.testing.assert_allclose(preds[:, 0], relu_net.forward(w0, xs[0]), atol=1e-12)
+    assert float(jnp.abs(preds[2] - preds[0]).max()) > 1e-3                  # GD really moved

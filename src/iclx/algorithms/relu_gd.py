@@ -96,3 +96,23 @@ def r_squared(preds: jax.Array, ys: jax.Array) -> jax.Array:
 def best_epoch(r2_per_epoch: jax.Array) -> jax.Array:
     """The paper's rule: the highest R² over epochs at each position, ``[E, n]`` → ``[n]``."""
     return jnp.max(r2_per_epoch, axis=0)
+
+
+def gd_step_predictions(weights, xs: jax.Array, ys: jax.Array, steps: Sequence[int], lr: float) -> jax.Array:
+    """Plain full-batch GD on the N-layer network, w ← w − lr ∇L(w) with L the masked loss above,
+    from ``weights`` (``W_j [out, in]``), once per position: the prediction at x_t from examples
+    0..t−1 after each step count in ``steps`` (0 = the initial network), ``[len(steps), n]`` for one
+    prompt ``xs [n, d]``, ``ys [n]`` (position 0 has no example: its gradient is 0). The algorithm
+    that the construction ``iclx.models.constructions_relu_gd`` runs, as a probe candidate."""
+    n, steps = xs.shape[0], tuple(int(s) for s in steps)
+    params = jax.tree.map(lambda w: jnp.broadcast_to(w, (n,) + w.shape), tuple(weights))
+    masks = (jnp.arange(n)[None, :] < jnp.arange(n)[:, None]).astype(xs.dtype)      # [n, n]
+    grad = jax.vmap(jax.grad(masked_loss), in_axes=(0, None, None, 0))
+    predict = jax.vmap(lambda w, x: relu_net.forward(w, x[None])[0])
+
+    def step(params, _):
+        new = jax.tree.map(lambda w, g: w - lr * g, params, grad(params, xs, ys, masks))
+        return new, predict(params, xs)                                          # before the step
+
+    _, preds = jax.lax.scan(step, params, None, length=max(steps) + 1)           # [S + 1, n]
+    return preds[jnp.asarray(steps)]

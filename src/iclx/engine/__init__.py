@@ -21,9 +21,10 @@ from iclx.engine.lanes import Lanes, lane_slice, point_lanes, seed_lanes, select
 from iclx.engine.loop import RunStats, Trained, TrainingDiverged, run_training
 from iclx.engine.optim import optimizer_from_config, train_config, validate_train_config
 from iclx.engine.placement import constrain_batch
-from iclx.engine.problem import Hparams, Problem, TrainState, make_chunk, make_init, make_train
+from iclx.engine.problem import (Hparams, Problem, TrainState, initial_params, make_chunk, make_init,
+                                 make_train)
 
 __all__ = ["Hparams", "Lanes", "Problem", "RunStats", "TrainState", "Trained", "TrainingDiverged",
-           "constrain_batch", "lane_slice", "make_chunk", "make_init", "make_train", "optimizer_from_config",
+           "constrain_batch", "initial_params", "lane_slice", "make_chunk", "make_init", "make_train", "optimizer_from_config",
            "point_lanes", "run_training", "seed_lanes", "select_lanes", "sweep_lanes", "train_config",
            "validate_train_config"]

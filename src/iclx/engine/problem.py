@@ -48,11 +48,17 @@ class TrainState(NamedTuple):
     opt_state: Any
 
 
+def initial_params(problem: Problem, seed_key: jax.Array, hp: Hparams | None = None) -> Params:
+    """A seed's parameters before training, from stream "init" of its key: the training's own
+    initialisation (an untrained model of the same seed, the control of probe figures)."""
+    return problem.init_params(rng.stream(seed_key, "init"), {} if hp is None else hp)
+
+
 def make_init(problem: Problem) -> Callable[[jax.Array, Hparams], TrainState]:
-    """``init(seed_key, hp) -> TrainState`` at step 0 (parameters from stream "init")."""
+    """``init(seed_key, hp) -> TrainState`` at step 0 (``initial_params``)."""
 
     def init(seed_key: jax.Array, hp: Hparams) -> TrainState:
-        params = problem.init_params(rng.stream(seed_key, "init"), hp)
+        params = initial_params(problem, seed_key, hp)
         return TrainState(jnp.zeros((), jnp.int32), params, problem.optimizer(hp).init(params))
 
     return init

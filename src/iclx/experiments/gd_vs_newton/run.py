@@ -135,11 +135,6 @@ def evaluate_seed(cfg: config.ConfigDict, networks: dict[str, tuple[probes.Netwo
 # --------------------------------------------------------------------------- run
 
 
-def initial_params(problem: engine.Problem, seed_key: jax.Array):
-    """A seed's parameters before training: the training's own initialisation (stream "init")."""
-    return problem.init_params(rng.stream(seed_key, "init"), {})
-
-
 def run(cfg: config.ConfigDict, ctx: RunContext):
     lanes = engine.seed_lanes(cfg.seeds)
     task = linear.LinearRegressionTask.from_config(cfg.task)
@@ -155,7 +150,7 @@ def run(cfg: config.ConfigDict, ctx: RunContext):
     per_seed = []
     for lane in range(len(lanes)):
         networks = {name: (probe[name], engine.lane_slice(state.params, lane)) for name, state in states.items()}
-        networks["init"] = (probe["tf"], initial_params(problem, keys[lane]))
+        networks["init"] = (probe["tf"], engine.initial_params(problem, keys[lane]))
         per_seed.append(evaluate_seed(cfg, networks, keys[lane]))
     arrays = {k: np.stack([r[k] for r in per_seed]) for k in per_seed[0]}
     arrays.update({f"grid/{k}": v for k, v in step_grids(cfg).items()})
