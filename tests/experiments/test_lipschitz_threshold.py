@@ -169,6 +169,27 @@ def test_smoke_run_results(cfg, smoke_run):
     assert T_rel.shape == L.shape and np.all((T_rel >= 0) & (T_rel <= cfg.sweep.train.steps))
 
 
+def test_a_sweep_only_run_leaves_the_dynamics_claims_not_evaluable(tmp_path):
+    """``--config.stages=sweep``: no dynamics lanes, arrays or figures; the claims that need the
+    dynamics stage say so; the sweep's claims and tables are computed as in a full run."""
+    args = ["--preset=smoke", f"--out={tmp_path}", f"--figures={tmp_path / 'figures'}", "--no-progress",
+            "--config.stages=sweep"]
+    assert EXPERIMENT.main(args) == 0
+    cfg = EXPERIMENT.config("smoke", [("stages", "sweep")])
+    scalars, arrays = results.load_results(EXPERIMENT.run_dir(cfg, tmp_path))
+    assert scalars["slice"]["stages"] == ["sweep"] and scalars["slice"]["left_out"] == ["dynamics"]
+    assert list(scalars["lanes"]) == ["sweep"] and scalars["dynamics_points"] == []
+    assert not any(key.startswith(("dynamics/", "maps/")) for key in arrays)
+    assert set(scalars["tables"]) == {"theory", "sweep"}
+    assert sorted(p.name for p in (tmp_path / "figures").glob("*.png")) == ["threshold_sweep.png"]
+    rows = {row["id"]: row for row in scalars["claims"]}
+    for claim in EXPERIMENT.claims:
+        left_out = "dynamics" in claim.needs
+        assert ("which this run left out" in rows[claim.id]["detail"]) == left_out, claim.id
+        assert not left_out or rows[claim.id]["verdict"] == "not evaluable"
+    assert {c.id for c in EXPERIMENT.claims if "sweep" in c.needs} == {"threshold-location", "time-bound"}
+
+
 @pytest.mark.parametrize("overrides, field", [
     ([("task.noise_std", "0.1")], "loss.mode"),
     ([("task.rho", "0.2")], "task.rho"),

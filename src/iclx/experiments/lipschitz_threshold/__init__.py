@@ -6,7 +6,8 @@ functions.
     python -m iclx.experiments.lipschitz_threshold --preset=cpu     # make reproduce-fig-lipschitz
     python -m iclx.experiments.lipschitz_threshold --preset=paper   # GPU scale: K=10, N=100, 1e5 steps
 
-``config`` (presets, validation), ``run`` (theory tables, the two training stages, evaluation),
+``config`` (presets, validation), ``run`` (theory tables, the two training stages, evaluation;
+``--config.stages=dynamics`` or ``=sweep`` runs one of them),
 ``summary`` (summary lines and README tables), ``plots`` / ``plots_sweep`` (figures from saved
 results), ``claims`` (the paper's claims as checks).
 """
@@ -18,4 +19,4 @@ EXPERIMENT = Experiment(
     paper=catalog.PAPER, targets=catalog.TARGETS, order=catalog.ORDER, dry_run=catalog.DRY_RUN,
     name=config.NAME, get_config=config.get_config, validate=config.validate, run=run.run,
     summarise=summary.summarise, estimate=cost.estimate, plot=plots.plot, claims=claims.CLAIMS,
-    figures_dir="experiments/lipschitz_threshold")
+    stages=config.STAGES, figures_dir="experiments/lipschitz_threshold")

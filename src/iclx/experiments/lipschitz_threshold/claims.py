@@ -11,7 +11,9 @@ Each check reads only results.json's scalars (``theory``, ``lanes``, ``dynamics_
 and the run's config, and attaches a control (the same test on a reference that must not have the
 property). Per-seed statistics carry their 95% interval over the seeds (delete-one-seed jackknife);
 theory constants have no replicates (exact). The sweep/theory checks live in ``claims_sweep``, the
-dynamics/attention ones in ``claims_dynamics``.
+dynamics/attention ones in ``claims_dynamics``. A claim ``needs`` the training stage it reads (a run
+restricted by ``stages`` that left it out says not evaluable); the theory tables are in every run, and
+the two crossover claims read the dynamics runs only for their control (without them: no control).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ CLAIMS = (
           "not evaluable while Fig. 1's step sizes are unknown: steps to relative ε scale as 1/(ηL²) "
           "in our model, so the ratio is set by the step sizes (the row gives measured and predicted); "
           "control: the ratio the step sizes alone predict",
-          dyn.sharp_run_faster, paper_value="sharp faster (no numbers public)"),
+          dyn.sharp_run_faster, paper_value="sharp faster (no numbers public)", needs=("dynamics",)),
     Claim("flat-faster-high-accuracy",
           "The flat regime may yield faster convergence when a high level of accuracy is required",
           "abstract v1; Thms 1–2",
@@ -43,7 +45,7 @@ CLAIMS = (
           f"knee L̂* of steps-to-ε vs L (amplitude, relative ε) ÷ the theory's L* (η_flat·β(L*) = 1) "
           f"within [1/{ORDER:g}, {ORDER:g}] (the worst ρ); control: the common-η lanes (without them: the times "
           "paired with L in reverse order)",
-          swp.measured_threshold, paper_value="L* = Θ(1/(Δδ)), constant not public"),
+          swp.measured_threshold, paper_value="L* = Θ(1/(Δδ)), constant not public", needs=("sweep",)),
     Claim("threshold-constant",
           "The threshold is of order Θ(1/(Δδ))", "abstract",
           f"within each feature family whose 1/(Δδ) spans ≥ {swp.MIN_SPAN:g}×: log–log slope of L* "
@@ -56,7 +58,7 @@ CLAIMS = (
           f"measured steps to ε / our continuous-time T*(ε) (polynomial in 1/ε; the paper's T_f*, T_s* "
           f"are unread) in [1/{ORDER:g}, {ORDER:g}] on every uncensored theory-rule sweep point; "
           "control: T* paired in reverse order of L", swp.time_bound_ratio,
-          paper_value="polynomial-time bounds, constants not public"),
+          paper_value="polynomial-time bounds, constants not public", needs=("sweep",)),
     Claim("two-phase-dynamics",
           "Attention on the target feature first grows rapidly, then converges slowly to one, while "
           "attention to irrelevant features decays with oscillation", "abstract; Fig. 1",
@@ -64,12 +66,12 @@ CLAIMS = (
           "1 − a: phase 1 speeds up (t(m→½)/t(a₀→m) < 1), phase 2 slows down "
           "(t(¾→⅞)/t(½→¾) > 1), the most attended other feature rises then falls; control: a "
           "one-phase exponential approach (1, 1, monotone)",
-          dyn.two_phase_dynamics, paper_value="two phases (no numbers public)"),
+          dyn.two_phase_dynamics, paper_value="two phases (no numbers public)", needs=("dynamics",)),
     Claim("attention-on-own-feature",
           "Query tokens ultimately focus on the prompt tokens of their own feature, also for "
           "unseen functions", "abstract v2",
           f"final Q of every dynamics run (once its MSE is ≤ {dyn.LEARNED_RATIO:g}× uniform "
           f"attention's): the smallest seed-mean attention on the own feature over regimes and "
           f"families ≥ {dyn.OWN_FEATURE:g} on fresh noisy prompts; control: uniform attention (1/K)",
-          dyn.attention_on_own_feature, paper_value="→ 1"),
+          dyn.attention_on_own_feature, paper_value="→ 1", needs=("dynamics",)),
 )

@@ -24,7 +24,7 @@ NAME = "lipschitz_threshold"
 LOSS_MODES = ("features", "tokens")
 RULES = ("theory", "common")
 HP_KEYS = ("L", "alpha", "rho", "lr")   # a lane's hyper-parameters (traced scalars)
-STAGES = ("dynamics", "sweep")          # the training stages (lane labels in scalars["lanes"])
+STAGES = ("dynamics", "sweep")          # the training stages (``stages``; lane labels in scalars["lanes"])
 # the feature families across which the threshold's form L* = Θ(1/(Δδ)) is checked: members
 # (feature_seed, ρ); each family spans more than a decade of 1/(Δδ) at the cpu sizes (86× equicorrelated,
 # 68× random; at the paper's K = 10 the random family spans only 5×, and its claim part says so)

@@ -1,12 +1,13 @@
 """The run's predicted memory and FLOPs from its config (basis: ``iclx.framework.cost``): the theory tables
 (Monte Carlo label covariances on the L grid, and at L = 1 for the feature families), the dynamics and sweep stages (every lane holds its
 bank: feature counts × K × K attention in ``features`` mode, prompts × N × d in ``tokens`` mode) and
-the evaluation on unseen functions."""
+the evaluation on unseen functions; only the stages that ``stages`` selects."""
 
 from __future__ import annotations
 
 from iclx import config
 from iclx.framework import cost
+from iclx.framework.experiment import runs_stage
 from iclx.experiments.lipschitz_threshold.config import FAMILY_MEMBERS
 
 MC_BLOCK = 1 << 14      # the label covariance's Monte Carlo runs in blocks of this many functions
@@ -39,5 +40,7 @@ def estimate(cfg: config.ConfigDict) -> cost.Cost:
     sweep_lanes = len(sweep.scalings) * len(sweep.rhos) * len(sweep.L_values) * len(sweep.rules) * seeds
     evaluation = cost.Cost(cost.FLOAT * cfg.eval.n_prompts * (N + 1) * (cfg.task.n_dims + K),
                            dynamics * seeds * len(cfg.eval.families) * cfg.eval.n_prompts * N * K * 200, 2)
-    return cost.sequence([theory, family, stage(cfg, cfg.train, dynamics * seeds),
-                          stage(cfg, sweep.train, sweep_lanes), evaluation])
+    dyn, swp = runs_stage(cfg, "dynamics"), runs_stage(cfg, "sweep")
+    return cost.sequence([theory, family, *([stage(cfg, cfg.train, dynamics * seeds)] if dyn else []),
+                          *([stage(cfg, sweep.train, sweep_lanes)] if swp else []),
+                          *([evaluation] if dyn else [])])

@@ -12,13 +12,14 @@ import numpy as np
 from iclx import config
 from iclx.framework import plotting
 from iclx.engine.lanes import select_lanes
+from iclx.framework.experiment import runs_stage
 from iclx.experiments.lipschitz_threshold.plots_sweep import plot_sweep
 
 
 def plot(cfg: config.ConfigDict, scalars: dict[str, Any], arrays: dict[str, np.ndarray],
          fig_dir: Path) -> list[Path]:
-    paths = plot_sweep(cfg, scalars, arrays, fig_dir)
-    if scalars["dynamics_points"]:         # no dynamics stage without a threshold on the theory grid
+    paths = plot_sweep(cfg, scalars, arrays, fig_dir) if runs_stage(cfg, "sweep") else []
+    if scalars["dynamics_points"]:   # no dynamics stage when left out or without a threshold on the grid
         paths = plot_dynamics(cfg, scalars, arrays, fig_dir) + paths + plot_maps(cfg, scalars, arrays, fig_dir)
     return paths
 

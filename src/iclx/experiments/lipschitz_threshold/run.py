@@ -1,9 +1,10 @@
 """The Lipschitz-threshold run: theory tables, then two training stages through the engine and an
 evaluation of the final attention.
 
-Stages: ``dynamics`` (one L per regime; Fig. 1a/1b), ``sweep`` (L grid × scaling × ρ × rule × seeds,
-one compiled program; time to ε counted inside the run), then attention maps of the dynamics runs'
-final Q on prompts of unseen functions from every family.
+Stages (``config.STAGES``; ``cfg.stages`` selects, empty: both): ``dynamics`` (one L per regime; Fig.
+1a/1b; then attention maps of its runs' final Q on prompts of unseen functions from every family),
+``sweep`` (L grid × scaling × ρ × rule × seeds, one compiled program; time to ε counted inside the
+run). The theory tables (no training) are computed whichever stages run.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import numpy as np
 
 from iclx import config, engine
 from iclx.engine import rng
-from iclx.framework.experiment import RunContext
+from iclx.framework.experiment import RunContext, runs_stage
 from iclx.experiments.lipschitz_threshold.config import (
     FAMILY_MEMBERS,
     HP_KEYS,
@@ -249,18 +250,23 @@ def maps_part(cfg: config.ConfigDict, points: list[dict[str, Any]], lanes: engin
 
 
 def run(cfg: config.ConfigDict, ctx: RunContext) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-    """Theory tables, the dynamics and sweep stages, then attention maps of the final Q."""
+    """Theory tables, the dynamics and sweep stages that ``cfg.stages`` selects, then attention maps
+    of the dynamics stage's final Q."""
     ctx.log("theory: smoothness β(L) and the threshold L* …")
     tables, theory, arrays = theory_part(cfg)
     ctx.log("theory: the threshold across feature families …")
     arrays.update(family_part(cfg))
-    dyn_points, no_dynamics = dynamics_points(cfg, tables)
+    if runs_stage(cfg, "dynamics"):
+        dyn_points, no_dynamics = dynamics_points(cfg, tables)
+    else:
+        dyn_points, no_dynamics = [], f"left out (stages = {', '.join(cfg.stages)})"
     if no_dynamics:
         ctx.log(f"no dynamics stage: {no_dynamics}")
     else:
         dyn_arrays, dyn_lanes = dynamics_part(cfg, ctx, dyn_points)
         arrays.update(dyn_arrays)
-    arrays.update(sweep_part(cfg, ctx, sweep_points(cfg, tables)))
+    if runs_stage(cfg, "sweep"):
+        arrays.update(sweep_part(cfg, ctx, sweep_points(cfg, tables)))
     if not no_dynamics:
         ctx.log("attention maps on unseen functions …")
         arrays.update(maps_part(cfg, dyn_points, dyn_lanes, arrays["dynamics/Q"]))

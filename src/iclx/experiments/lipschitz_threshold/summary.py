@@ -11,6 +11,7 @@ import numpy as np
 
 from iclx import config
 from iclx.engine.lanes import select_lanes
+from iclx.framework.experiment import runs_stage
 from iclx.experiments.lipschitz_threshold.config import dynamics_combo, table_tag, theory_combos
 from iclx.tasks import lipschitz as lip
 
@@ -34,7 +35,21 @@ def summary_lines(cfg: config.ConfigDict, scalars: dict[str, Any], arrays: dict[
         lines.append(f"  {features} ρ={rho:<4g} {scaling:9s} L* = {tab['L_star']:.4g}  "
                      f"Δ = {tab['margin']:.3g}  δ = {tab['delta']:.3g}  c = L*·Δ·δ = {tab['c']:.3g}"
                      f"  L_sat = {tab['L_sat']:.3g}")
-    lines.append("time to relative ε (steps), theory rule, mean over seeds:")
+    if runs_stage(cfg, "sweep"):
+        lines += sweep_lines(cfg, scalars, arrays)
+    if maps:
+        lines.append("final Q on unseen functions: MSE model / uniform / oracle (noise σ = "
+                     f"{cfg.eval.noise_std:g}):")
+    for key, m in maps.items():
+        p = scalars["dynamics_points"][int(key.split("/")[0])]
+        lines.append(f"  {p['regime']:5s} L={p['L']:.3g} {key.split('/')[1]:6s} {m['mse_model']:.3g} / "
+                     f"{m['mse_uniform']:.3g} / {m['mse_oracle']:.3g}")
+    return lines
+
+
+def sweep_lines(cfg: config.ConfigDict, scalars: dict[str, Any], arrays: dict[str, np.ndarray]) -> list[str]:
+    """Steps to the smallest relative ε per L (theory rule, mean over seeds), per scaling and ρ."""
+    lines = ["time to relative ε (steps), theory rule, mean over seeds:"]
     L = arrays["sweep/lane_L"]
     rule, alpha, rho = arrays["sweep/lane_rule"], arrays["sweep/lane_alpha"], arrays["sweep/lane_rho"]
     eps = cfg.sweep.eps_rel[-1]
@@ -46,12 +61,6 @@ def summary_lines(cfg: config.ConfigDict, scalars: dict[str, Any], arrays: dict[
             vals = [np.mean(Tr[sel & (L == x)]) for x in Ls]
             cells = " ".join(f"{x:g}:{v:.0f}" for x, v in zip(Ls, vals))
             lines.append(f"  {scaling} ρ={r:g} ε_rel={eps:g}  {cells}")
-    lines.append("final Q on unseen functions: MSE model / uniform / oracle (noise σ = "
-                 f"{cfg.eval.noise_std:g}):")
-    for key, m in maps.items():
-        p = scalars["dynamics_points"][int(key.split("/")[0])]
-        lines.append(f"  {p['regime']:5s} L={p['L']:.3g} {key.split('/')[1]:6s} {m['mse_model']:.3g} / "
-                     f"{m['mse_uniform']:.3g} / {m['mse_oracle']:.3g}")
     return lines
 
 
@@ -181,7 +190,9 @@ def maps_table(cfg: config.ConfigDict, scalars: dict[str, Any],
 
 def tables(cfg: config.ConfigDict, scalars: dict[str, Any], arrays: dict[str, np.ndarray],
            labels: Mapping[str, Labels]) -> dict[str, Any]:
-    out = {"theory": theory_table(cfg, scalars), "sweep": sweep_table(cfg, arrays, labels["sweep"])}
+    out = {"theory": theory_table(cfg, scalars)}
+    if runs_stage(cfg, "sweep"):
+        out["sweep"] = sweep_table(cfg, arrays, labels["sweep"])
     if scalars["dynamics_points"]:          # a run without a threshold on the grid has no dynamics
         out["dynamics"] = dynamics_table(scalars, arrays, labels["dynamics"])
         out["attention_maps"] = maps_table(cfg, scalars, arrays)
