@@ -72,7 +72,7 @@ def case_problem(case: Case, dtype: str = "float32") -> engine.Problem:
 def attention_problem(case: AttentionCase) -> tuple[engine.Problem, Any]:
     """The Lipschitz sweep's problem and ``lanes(n)``: n sweep points (seeds of one L = 1 point)."""
     from iclx.experiments.lipschitz_threshold import config as LT
-    from iclx.experiments.lipschitz_threshold.run import build_problem
+    from iclx.experiments.lipschitz_threshold.task import HP_KEYS, build_problem
 
     cfg = LT.get_config("cpu")
     cfg.task.update(n_features=case.n_features, n_dims=case.n_features, n_points=case.n_points)
@@ -80,4 +80,4 @@ def attention_problem(case: AttentionCase) -> tuple[engine.Problem, Any]:
                            log_every=case.chunk_steps, checkpoint_every=case.chunk_steps)
     LT.validate(cfg)
     point = {"L": 1.0, "alpha": 1.0, "rho": 0.0, "lr": 1.0}
-    return build_problem(cfg, cfg.sweep.train), lambda n: engine.point_lanes([point], n, LT.HP_KEYS)
+    return build_problem(cfg, cfg.sweep.train), lambda n: engine.point_lanes([point], n, HP_KEYS)

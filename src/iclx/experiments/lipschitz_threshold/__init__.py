@@ -6,7 +6,8 @@ functions.
     python -m iclx.experiments.lipschitz_threshold --preset=cpu     # make reproduce-fig-lipschitz
     python -m iclx.experiments.lipschitz_threshold --preset=paper   # GPU scale: K=10, N=100, 1e5 steps
 
-``config`` (presets, validation), ``run`` (theory tables, the two training stages, evaluation;
+``config`` (presets, validation), ``task`` (the task and the training problem a config builds),
+``run`` (theory tables, the two training stages, evaluation;
 ``--config.stages=dynamics`` or ``=sweep`` runs one of them),
 ``summary`` (summary lines and README tables), ``plots`` / ``plots_sweep`` (figures from saved
 results), ``claims`` (the paper's claims as checks).

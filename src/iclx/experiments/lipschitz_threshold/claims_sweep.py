@@ -13,7 +13,7 @@ from iclx.framework.claims import (Control, Measured, NotEvaluable, Test, all_of
                                    with_control)
 from iclx.engine.lanes import select_lanes
 from iclx.experiments.lipschitz_threshold import claims_dynamics as dyn
-from iclx.experiments.lipschitz_threshold.config import table_tag
+from iclx.experiments.lipschitz_threshold.task import table_tag
 from iclx.theory import lipschitz as lipschitz_theory
 
 ORDER = 2.0                        # Θ(·) read as "within a factor 2 either way"

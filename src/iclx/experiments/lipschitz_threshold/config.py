@@ -1,5 +1,5 @@
 """Presets and validation of the Lipschitz-threshold experiment (Li, Duan, Liang 2025, arXiv
-2507.20443), and the small naming helpers that the run, the plots and the claims share.
+2507.20443).
 
 Model: ŷ_q = Σ_i softmax_i(x_iᵀ Q x_q) y_i, Q [d, d] from zero, plain GD. Loss (``loss.mode``):
 ``features`` — exact in f for noise-free tokens: ½ E[(a − e_{k_q})ᵀ C (a − e_{k_q})], C the label
@@ -8,12 +8,10 @@ otherwise), a the per-feature attention, averaged exactly over the query's featu
 bank of multinomial feature counts; ``tokens`` — a fixed bank of simulated prompts (needed for token
 noise σ > 0). Step sizes per lane: η(L) = min(η_flat, 1/β(L)) ("theory" rule; β the loss's
 smoothness along the path, ∝ L² for amplitude-scaled tasks), so L* solves η_flat β(L*) = 1; the
-"common" rule keeps η_flat.
+"common" rule keeps η_flat. The task and the training problem built from a config: ``task``.
 """
 
 from __future__ import annotations
-
-import dataclasses
 
 from iclx import config, engine
 from iclx.framework.experiment import common_config, validate_common
@@ -23,15 +21,7 @@ from iclx.tasks import lipschitz as lip
 NAME = "lipschitz_threshold"
 LOSS_MODES = ("features", "tokens")
 RULES = ("theory", "common")
-HP_KEYS = ("L", "alpha", "rho", "lr")   # a lane's hyper-parameters (traced scalars)
 STAGES = ("dynamics", "sweep")          # the training stages (``stages``; lane labels in scalars["lanes"])
-# the feature families across which the threshold's form L* = Θ(1/(Δδ)) is checked: members
-# (feature_seed, ρ); each family spans more than a decade of 1/(Δδ) at the cpu sizes (86× equicorrelated,
-# 68× random; at the paper's K = 10 the random family spans only 5×, and its claim part says so)
-FAMILY_MEMBERS = {
-    "equicorrelated": tuple((0, rho) for rho in (0.0, 0.25, 0.5, 1.0, 2.0, 4.0)),
-    "random": tuple((seed, rho) for seed in range(16) for rho in (0.5, 1.0, 2.0, 4.0, 8.0)),
-}
 
 
 def get_config(preset: str = "cpu") -> config.ConfigDict:
@@ -134,37 +124,3 @@ def validate(cfg: config.ConfigDict) -> None:
     config.positive_int(cfg, "eval.n_prompts")
     config.choice_list(cfg, "eval.families", lip.FAMILIES)
     config.finite_float(cfg, "eval.noise_std", low=0.0)
-
-
-# --------------------------------------------------------------------------- names shared by run, plots, claims
-
-
-def task_of(cfg: config.ConfigDict, features: str | None = None) -> lip.LipschitzTask:
-    """The configured task, optionally with another feature kind (ρ comes per lane)."""
-    task = lip.LipschitzTask.from_config(cfg.task)
-    return task if features is None else dataclasses.replace(task, features=features)
-
-
-def dynamics_task(cfg: config.ConfigDict) -> lip.LipschitzTask:
-    return task_of(cfg, cfg.dynamics.features)
-
-
-def dynamics_combo(cfg: config.ConfigDict) -> tuple[str, str, float]:
-    """(features, scaling, ρ) of the dynamics stage."""
-    return (cfg.dynamics.features, cfg.task.scaling, float(cfg.dynamics.rho))
-
-
-def theory_combos(cfg: config.ConfigDict) -> list[tuple[str, str, float]]:
-    """Every (features, scaling, ρ) with a theory table, sorted: the sweep's and the dynamics'."""
-    combos = {(cfg.task.features, s, float(r)) for s in cfg.sweep.scalings for r in cfg.sweep.rhos}
-    return sorted(combos | {dynamics_combo(cfg)})
-
-
-def table_tag(features: str, scaling: str, rho: float) -> str:
-    """The key of one theory table in ``scalars["theory"]`` and ``arrays["theory/<tag>/…"]``."""
-    return f"{features}/{scaling}/rho={rho:g}"
-
-
-def eps_name(kind: str, eps: float) -> str:
-    """The training metric: 1 while the loss is above ε (``kind`` "rel" or "abs"), else 0."""
-    return f"above_{kind}_{eps:g}"

@@ -8,7 +8,7 @@ from __future__ import annotations
 from iclx import config
 from iclx.framework import cost
 from iclx.framework.experiment import runs_stage
-from iclx.experiments.lipschitz_threshold.config import FAMILY_MEMBERS
+from iclx.experiments.lipschitz_threshold.task import FAMILY_MEMBERS
 
 MC_BLOCK = 1 << 14      # the label covariance's Monte Carlo runs in blocks of this many functions
 

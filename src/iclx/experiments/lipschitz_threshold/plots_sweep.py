@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from iclx.framework import plotting
-from iclx.experiments.lipschitz_threshold.config import table_tag
+from iclx.experiments.lipschitz_threshold.task import table_tag
 from iclx.experiments.lipschitz_threshold.summary import lane_means
 from iclx.theory import lipschitz as lipschitz_theory
 

@@ -20,10 +20,10 @@ import numpy as np
 from iclx import config, engine
 from iclx.engine import rng
 from iclx.framework.experiment import RunContext, runs_stage
-from iclx.experiments.lipschitz_threshold.config import (
+from iclx.experiments.lipschitz_threshold.task import (
     FAMILY_MEMBERS,
     HP_KEYS,
-    RULES,
+    build_problem,
     dynamics_combo,
     dynamics_task,
     eps_name,
@@ -34,61 +34,6 @@ from iclx.experiments.lipschitz_threshold.config import (
 from iclx.models import attention
 from iclx.tasks import lipschitz as lip
 from iclx.theory import lipschitz as lipschitz_theory
-
-# --------------------------------------------------------------------------- problem
-
-
-def build_problem(cfg: config.ConfigDict, train_cfg: config.ConfigDict,
-                  task: lip.LipschitzTask | None = None) -> engine.Problem:
-    """GD on Q (zero init). Lane hp: ``L``, ``alpha`` (1 amplitude, 0 dilation), ``rho``, ``lr``.
-    ``prepare`` draws the fixed data once per seed: the features, the label covariance and a bank of
-    feature counts (``features`` mode) or a bank of prompts (``tokens`` mode), and the loss at Q = 0."""
-    task = task_of(cfg) if task is None else task
-    mode = cfg.loss.mode
-    K, d, bank = task.n_features, task.n_dims, train_cfg.batch_size
-    eps_rel, eps_abs = tuple(cfg.sweep.eps_rel), tuple(cfg.sweep.eps_abs)
-
-    def core(q, fixed):
-        if mode == "features":
-            loss, attn = attention.features_loss(q, fixed["features"], fixed["cov"], fixed["counts"])
-            target = jnp.broadcast_to(jnp.eye(K), attn.shape)
-        else:
-            p = fixed["prompts"]
-            loss, attn, target = attention.tokens_loss(q, p.xs, p.ys, p.x_query, p.y_query, p.features,
-                                                       p.query_feature, K)
-        return loss, attn, target
-
-    def prepare(key: jax.Array, hp: engine.Hparams) -> dict[str, Any]:
-        L, alpha, rho = hp["L"], hp["alpha"], hp["rho"]
-        fixed: dict[str, Any] = {"features": task.feature_matrix(rho)}
-        if mode == "features":
-            fixed["cov"] = task.label_covariance(rng.stream(key, "functions"), cfg.loss.n_functions,
-                                                 L, alpha, rho)
-            fixed["counts"] = task.sample_counts(rng.stream(key, "counts"), bank)
-        else:
-            fixed["prompts"] = task.sample_batch(rng.stream(key, "prompts"), bank, L, alpha,
-                                                 rho=rho)
-        fixed["loss0"] = core(jnp.zeros((d, d)), fixed)[0]
-        return fixed
-
-    def loss(params, key: jax.Array, step: jax.Array, hp: engine.Hparams, fixed: dict[str, Any]):
-        q = params["Q"]
-        value, attn, target = core(q, fixed)
-        S = attention.score_matrix(q, fixed["features"])
-        off = 1.0 - jnp.eye(K)
-        rel = value / fixed["loss0"]
-        metrics = {"rel_loss": rel, **attention.attention_metrics(attn, target),
-                   "score_target": jnp.mean(jnp.diagonal(S)),
-                   "score_irrelevant": jnp.sum(S * off) / (K * (K - 1))}
-        metrics.update({eps_name("rel", e): (rel > e).astype(jnp.float32) for e in eps_rel})
-        metrics.update({eps_name("abs", e): (value > e).astype(jnp.float32) for e in eps_abs})
-        return value, metrics
-
-    def init_params(key: jax.Array, hp: engine.Hparams):
-        return {"Q": jnp.zeros((d, d))}
-
-    return engine.Problem(init_params, loss, engine.optimizer_from_config(train_cfg), prepare)
-
 
 # --------------------------------------------------------------------------- theory and lanes
 
@@ -198,20 +143,13 @@ def family_part(cfg: config.ConfigDict) -> dict[str, np.ndarray]:
     return arrays
 
 
-def lane_arrays(stage: str, lanes: engine.Lanes) -> dict[str, np.ndarray]:
-    """A stage's lane hyper-parameters and replicate indices as arrays (``<stage>/lane_<key>``)."""
-    out = {f"{stage}/lane_{k}": lanes.hparams[k] for k in HP_KEYS}
-    out[f"{stage}/lane_seed"] = lanes.seed_indices.astype(np.int64)
-    return out
-
-
 def dynamics_part(cfg: config.ConfigDict, ctx: RunContext, points: list[dict[str, Any]]):
-    """The dynamics stage (Fig. 1a/1b): its logged metrics, lanes and final Q."""
+    """The dynamics stage (Fig. 1a/1b): its logged metrics and final Q, and its lanes (their labels
+    reach ``scalars["lanes"]["dynamics"]`` through ``ctx.train``, as the sweep's)."""
     lanes = engine.point_lanes(points, cfg.seeds, HP_KEYS)
     trained = ctx.train(build_problem(cfg, cfg.train, dynamics_task(cfg)), cfg.train, lanes,
                         name="dynamics")
     arrays = {f"dynamics/{k}": v for k, v in trained.metrics.items()}
-    arrays.update(lane_arrays("dynamics", lanes))
     arrays["dynamics/Q"] = np.asarray(trained.params["Q"])
     return arrays, lanes
 
@@ -221,8 +159,7 @@ def sweep_part(cfg: config.ConfigDict, ctx: RunContext, points: list[dict[str, A
     lanes = engine.point_lanes(points, cfg.seeds, HP_KEYS)
     metrics = ctx.train(build_problem(cfg, cfg.sweep.train), cfg.sweep.train, lanes,
                         name="sweep").metrics
-    arrays = lane_arrays("sweep", lanes)
-    arrays["sweep/lane_rule"] = np.array([RULES.index(lab["rule"]) for lab in lanes.labels])
+    arrays = {}
     for kind in ("rel", "abs"):
         for e in getattr(cfg.sweep, f"eps_{kind}"):
             arrays[f"sweep/T_{kind}_{e:g}"] = time_above(metrics, eps_name(kind, e))

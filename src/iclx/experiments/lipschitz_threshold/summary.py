@@ -12,8 +12,7 @@ import numpy as np
 from iclx import config
 from iclx.engine.lanes import select_lanes
 from iclx.framework.experiment import runs_stage
-from iclx.experiments.lipschitz_threshold.config import dynamics_combo, table_tag, theory_combos
-from iclx.tasks import lipschitz as lip
+from iclx.experiments.lipschitz_threshold.task import dynamics_combo, table_tag, theory_combos
 
 Labels = Sequence[Mapping[str, Any]]
 
@@ -48,17 +47,14 @@ def summary_lines(cfg: config.ConfigDict, scalars: dict[str, Any], arrays: dict[
 
 
 def sweep_lines(cfg: config.ConfigDict, scalars: dict[str, Any], arrays: dict[str, np.ndarray]) -> list[str]:
-    """Steps to the smallest relative ε per L (theory rule, mean over seeds), per scaling and ρ."""
+    """Steps to the smallest relative ε per L (theory rule, mean over seeds), per scaling and ρ; the
+    lanes picked by their labels (``scalars["lanes"]["sweep"]``)."""
     lines = ["time to relative ε (steps), theory rule, mean over seeds:"]
-    L = arrays["sweep/lane_L"]
-    rule, alpha, rho = arrays["sweep/lane_rule"], arrays["sweep/lane_alpha"], arrays["sweep/lane_rho"]
-    eps = cfg.sweep.eps_rel[-1]
+    labels, eps = scalars["lanes"]["sweep"], cfg.sweep.eps_rel[-1]
     Tr = arrays[f"sweep/T_rel_{eps:g}"]
     for scaling in cfg.sweep.scalings:
         for r in cfg.sweep.rhos:
-            sel = (rule == 0) & (alpha == lip.SCALINGS[scaling]) & np.isclose(rho, r)
-            Ls = np.unique(L[sel])
-            vals = [np.mean(Tr[sel & (L == x)]) for x in Ls]
+            Ls, vals, _ = lane_means(labels, Tr, rule="theory", scaling=scaling, rho=float(r))
             cells = " ".join(f"{x:g}:{v:.0f}" for x, v in zip(Ls, vals))
             lines.append(f"  {scaling} ρ={r:g} ε_rel={eps:g}  {cells}")
     return lines
