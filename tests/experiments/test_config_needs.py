@@ -46,7 +46,7 @@ def test_a_config_that_can_never_run_is_one_line_and_exit_2(tmp_path, command_li
     ("data_mixing", "smoke", {"eta.eta_cs": "0"},
      {c: "an η > 0 among eta.eta_cs" for c in ("no-feature-learning-isotropic-task",
                                               "feature-learning-structured-task", "eta-benefit-grows-with-rho")}),
-    ("deep_optimizers", "cpu", {"study.sweep_depths": "2"},     # the cpu model has 2 layers: one depth
+    ("deep_optimizers", "cpu", {"study.sweep_depths": "4"},     # the cpu model has 4 layers: one depth
      {"depth-helps": "at least 2 distinct transformer depths of study.sweep_depths with model.n_layer (has 1)"}),
 ])
 def test_a_claim_states_what_it_needs_of_the_config(name, preset, overrides, needs):

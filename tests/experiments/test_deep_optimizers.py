@@ -107,7 +107,7 @@ def test_claim_holds_only_where_the_synthetic_run_shows_it(claim_id, run, verdic
     assert measured.control is not None and measured.control.measured.verdict != "holds", measured.control
 
 
-@pytest.mark.parametrize("claim_id", [c.id for c in claims.CLAIMS])
+@pytest.mark.parametrize("claim_id", [c.id for c in claims.CLAIMS if not c.ours])   # ours: test_deep_optimizers_probe
 def test_no_verdict_on_a_model_its_trivial_baselines_match(claim_id):
     with pytest.raises(NotEvaluable, match="has not learned the task") as error:
         BY_ID[claim_id].check(*_fake(trivial=0.89))                 # 1-NN ≈ the ReLU model's 0.85 + 0.04

@@ -18,7 +18,7 @@ import numpy as np
 
 from iclx.framework.claims import (Claim, Measured, Test, all_of, compare, estimate, exact, gated,
                                    needs_count, needs_values, with_control)
-from iclx.experiments.deep_optimizers import claims_common as common
+from iclx.experiments.deep_optimizers import claims_probe, claims_common as common
 from iclx.experiments.deep_optimizers.claims_common import LEARNED_MARGIN, inside
 from iclx.experiments.deep_optimizers.summary import curve
 
@@ -240,4 +240,17 @@ CLAIMS = (
           "Figs 5–6", f"mean R² of ICL ≥ best-epoch NN − {COMPARABLE} for μ = ±0.5 on the NN's "
           "positions (NN resampled over prompt blocks); control: 1-NN", param_shift_robust,
           paper_value="ICL ≈ 0.8–0.93, NN ≈ 0.82–0.92", requires=_shifted_means),
+    Claim("gd-step-grows-with-layer",
+          "the best-matching GD step on the ReLU network grows with the layer", "probe stage (ours)",
+          "log₂(1 + best-matching step of GD on the N-layer ReLU net, by SimE of the layer read-outs) "
+          "at the last − the first layer > 0, smallest over the main models; control: the untrained "
+          "model of the same seeds", claims_probe.gd_step_grows, ours=True,
+          paper_value="theory (Thms 1–2): yes, one GD step per 2N + 4 ReLU / 4 softmax layers, if the "
+                      "trained model ran the construction"),
+    Claim("closer-to-relu-gd-than-ridge",
+          "the trained model is closer to GD on the ReLU network than to ridge regression on the inputs",
+          "probe stage (ours)", "the last layer's best SimE with GD on the ReLU net − its best SimE "
+          "with ridge on the inputs > 0, smallest over the main models; control: the untrained model "
+          "of the same seeds", claims_probe.closer_to_relu_gd, ours=True,
+          paper_value="theory (Thms 1–2): yes, if the trained model ran the construction"),
 )

@@ -11,6 +11,7 @@ from __future__ import annotations
 from iclx import config, models, problems
 from iclx.framework.experiment import common_config, validate_common
 from iclx.tasks import relu_net
+from iclx.experiments.deep_optimizers.probe import probe_config, validate_probe
 
 NAME = "deep_optimizers"
 
@@ -23,10 +24,12 @@ def get_config(preset: str = "cpu") -> config.ConfigDict:
         targets, sweep, sweep_target, ks = (3,), (1, 2), 3, (2, 4, 8)
         n_eval, n_base, base_width, epochs, stride, seeds = 32, 8, 8, 5, 3, 2
     elif preset == "cpu":
-        # shrunk to fit 2 CPU cores: 3- and 6-layer targets, depths 1–4, 1000 steps of batch 32;
-        # 5 seeds: the fewest a figure draws a band from
-        d, n_train, n_test, layers, heads, width, target_width = 5, 26, 38, 2, 4, 48, 32
-        targets, sweep, sweep_target, ks = (3, 6), (1, 2, 3, 4), 6, (5, 10, 15)
+        # shrunk to fit 2 CPU cores (estimate 23.5 min): d = 10 (1-NN's bar falls from 0.88 at d = 5
+        # to 0.85), 3- and 6-layer targets, 4L/4H/64 (depth sweep 2, 4), 2500 steps of batch 32 (one
+        # seed, softmax, 6-layer targets, margin over the better trivial predictor: 2L/48 2000 steps
+        # +0.016, 4L/64 2000 +0.019, 3000 +0.020; README "Scale"); 5 seeds: the fewest a band is drawn from
+        d, n_train, n_test, layers, heads, width, target_width = 10, 26, 38, 4, 4, 64, 32
+        targets, sweep, sweep_target, ks = (3, 6), (2, 4), 6, (5, 10, 15)
         n_eval, n_base, base_width, epochs, stride, seeds = 640, 64, 32, 100, 3, 5
     else:  # paper: 12L/8H/256 GPT-2, d = 20, 51 training / 76 test points, 500k steps
         d, n_train, n_test, layers, heads, width, target_width = 20, 51, 76, 12, 8, 256, 100
@@ -38,8 +41,9 @@ def get_config(preset: str = "cpu") -> config.ConfigDict:
                                            n_positions=2 * n_test, attention="softmax")
     cfg.train = problems.training_preset(preset)
     if preset == "cpu":
-        cfg.train.update(steps=1000, batch_size=32, chunk_steps=200, log_every=50,
-                         checkpoint_every=400, warmup_steps=100)
+        cfg.model.mlp_width = 192        # 3 × 64: the trials' MLP (the 48-wide model's 4 × 48 kept)
+        cfg.train.update(steps=2500, batch_size=32, chunk_steps=250, log_every=50,
+                         checkpoint_every=500, warmup_steps=100)
     # [OPEN] the paper mentions no curriculum: none (its prompts are short and d is fixed)
     cfg.curriculum = problems.curriculum_preset("smoke", d, n_train)
     cfg.study = config.ConfigDict(dict(
@@ -62,6 +66,7 @@ def get_config(preset: str = "cpu") -> config.ConfigDict:
         n_prompts=n_base,                 # the first n_prompts of the in-distribution eval prompts
         position_stride=stride,           # fit every stride-th number of examples
     ))
+    cfg.probe = probe_config(preset)      # ours: layer read-outs against candidate algorithms
     return cfg
 
 
@@ -83,6 +88,7 @@ def validate(cfg: config.ConfigDict) -> None:
     _validate_study(cfg)
     _validate_eval(cfg, n_test)
     _validate_baseline(cfg, n_train)
+    validate_probe(cfg)
 
 
 def _validate_study(cfg: config.ConfigDict) -> None:

@@ -39,6 +39,21 @@ def baseline(cfg: config.ConfigDict, depth: int) -> cost.Cost:
     return cost.Cost(cost.FLOAT * held, flops, 1)
 
 
+def probe(cfg: config.ConfigDict, target: int) -> cost.Cost:
+    """The probe stage of one target depth: the candidates (GD on the target-shaped network at every
+    position of every probe prompt, ``max(gd_steps)`` steps on up to n examples), and for every
+    attention, seed and network (trained, untrained) the read-outs' fit and predictions."""
+    p, d, n, width = cfg.probe, cfg.task.n_dims, cfg.task.n_points, cfg.task.width
+    params = width * d + (target - 2) * width * width + width
+    gd = cost.Cost(cost.FLOAT * p.n_prompts * n * (2 * params + n),
+                   6.0 * p.n_prompts * n * n * params * max(p.gd_steps), 1)
+    prompts = p.n_batches * p.batch_size + p.n_prompts
+    model = model_config(cfg, cfg.study.attentions[0], cfg.model.n_layer)
+    forward = cost.gpt2_forward(model, d, batch=prompts, tokens=2 * n)
+    nets = len(cfg.study.attentions) * cfg.seeds * 2
+    return cost.sequence([gd, cost.scaled(forward, nets)])
+
+
 def estimate(cfg: config.ConfigDict) -> cost.Cost:
     d, seeds, out = cfg.task.n_dims, cfg.seeds, []
     n_means = len([m for m in cfg.eval.param_means if m != 0.0])
@@ -53,4 +68,6 @@ def estimate(cfg: config.ConfigDict) -> cost.Cost:
     for target in cfg.study.target_depths:
         fits = 1 + (n_means if target == cfg.study.sweep_target_depth else 0)
         out.append(cost.scaled(baseline(cfg, target), fits))
+        if cfg.probe.enabled:
+            out.append(probe(cfg, target))
     return cost.sequence(out)

@@ -10,6 +10,7 @@ import numpy as np
 
 from iclx import config
 from iclx.framework import plotting
+from iclx.experiments.deep_optimizers import plots_probe
 
 # the paper's legend: red N(−2, I), blue 0.9/0.1, orange 0.7/0.3, green 0.5/0.5, gray the N-layer NN
 MIX_COLORS = {1.0: "#D55E00", 0.9: "#0072B2", 0.7: "#E69F00", 0.5: "#009E73"}
@@ -109,4 +110,4 @@ def plot_depth(cfg, arrays, fig_dir) -> list[Path]:
 def plot(cfg: config.ConfigDict, scalars: dict[str, Any], arrays: dict[str, np.ndarray],
          fig_dir: Path) -> list[Path]:
     return (plot_mixtures(cfg, arrays, fig_dir) + plot_param_shift(cfg, arrays, fig_dir)
-            + plot_depth(cfg, arrays, fig_dir))
+            + plot_depth(cfg, arrays, fig_dir) + plots_probe.plot(cfg, arrays, fig_dir))

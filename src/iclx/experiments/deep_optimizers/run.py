@@ -16,7 +16,7 @@ from iclx import config, engine, models, problems
 from iclx.algorithms import relu_gd
 from iclx.engine import rng
 from iclx.framework.experiment import RunContext
-from iclx.experiments.deep_optimizers import references
+from iclx.experiments.deep_optimizers import probe, references
 from iclx.experiments.deep_optimizers.summary import mix_key, shift_key
 from iclx.tasks import relu_net
 
@@ -140,11 +140,13 @@ def _baseline_program(target: int, positions: tuple[int, ...], width: int, epoch
 def run(cfg: config.ConfigDict, ctx: RunContext) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     lanes = engine.seed_lanes(cfg.seeds)
     arrays: dict[str, np.ndarray] = {}
-    prompts = {}
+    prompts, main = {}, {}
     for attention, target, layers in stages(cfg):
         mcfg = model_config(cfg, attention, layers)
         problem = problems.prompt_problem(train_task(cfg, target), mcfg, cfg.train, cfg.curriculum)
         trained = ctx.train(problem, cfg.train, lanes, name=stage_name(attention, target, layers))
+        if layers == cfg.model.n_layer:
+            main[attention, target] = (problem, trained.params)
         ctx.log(f"evaluating {stage_name(attention, target, layers)} …")
         model = models.build(mcfg, cfg.task.n_dims)
         for w, mean in test_distributions(cfg, target, layers):
@@ -155,6 +157,10 @@ def run(cfg: config.ConfigDict, ctx: RunContext) -> tuple[dict[str, Any], dict[s
             arrays[f"r2/{attention}/N{target}/L{layers}/{mix_key(w)}/{shift_key(mean)}"] = r2
     ctx.log("training the N-layer networks on the prompts (baseline) …")
     arrays.update(baseline_part(cfg, prompts))
+    if cfg.probe.enabled:
+        ctx.log("probing the layers of the trained and the untrained models …")
+        tasks = {t: train_task(cfg, t) for t in cfg.study.target_depths}
+        arrays.update(probe.probe_part(cfg, main, lanes, tasks))
     return {}, arrays
 
 

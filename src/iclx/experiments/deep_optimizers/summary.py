@@ -7,7 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from iclx import config
+from iclx import config, probes
+from iclx.experiments.deep_optimizers import probe_candidates
 
 
 def mix_key(w: float) -> str:
@@ -90,4 +91,25 @@ def summarise(cfg: config.ConfigDict, scalars: dict[str, Any], arrays: dict[str,
                              "rows": shift_rows}
     summary.append("parameter shift (mean R² over 1..%d examples): " % (n_train - 1)
                    + "; ".join(f"μ={r[0]}: {r[1:]}" for r in shift_rows))
+    if "probe/grid/relu_gd" in arrays:
+        tables["probe"] = probe_table(cfg, arrays)
+        summary += [f"probe {r[0]} ({r[1]}): best GD step per layer {r[2]}; last layer's best SimE "
+                    + ", ".join(f"{f} {v}" for f, v in zip(probe_candidates.FAMILIES, r[3:]))
+                    for r in tables["probe"]["rows"]]
     return {"summary": summary, "tables": tables}
+
+
+def probe_table(cfg: config.ConfigDict, arrays) -> dict[str, Any]:
+    """Per main model, trained and untrained: the best-matching GD step per layer (seed median) and
+    the last layer's best SimE with each candidate family (seed mean)."""
+    steps, rows = arrays["probe/grid/relu_gd"], []
+    for a in cfg.study.attentions:
+        for t in cfg.study.target_depths:
+            for net, label in (("tf", "trained"), ("init", "untrained")):
+                heat = lambda f: np.asarray(arrays[f"probe/{net}/{a}/N{t}/sime_{f}"], np.float64)
+                best = probes.best_steps(heat("relu_gd"), steps)["best"]
+                rows.append([f"{a} N={t}", label, [float(v) for v in np.median(best, axis=0)]]
+                            + [round(float(heat(f)[:, :, -1].max(axis=1).mean()), 3)
+                               for f in probe_candidates.FAMILIES])
+    return {"columns": ["model", "network", "best GD step per layer"]
+            + [f"SimE {f}" for f in probe_candidates.FAMILIES], "rows": rows}
