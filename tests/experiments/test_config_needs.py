@@ -51,12 +51,12 @@ def test_a_config_that_can_never_run_is_one_line_and_exit_2(tmp_path, command_li
 ])
 def test_a_claim_states_what_it_needs_of_the_config(name, preset, overrides, needs):
     """Exactly the claims that read a left-out value become unmet, each with its reason (beside what
-    the preset itself leaves out: data mixing's real-data part, its own target's)."""
+    the preset itself leaves out: data mixing's real-data stage, its own target's)."""
     experiment = registry.load(name)
     unmet = lambda cfg: {c.id: "; ".join(c.unmet(cfg)) for c in experiment.claims if c.unmet(cfg)}
     before, after = unmet(experiment.config(preset)), unmet(experiment.config(preset, list(overrides.items())))
     assert {k: v for k, v in after.items() if before.get(k) != v} == needs
-    assert all(v.startswith("the real part among parts") for v in before.values())
+    assert all(v == "stage real, which this run left out" for v in before.values())
 
 
 def test_depth_helps_on_a_single_depth_is_not_evaluable_rather_than_self_compared():

@@ -61,8 +61,8 @@ def test_equivalent_scales_of_a_batch(x64):
 def test_paper_preset_validates_and_one_lane_runs_shrunk(tmp_path):
     cfg = EXPERIMENT.config("paper")
     assert cfg.model.d == 80 and cfg.seeds >= 20 and cfg.model.lam == 5e-5
-    # the paper's pipeline at d = 6 (a d = 80 lane is ~0.5 TFLOP: GPU only), one seed, one part
-    small = EXPERIMENT.config("paper", [("model.d", "6"), ("seeds", "1"), ("parts", "eta"),
+    # the paper's pipeline at d = 6 (a d = 80 lane is ~0.5 TFLOP: GPU only), one seed, one stage
+    small = EXPERIMENT.config("paper", [("model.d", "6"), ("seeds", "1"), ("stages", "eta"),
                                         ("eta.rhos", "0.0,1.0"), ("eta.eta_cs", "0.0,1.0")])
     run_dir = EXPERIMENT.execute(small, tmp_path / "paper", progress=False)
     assert (run_dir / "results.json").exists()
@@ -110,8 +110,9 @@ def test_pools_pca_and_normalise():
 
 def test_multilingual_variant_on_the_stand_in(tmp_path):
     cfg = EXPERIMENT.config("smoke", variant="multilingual")
-    assert cfg.parts == ("real",) and cfg.real.encoder == "synthetic"
+    assert cfg.stages == ("real",) and cfg.real.encoder == "synthetic"
     run_dir = EXPERIMENT.execute(cfg, tmp_path / "ml", progress=False)
+    assert "slice" not in results.load_results(run_dir)[0]      # the variant's own stage: no slice of it
     paths = EXPERIMENT.make_figures(cfg, run_dir)
     assert any(p.name == "fig3c_real.png" for p in paths)
     for row in results.load_results(run_dir)[0]["claims"]:   # the synthetic claims decline, never break

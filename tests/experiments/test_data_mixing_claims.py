@@ -9,7 +9,7 @@ from iclx.experiments.data_mixing import EXPERIMENT
 
 RUNS = 6
 ZERO = 5.0          # the zero predictor's error: far above every model unless a test says otherwise
-ALL_PARTS = EXPERIMENT.config("cpu", [("parts", "dimensions,mixing,eta,real")])    # every claim's part
+ALL_STAGES = EXPERIMENT.config("cpu", [("stages", "dimensions,mixing,eta,real")])    # every claim's stage
 
 
 def _stage(points, means, noise, seed=0):
@@ -33,7 +33,7 @@ def _row(claim_id, stages, real=False):
     scalars = {"lanes": {k: v[0] for k, v in built.items()}}
     if real:
         scalars["real_data"] = {"languages": ["de", "en"], "encoder": "synthetic"}
-    rows = claims.evaluate(EXPERIMENT.claims, ALL_PARTS, scalars,
+    rows = claims.evaluate(EXPERIMENT.claims, ALL_STAGES, scalars,
                            {k: v[1] for k, v in built.items()})
     row = next(r for r in rows if r["id"] == claim_id)
     assert row["replicates"] in (None, RUNS) and row["replicate_axis"] in (None, "Monte Carlo runs"), row
@@ -130,13 +130,14 @@ def test_a_trend_without_its_identical_source_curve_is_not_evaluable():
     assert row["verdict"] == "not evaluable" and "source 1 identical to source 0 (curve 0)" in row["detail"]
 
 
-def test_a_claim_of_a_part_the_run_left_out_says_so():
+def test_a_claim_of_a_stage_the_run_left_out_says_so():
     built = _stage(*_real(FALLING)["real"])
     rows = claims.evaluate(EXPERIMENT.claims, EXPERIMENT.config("cpu", variant="multilingual"),
                            {"lanes": {"real": built[0]}}, {"real": built[1]})
     by_id = {r["id"]: r for r in rows}
-    assert by_id["double-descent-n"]["detail"] == ("not evaluable: needs the dimensions part among parts "
-                                                   "(this run has real)")
+    assert by_id["double-descent-n"]["detail"] == "not evaluable: needs stage dimensions, which this run left out"
+    assert by_id["model-matches-equivalent"]["detail"] == ("not evaluable: needs a synthetic stage (dimensions, "
+                                                           "mixing, eta), which this run left out")
     assert by_id["more-english-helps"]["verdict"] == "holds"
 
 
@@ -251,6 +252,6 @@ def test_real_runs_saved_without_a_zero_column_use_the_labels_second_moment():
     built = _stage(*_real(RISING, zero=1.0)["real"])
     arrays = {"real": built[1][..., :3] * 2.0}
     scalars = {"lanes": {"real": built[0]}, "real_data": {"languages": ["de", "en"]}}
-    rows = claims.evaluate(EXPERIMENT.claims, ALL_PARTS, scalars, arrays)
+    rows = claims.evaluate(EXPERIMENT.claims, ALL_STAGES, scalars, arrays)
     row = next(r for r in rows if r["id"] == "more-english-helps")
     assert row["verdict"] == "not evaluable" and "zero predictor 1" in row["detail"], row

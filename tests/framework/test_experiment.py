@@ -2,6 +2,7 @@
 metrics handed back through ``RunContext.train``, the dry run's stage hook, re-deriving a saved run,
 and packages that export their experiment without shadowing a module."""
 
+import dataclasses
 import importlib
 import pkgutil
 import types
@@ -81,6 +82,25 @@ def test_a_run_restricted_to_one_stage_runs_only_it_and_its_claims(tmp_path):
     assert rows["main-learns"]["verdict"] in ("holds", "undecided")
     assert rows["probe-learns"]["verdict"] == "not evaluable"
     assert rows["probe-learns"]["detail"] == "not evaluable: needs stage probe, which this run left out"
+
+
+def test_a_run_of_the_stages_its_variant_chooses_is_no_slice():
+    """A preset or variant may choose its stages (data_mixing's multilingual variant: the real one); a
+    run of those is no slice, a run of others is, and its record lists what it left out of them."""
+    def main_only(cfg):
+        cfg.stages = ("main",)
+
+    experiment = dataclasses.replace(toy_experiment.FAKE, variants={"main_only": main_only})
+    own = experiment.config("cpu", variant="main_only")
+    assert experiment.default_stages(own) == ("main",) and not experiment.is_slice(own)
+    both = experiment.config("cpu", [("stages", "probe,main")], variant="main_only")
+    assert experiment.is_slice(both)
+    assert experiment.slice_record(both) == {"label": "slice: stages probe, main", "stages": ["probe", "main"],
+                                             "left_out": []}
+    plain = experiment.config("cpu", [("stages", "main,probe")])             # every stage, by name
+    assert not experiment.is_slice(plain)
+    main = experiment.config("cpu", [("stages", "main")])
+    assert experiment.is_slice(main) and experiment.slice_record(main)["left_out"] == ["probe"]
 
 
 def test_unknown_or_misplaced_stages_are_config_errors():

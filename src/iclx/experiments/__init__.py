@@ -141,6 +141,11 @@ def paper_of(experiment: str) -> Paper:
 # fields added to every config after results were committed: a run from before them, where they are
 # empty today, is still a run of today's config
 ADDED_EMPTY_FIELDS = ("stages", "slice")
+# fields renamed after results were committed, per experiment: (old name, new name). A run from
+# before the rename held today's value of the new field under the old name (and the new field, if it
+# was there, empty): it is still a run of today's config. data_mixing's ``parts`` became the
+# framework's ``stages`` (issue 41: one word and one mechanism for running part of a preset)
+RENAMED_FIELDS = {"data_mixing": (("parts", "stages"),)}
 
 
 def target_config(target: Target, preset: str | None = None):
@@ -152,15 +157,36 @@ def target_config(target: Target, preset: str | None = None):
     return load(target.experiment).config(target.preset if own else preset, overrides, target.variant)
 
 
-def config_hashes(cfg) -> set[str]:
-    """The config's hash, and its hash without the ``ADDED_EMPTY_FIELDS`` that are empty."""
-    from iclx.config import config_hash
-
+def _without_added_empty(cfg):
+    """``cfg`` as it was before the ``ADDED_EMPTY_FIELDS`` that are empty in it."""
     older = cfg.copy_and_resolve_references()
     for field in ADDED_EMPTY_FIELDS:
         if field in older and not older[field]:
             del older[field]
-    return {config_hash(cfg), config_hash(older)}
+    return older
+
+
+def _before_renames(cfg):
+    """``cfg`` as it was before its experiment's ``RENAMED_FIELDS`` (each new field's value back under
+    its old name, the new field emptied); None when nothing of it was renamed."""
+    renames = [(old, new) for old, new in RENAMED_FIELDS.get(cfg.get("experiment"), ())
+               if new in cfg and old not in cfg]
+    if not renames:
+        return None
+    older = cfg.copy_and_resolve_references()
+    for old, new in renames:
+        older[old] = older[new]
+        older[new] = type(older[new])()
+    return older
+
+
+def config_hashes(cfg) -> set[str]:
+    """The config's hash, and its hashes before the ``ADDED_EMPTY_FIELDS`` that are empty and before
+    the ``RENAMED_FIELDS`` of its experiment: every config a run of today's config was hashed with."""
+    from iclx.config import config_hash
+
+    versions = [v for v in (cfg, _before_renames(cfg)) if v is not None]
+    return {config_hash(c) for v in versions for c in (v, _without_added_empty(v))}
 
 
 def is_current(target: Target, scalars) -> bool:

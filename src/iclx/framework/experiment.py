@@ -129,7 +129,9 @@ class Experiment:
     # sizes; the command line refuses a run that does not fit the machine before anything compiles
     estimate: Callable[[config.ConfigDict], Any] | None = None
     # the named stages a run may be restricted to (config field ``stages``; empty: every stage), e.g.
-    # a paper preset's stages that fit a CPU; a claim that ``needs`` a left-out stage is not evaluable
+    # a paper preset's stages that fit a CPU; a claim that ``needs`` a left-out stage is not evaluable.
+    # A preset or variant may choose its own (data_mixing's presets: the synthetic stages; its
+    # multilingual variant: the real-data one): only a run of other stages is a slice of it
     stages: tuple[str, ...] = ()
     # what the registry lists (``iclx.framework.catalog``): the paper, the make targets, the place in
     # listings (``make help``, the report; lower first), the dry run's cuts and documented NaNs
@@ -196,17 +198,32 @@ class Experiment:
                    "seeds": cfg.get("seeds"), "wall_s": time.perf_counter() - t0, "training": training,
                    "lanes": {**labels, **scalars.get("lanes", {})},
                    "command": command or f"python -m iclx.experiments.{self.name} --preset={cfg.preset}"}
-        if cfg.stages or cfg.slice:
+        if self.is_slice(cfg):
             scalars["slice"] = self.slice_record(cfg)
         scalars.update(self.derive(cfg, scalars, arrays))
         if is_main_process():
             results.save_results(run_dir, scalars, arrays)
 
+    def default_stages(self, cfg: config.ConfigDict) -> tuple[str, ...]:
+        """The ``stages`` that ``cfg``'s preset (and variant) choose (empty: every stage); a run of
+        other stages is a slice of it."""
+        own = self.get_config(cfg.preset)
+        if cfg.get("variant"):
+            self.variants[cfg.variant](own)
+        return tuple(own.stages)
+
+    def is_slice(self, cfg: config.ConfigDict) -> bool:
+        """Whether a run of ``cfg`` is a slice of its preset: named one (``slice``), or restricted to
+        other stages than its preset (and variant) choose."""
+        own = self.default_stages(cfg)
+        return bool(cfg.slice) or set(cfg.stages or self.stages) != set(own or self.stages)
+
     def slice_record(self, cfg: config.ConfigDict) -> dict[str, Any]:
         """What a run restricted by ``stages`` (or named by ``slice``) covered: its label (shown beside
-        the preset in the report), the stages it ran and those it left out."""
+        the preset in the report), the stages it ran and those of its preset's (and variant's) own
+        stages it left out."""
         ran = list(cfg.stages) or list(self.stages)
-        left_out = [stage for stage in self.stages if stage not in ran]
+        left_out = [stage for stage in self.default_stages(cfg) or self.stages if stage not in ran]
         label = cfg.slice or f"slice: stages {', '.join(ran)}"
         return {"label": label, "stages": ran, "left_out": left_out}
 

@@ -13,5 +13,5 @@ EXPERIMENT = Experiment(
     paper=catalog.PAPER, targets=catalog.TARGETS, order=catalog.ORDER, dry_run=catalog.DRY_RUN,
     name=config.NAME, get_config=config.get_config, validate=config.validate, run=run.run,
     summarise=summary.summarise, estimate=cost.estimate, plot=plots.plot, claims=claims.CLAIMS,
-    figures_dir="experiments/data_mixing", variants=config.VARIANTS,
+    figures_dir="experiments/data_mixing", variants=config.VARIANTS, stages=config.STAGES,
     requirements=multilingual.require_encoder)

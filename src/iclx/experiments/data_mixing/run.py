@@ -1,6 +1,7 @@
 """The stages of a data-mixing run: every sweep point × seed of a figure is a lane of one closed-form
-Monte Carlo program (``montecarlo``); the parts ``dimensions`` (Fig 1), ``mixing`` (Figs 2, 4–6), ``eta``
-(Fig 3a/b) and ``real`` (Fig 3c, two languages of embedded reviews).
+Monte Carlo program (``montecarlo``), grouped in the stages (``config.STAGES``, picked by
+``cfg.stages``) ``dimensions`` (Fig 1), ``mixing`` (Figs 2, 4–6), ``eta`` (Fig 3a/b) and ``real``
+(Fig 3c, two languages of embedded reviews).
 
 Errors of every stage: ``arrays[stage]`` ``[lanes, S, 4]`` = per-source test MSE of
 (MLP, equivalent, linear, zero predictor); the lane labels in ``scalars["lanes"][stage]``. Runs saved
@@ -20,7 +21,7 @@ import numpy as np
 
 from iclx import config, engine
 from iclx.engine import rng
-from iclx.framework.experiment import RunContext
+from iclx.framework.experiment import RunContext, runs_stage
 from iclx.experiments.data_mixing import multilingual
 from iclx.experiments.data_mixing.montecarlo import (
     HP_KEYS,
@@ -157,15 +158,15 @@ def real_part(cfg, ctx) -> tuple[dict[str, Stage], dict[str, Any]]:
 
 
 def run(cfg: config.ConfigDict, ctx: RunContext) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-    """Every part of ``cfg.parts``: ``arrays[stage]`` = errors ``[lanes, S, 4]``, lane labels in
+    """Every stage ``cfg.stages`` selects: ``arrays[stage]`` = errors ``[lanes, S, 4]``, lane labels in
     ``scalars["lanes"][stage]``."""
     stages: dict[str, Stage] = {}
     scalars: dict[str, Any] = {"sizes": dataclasses.asdict(shape_of(cfg))}
     with jax.enable_x64(bool(cfg.model.float64)):
         for part, fn in (("dimensions", dimensions_part), ("mixing", mixing_part), ("eta", eta_part)):
-            if part in cfg.parts:
+            if runs_stage(cfg, part):
                 stages.update(fn(cfg, ctx))
-        if "real" in cfg.parts:
+        if runs_stage(cfg, "real"):
             real, scalars["real_data"] = real_part(cfg, ctx)
             stages.update(real)
     scalars["lanes"] = {name: labels for name, (_, labels) in stages.items()}
