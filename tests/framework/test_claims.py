@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from iclx import config
-from iclx.framework import claims
+from iclx.framework import claim_rows, claims
 from iclx.framework.stats import Estimate
 
 CFG = config.ConfigDict({"preset": "cpu"})
@@ -69,8 +69,8 @@ def test_rows_carry_value_interval_replicates_and_verdict():
     assert row["interval"][0] < row["value"] < row["interval"][1] and row["applies"]
     assert rows[1]["verdict"] == "not evaluable" and rows[1]["detail"] == "not evaluable: the GPT-2 did not learn"
     assert rows[2]["verdict"] == "not evaluable" and rows[2]["detail"].startswith("could not evaluate: KeyError")
-    assert claims.verdict_counts(rows) == {"holds": 1, "fails": 0, "undecided": 0, "not evaluable": 2}
-    assert claims.interval_text(row).endswith("(5 Monte Carlo runs)")
+    assert claim_rows.verdict_counts(rows) == {"holds": 1, "fails": 0, "undecided": 0, "not evaluable": 2}
+    assert claim_rows.interval_text(row).endswith("(5 Monte Carlo runs)")
     smoke = claims.evaluate([claims.Claim("good", "s", "Fig. 1", "t", good, scales=("cpu",))],
                             config.ConfigDict({"preset": "smoke"}), {}, {"x": np.ones(3)})
     assert smoke[0]["applies"] is False
@@ -93,8 +93,8 @@ def test_a_row_carries_its_control_and_the_report_text_shows_it():
     row, = claims.evaluate([claims.Claim("c", "s", "Fig. 1", "> 0", check)], CFG, {}, {})
     assert row["verdict"] == "holds" and row["control"]["verdict"] == "fails"
     assert row["control"]["label"] == "least squares" and len(row["control"]["interval"]) == 2
-    assert claims.control_text(row).startswith("control (least squares): -")
-    assert claims.control_text({"control": None}) == ""
+    assert claim_rows.control_text(row).startswith("control (least squares): -")
+    assert claim_rows.control_text({"control": None}) == ""
 
 
 @pytest.mark.parametrize("model,baseline,higher,learned", [
@@ -129,7 +129,7 @@ def test_a_gated_row_that_is_not_evaluable_keeps_its_control():
     assert row["verdict"] == "not evaluable" and row["value"] is None
     assert row["detail"].startswith("not evaluable: the model has not learned the task; the test would give 1 [")
     assert row["control"]["label"] == "1-NN" and row["control"]["verdict"] == "fails"
-    assert claims.control_text(row).startswith("control (1-NN): -1")
+    assert claim_rows.control_text(row).startswith("control (1-NN): -1")
     assert claims.gated(_measured_with_control, lambda: None).verdict == "holds"    # a passed gate
 
 

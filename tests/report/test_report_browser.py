@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from iclx.framework.claims import interval_text
+from iclx.framework.claim_rows import interval_text
 from iclx.experiments import TARGETS
 from iclx.report import build, runs
 

@@ -10,7 +10,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from iclx.framework.claims import control_text, interval_text
+from iclx.framework.claim_rows import control_text, interval_text
 from iclx import experiments as registry
 from iclx.experiments import Paper
 from iclx.report import markdown, runs

@@ -7,7 +7,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from iclx.framework.claims import control_text, fmt, interval_text
+from iclx.framework.claim_rows import control_text, interval_text
+from iclx.framework.claims import fmt
 from iclx import experiments as registry
 from iclx.experiments import DEMO_TARGET, Paper, minutes_text
 from iclx.report import runs

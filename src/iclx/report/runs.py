@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from iclx.framework import cost
-from iclx.framework.claims import NOT_EVALUABLE, verdict_counts
+from iclx.framework.claim_rows import verdict_counts
+from iclx.framework.claims import NOT_EVALUABLE
 from iclx import experiments as registry
 from iclx.experiments import Paper, Target, is_current
 
