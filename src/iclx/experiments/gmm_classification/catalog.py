@@ -28,7 +28,7 @@ TARGETS = (
     Target("gmm", NAME, "experiments/gmm_classification",
            "Shen et al.: 1-layer linear attention on Gaussian mixtures: GD's linear rate, W* vs N, error "
            "vs M / N / c, 3-layer GPT-2 contrast and shifts, baselines",
-           minutes="12"),
+           minutes="65 (loaded)"),
     Target("gmm-paper-slice", NAME, "experiments/gmm_classification/paper",
            "the paper preset on 2 CPU cores without the GPT-2 contrast (a GPU stage): convergence at d = "
            "20/10, c = 2/3, W* vs N to 10240, error vs M and c; 4 seeds, 3000 GD steps",
