@@ -6,6 +6,7 @@ Each returns one line (the problem) or None; nothing here writes, compiles or st
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 from iclx.framework import cost as cost_lib
@@ -35,16 +36,14 @@ def folder_problem(flag: str, folder: Path) -> str | None:
 
 
 def _creation_problem(flag: str, folder: Path, existing: Path) -> str | None:
-    """Whether the first missing folder under ``existing`` can really be made (permissions can say
-    yes where the file system says no, e.g. /proc): made and removed again, leaving nothing."""
-    if existing == folder:
+    """Whether a folder can really be made in ``existing`` (permissions can say yes where the file
+    system says no, e.g. /proc): a uniquely named one is made and removed again, leaving nothing. Not
+    the missing folder itself: two runs starting at once under one fresh ``--out`` would race for it
+    (one made it, the other's mkdir found it existing, or its rmdir found the other's run inside)."""
+    if existing == folder or not folder.is_relative_to(existing):
         return None
-    if not folder.is_relative_to(existing):
-        return None
-    probe = existing / folder.relative_to(existing).parts[0]
     try:
-        probe.mkdir()
-        probe.rmdir()
+        os.rmdir(tempfile.mkdtemp(prefix=".iclx-probe-", dir=existing))
     except OSError as error:
         return f"{flag}={folder}: cannot create it: {error.strerror or error}"
     return None
