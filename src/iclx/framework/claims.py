@@ -209,10 +209,14 @@ class Claim:
     # paper's theory predicts, if anything
     ours: bool = False
 
+    def stages_left_out(self, cfg: Any) -> list[str]:
+        """The stages this claim reads that ``cfg``'s run left out (``stages`` empty: it ran them all)."""
+        ran = set(cfg.get("stages") or ())
+        return [s for s in self.needs if ran and s not in ran]
+
     def unmet(self, cfg: Any) -> list[str]:
         """The needs of this claim that ``cfg`` leaves unmet (the stages its run left out first)."""
-        ran = set(cfg.get("stages") or ())
-        stages = [f"stage {s}, which this run left out" for s in self.needs if ran and s not in ran]
+        stages = [f"stage {s}, which this run left out" for s in self.stages_left_out(cfg)]
         return stages + ([] if stages or self.requires is None else list(self.requires(cfg)))
 
 
@@ -241,7 +245,7 @@ def _control_anyway(claim: Claim, cfg: Any, scalars: Scalars, arrays: Arrays) ->
     """The control a claim's check gives on a run whose config leaves one of its needs unmet (the
     control is a reference's value, meaningful whatever the config), or None where the check cannot
     run: a stage left out, or arrays it needs that the run lacks."""
-    if claim.requires is None or any(s not in set(cfg.get("stages") or claim.needs) for s in claim.needs):
+    if claim.requires is None or claim.stages_left_out(cfg):
         return None
     try:
         measured = claim.check(cfg, scalars, arrays)

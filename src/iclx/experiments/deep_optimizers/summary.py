@@ -36,6 +36,23 @@ def _trivial_rows(cfg: config.ConfigDict, arrays, target: int, inside: slice) ->
     return rows
 
 
+def _baseline_means(arrays: dict[str, np.ndarray], target: int, mean: float, n_train: int) -> tuple[float, float]:
+    """The N-layer NN baseline's mean R² over 1 .. n_train − 1 examples: (best epoch, final epoch)."""
+    base = arrays[f"baseline/N{target}/{shift_key(mean)}/per_epoch"]
+    pos = arrays["baseline/positions"]
+    sel = (pos >= 1) & (pos < n_train)
+    return float(np.mean(base.max(0)[sel])), float(np.mean(base[-1][sel]))
+
+
+def _param_shift_rows(cfg: config.ConfigDict, arrays: dict[str, np.ndarray], inside: slice) -> list[list[Any]]:
+    """Per weight mean μ: each attention's mean R² over ``inside`` and the NN's best epoch."""
+    target, main = cfg.study.sweep_target_depth, cfg.model.n_layer
+    return [[f"{mean:g}"] + [round(float(np.mean(curve(arrays, a, target, main, 1.0, mean)[:, inside])), 3)
+                             for a in cfg.study.attentions]
+            + [round(_baseline_means(arrays, target, mean, cfg.task.n_points)[0], 3)]
+            for mean in cfg.eval.param_means]
+
+
 def summarise(cfg: config.ConfigDict, scalars: dict[str, Any], arrays: dict[str, np.ndarray]) -> dict[str, Any]:
     """Mean R² per test distribution and stage, the depth sweep, the parameter shifts (summary lines and
     README tables), from the saved R² curves."""
@@ -43,10 +60,7 @@ def summarise(cfg: config.ConfigDict, scalars: dict[str, Any], arrays: dict[str,
     inside = slice(1, n_train)                       # 1 .. n_train − 1 examples
     summary, rows = [], []
     for target in cfg.study.target_depths:
-        base = arrays[f"baseline/N{target}/{shift_key(0.0)}/per_epoch"]
-        pos = arrays["baseline/positions"]
-        sel = (pos >= 1) & (pos < n_train)
-        best, final = float(np.mean(base.max(0)[sel])), float(np.mean(base[-1][sel]))
+        best, final = _baseline_means(arrays, target, 0.0, n_train)
         for row in _trivial_rows(cfg, arrays, target, inside):
             rows.append(row)
             summary.append(f"N={target} {row[1]}: mean R² over 1..{n_train - 1} examples " + ", ".join(
@@ -77,16 +91,7 @@ def summarise(cfg: config.ConfigDict, scalars: dict[str, Any], arrays: dict[str,
                                                      for k in cfg.eval.depth_ks], "rows": depth_rows}
     summary.append(f"depth sweep (target N={cfg.study.sweep_target_depth}, R² at k={list(cfg.eval.depth_ks)}): "
                    + "; ".join(f"L={r[0]}: {r[1:]}" for r in depth_rows))
-    shift_rows = []
-    target = cfg.study.sweep_target_depth
-    for mean in cfg.eval.param_means:
-        base = arrays[f"baseline/N{target}/{shift_key(mean)}/per_epoch"]
-        pos = arrays["baseline/positions"]
-        sel = (pos >= 1) & (pos < n_train)
-        row = [f"{mean:g}"] + [round(float(np.mean(curve(arrays, a, target, main, 1.0, mean)[:, inside])), 3)
-                               for a in cfg.study.attentions]
-        row.append(round(float(np.mean(base.max(0)[sel])), 3))
-        shift_rows.append(row)
+    shift_rows = _param_shift_rows(cfg, arrays, inside)
     tables["param_shift"] = {"columns": ["weight mean μ"] + list(cfg.study.attentions) + ["NN best epoch"],
                              "rows": shift_rows}
     summary.append("parameter shift (mean R² over 1..%d examples): " % (n_train - 1)
