@@ -60,9 +60,10 @@ def test_gd_step_predictions_are_explicit_gd_on_each_prefix(x64):
     ys = relu_net.forward(relu_net.he_init(jax.random.fold_in(key, 2), widths), xs)
     preds = relu_gd.gd_step_predictions(w0, xs, ys, steps, eta)
     assert preds.shape == (3, n)
+    explicit = jax.jit(lambda x, y, query, s: relu_net.forward(                     # one program per (t, s)
+        constructions_relu_gd.explicit_gd(w0, x, y, eta, s), query), static_argnums=3)
     for k, s in enumerate(steps):
         for t in range(1, n):
-            w = constructions_relu_gd.explicit_gd(w0, xs[:t], ys[:t], eta, s)
-            np.testing.assert_allclose(preds[k, t], relu_net.forward(w, xs[t]), atol=1e-10)
+            np.testing.assert_allclose(preds[k, t], explicit(xs[:t], ys[:t], xs[t], s), atol=1e-10)
     np.testing.assert_allclose(preds[:, 0], relu_net.forward(w0, xs[0]), atol=1e-12)
     assert float(jnp.abs(preds[2] - preds[0]).max()) > 1e-3                  # GD really moved

@@ -75,18 +75,25 @@ def test_closer_to_relu_gd_than_ridge_fails_on_a_model_that_matches_ridge_best()
 
 
 def _construction_readouts(widths, steps, eta, w0, xs, ys):
-    """The construction's read-out after each GD block l = 0..steps at every position t ≥ 1 of one
-    prompt (examples 0..t−1, query x_t): f(w⁽ˡ⁾ stored in the query token, x_t). ``[steps + 1, n]``."""
+    """The construction's read-out after each GD block l = 0..steps at every position t ≥ 1 of each
+    prompt (examples 0..t−1, query x_t): f(w⁽ˡ⁾ stored in the query token, x_t). ``xs [B, n, d]``,
+    ``ys [B, n]`` → ``[steps + 1, B, n]`` (one compiled program per prefix length)."""
     layout, layers = constructions_relu_gd.gd_layers(widths, 1, eta)
     block = layers[: 3 * (len(widths) - 1)]                                   # one GD step
-    out = np.zeros((steps + 1, xs.shape[0]))
-    out[:, 0] = relu_net.forward(w0, xs[0])
-    for t in range(1, xs.shape[0]):
-        h = constructions_relu_gd.embed(layout, xs[: t + 1], ys[:t], w0)
-        for step in range(steps + 1):
-            w = constructions_relu_gd.read_weights(layout, h[-1])
-            out[step, t] = relu_net.forward(w, xs[t])
-            h = constructions_relu_gd.forward(block, h, t)
+
+    @jax.jit
+    @jax.vmap
+    def at_prefix(x_prefix, y_prefix, query):                                  # → [steps + 1]
+        h, out = constructions_relu_gd.embed(layout, x_prefix, y_prefix, w0), []
+        for _ in range(steps + 1):
+            out.append(relu_net.forward(constructions_relu_gd.read_weights(layout, h[-1]), query))
+            h = constructions_relu_gd.forward(block, h, y_prefix.shape[0])
+        return jnp.stack(out)
+
+    out = np.zeros((steps + 1, *ys.shape))
+    out[:, :, 0] = jax.vmap(lambda x: relu_net.forward(w0, x))(xs[:, 0])
+    for t in range(1, xs.shape[1]):
+        out[:, :, t] = np.asarray(at_prefix(xs[:, : t + 1], ys[:, :t], xs[:, t])).T
     return out
 
 
@@ -99,8 +106,7 @@ def test_the_probe_of_the_construction_recovers_its_algorithm_and_step_count(x64
     batch = task.sample_batch(jax.random.key(0), prompts)
     xs, ys = np.asarray(batch.xs, np.float64) + 1.0, np.asarray(batch.ys, np.float64)
     w0 = relu_net.he_init(jax.random.key(1), widths)
-    layer_preds = np.stack([_construction_readouts(widths, blocks, eta, w0, x, y) for x, y in zip(xs, ys)],
-                           axis=1)                                                     # [blocks+1, B, n]
+    layer_preds = _construction_readouts(widths, blocks, eta, w0, xs, ys)                 # [blocks+1, B, n]
     grid = (0, 1, 2, 3, 4, 5)
     gd = np.stack([relu_gd.gd_step_predictions(w0, x, y, grid, eta) for x, y in zip(xs, ys)], axis=1)
     heat = np.asarray(probes.similarity_of_errors(gd, layer_preds, ys, first_position=1))

@@ -26,10 +26,6 @@ from iclx import config
 
 N_PROMPTS = 2048
 LEAF_NAMES = ("gd_lr",)   # config leaves that are least-squares GD step sizes
-# ``gd_lr`` leaves that are not least-squares steps, so this rule does not apply: the probe stage's GD
-# on a ReLU network's loss, a multiple of 1/E‖x‖² (deep_optimizers' probe_candidates.gd_rate; 0.1 was
-# measured stable at the cpu preset, 0.3 diverging, when the preset was chosen)
-NOT_LEAST_SQUARES = ("probe.gd_lr",)
 RELATIVE_LEAF_NAMES = ("logistic_lr",)   # steps in units of 1/L, L the prompt's own smoothness bound
 
 
@@ -69,7 +65,7 @@ def _leaves(cfg: config.ConfigDict, names: tuple[str, ...]) -> dict[str, float]:
 
 def step_size_fields(cfg: config.ConfigDict) -> dict[str, float]:
     """Every least-squares ``gd_lr`` leaf of ``cfg``: ``{dotted path: η}``."""
-    return {path: lr for path, lr in _leaves(cfg, LEAF_NAMES).items() if path not in NOT_LEAST_SQUARES}
+    return _leaves(cfg, LEAF_NAMES)
 
 
 def relative_step_fields(cfg: config.ConfigDict) -> dict[str, float]:

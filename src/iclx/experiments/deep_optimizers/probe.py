@@ -96,10 +96,10 @@ def probe_config(preset: str) -> config.ConfigDict:
         n_prompts=16 if small else 512,   # prompts the heatmaps are measured on
         first_position=1,                 # position 0 has no example: every candidate is a constant there
         gd_steps=(0, 1, 2, 4) if small else (0, 1, 2, 4, 8, 16, 32, 64, 128, 256),
-        # plain GD on the ReLU network, η = gd_lr ÷ E‖x‖² (probe_candidates.gd_rate): 0.1 is stable
-        # and its R² rises with the steps at d = 3 and 10 (−0.87 → 0.85 over 0…256 steps at d = 10,
-        # 6-layer targets); 0.3 diverges
-        gd_lr=0.1,
+        # plain GD on the ReLU network, η = gd_scale ÷ E‖x‖² (probe_candidates.gd_rate; not a
+        # least-squares step, so not named gd_lr): 0.1 is stable and its R² rises with the steps at
+        # d = 3 and 10 (−0.87 → 0.85 over 0…256 steps at d = 10, 6-layer targets); 0.3 diverges
+        gd_scale=0.1,
         ridge_lams=(100.0, 10.0, 1.0, 0.1, 0.001),
         kernel_widths=(4.0, 1.0, 0.5, 0.25, 0.1),    # bandwidth ÷ √d
     ))
@@ -118,6 +118,6 @@ def validate_probe(cfg: config.ConfigDict) -> None:
     config.require(len(steps) >= 2 and all(isinstance(s, int) and s >= 0 for s in steps)
                    and list(steps) == sorted(set(steps)), "probe.gd_steps",
                    f"needs ≥ 2 increasing step counts ≥ 0, got {tuple(steps)}")
-    config.finite_float(cfg, "probe.gd_lr", positive=True)
+    config.finite_float(cfg, "probe.gd_scale", positive=True)
     config.finite_float_list(cfg, "probe.ridge_lams", allow_empty=False, unique=True, low=0.0)
     config.finite_float_list(cfg, "probe.kernel_widths", allow_empty=False, unique=True)

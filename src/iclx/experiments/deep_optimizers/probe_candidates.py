@@ -80,9 +80,9 @@ def _gd_program(task: relu_net.ReluNetTask, steps: tuple[int, ...], lr: float):
 
 
 def gd_rate(probe_cfg, task: relu_net.ReluNetTask) -> float:
-    """GD's step size η = ``gd_lr`` ÷ E‖x‖² = gd_lr / (d (m² + 1)) for inputs N(±m·1, I_d): the
+    """GD's step size η = ``gd_scale`` ÷ E‖x‖² = gd_scale / (d (m² + 1)) for inputs N(±m·1, I_d): the
     first layer's gradient scales with ‖x‖², so a fixed η that is stable at d = 3 diverges at d = 10."""
-    return float(probe_cfg.gd_lr) / (task.n_dims * (task.input_mean ** 2 + 1.0))
+    return float(probe_cfg.gd_scale) / (task.n_dims * (task.input_mean ** 2 + 1.0))
 
 
 def predictions(probe_cfg, task: relu_net.ReluNetTask, xs: np.ndarray, ys: np.ndarray,
