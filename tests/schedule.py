@@ -10,6 +10,11 @@ short and unknown tests fill the slices in file order. A test missing from the f
 
 Only the *call* phase is recorded: a fixture's setup can be a wait for another worker's smoke run,
 and scheduling that wait early would make it longer.
+
+A test marked ``@pytest.mark.follows(node_id)`` goes right after that test in the same slice (stealing
+takes the end of a queue, so the pair nearly always runs in one process): a test that reruns an
+experiment's smoke programs (a drawn seed, a subset of its stages) then finds them compiled in memory
+instead of tracing, lowering and compiling them again on the other worker.
 """
 
 from __future__ import annotations
@@ -45,30 +50,58 @@ def slice_sizes(n: int, workers: int) -> list[int]:
     return sizes
 
 
-def deal(ids: Sequence[str], durations: dict[str, float], workers: int) -> list[int]:
+def _with_followers(i: int, followers: dict[int, list[int]]) -> list[int]:
+    """Test ``i`` and, right after it, the tests that follow it (and theirs)."""
+    out = [i]
+    for j in followers.get(i, ()):
+        out.extend(_with_followers(j, followers))
+    return out
+
+
+def deal(ids: Sequence[str], durations: dict[str, float], workers: int,
+         follows: dict[str, str] | None = None) -> list[int]:
     """A permutation of ``range(len(ids))``: worker i's slice starts with the long tests dealt to it,
-    longest first, then short ones in the given order. One worker (or none): the given order."""
+    longest first, then short ones in the given order; a test in ``follows`` ({node id: the node id it
+    follows}, a collected one) sits right after the test it follows. One worker (or none): the given
+    order."""
     if workers < 2:
         return list(range(len(ids)))
-    long = sorted((i for i, node in enumerate(ids) if durations.get(node, 0.0) >= LONG_SECONDS),
-                  key=lambda i: -durations[ids[i]])
-    short = iter(i for i, node in enumerate(ids) if durations.get(node, 0.0) < LONG_SECONDS)
+    index = {node: i for i, node in enumerate(ids)}
+    followers: dict[int, list[int]] = {}
+    for node, leader in (follows or {}).items():
+        if node in index and leader in index and node != leader:
+            followers.setdefault(index[leader], []).append(index[node])
+    trailing = {j for js in followers.values() for j in js}
+    group = lambda i: _with_followers(i, followers)
+    cost = lambda i: sum(durations.get(ids[j], 0.0) for j in group(i))
+    heads = [i for i in range(len(ids)) if i not in trailing]
+    long = sorted((i for i in heads if cost(i) >= LONG_SECONDS), key=lambda i: -cost(i))
+    short = [j for i in heads if cost(i) < LONG_SECONDS for j in group(i)]
     sizes = slice_sizes(len(ids), workers)
     load, bins = [0.0] * workers, [[] for _ in range(workers)]
     for i in long:
-        open_bins = [w for w in range(workers) if len(bins[w]) < sizes[w]]
+        members = group(i)
+        open_bins = [w for w in range(workers) if len(bins[w]) + len(members) <= sizes[w]] or range(workers)
         w = min(open_bins, key=lambda b: load[b])
-        bins[w].append(i)
-        load[w] += durations[ids[i]]
+        bins[w].extend(members)
+        load[w] += cost(i)
+    rest = iter(short)
     for w in range(workers):
-        bins[w].extend(next(short) for _ in range(sizes[w] - len(bins[w])))
+        bins[w].extend(next(rest) for _ in range(max(0, sizes[w] - len(bins[w]))))
+    bins[-1].extend(rest)
     return [i for b in bins for i in b]
+
+
+def follows_of(items) -> dict[str, str]:
+    """``{node id: the node id it follows}`` from the ``follows`` markers of collected ``items``."""
+    return {item.nodeid: marker.args[0] for item in items
+            for marker in item.iter_markers("follows")}
 
 
 def reorder(items: list[T], ids: Sequence[str]) -> None:
     """Reorder the collected ``items`` (their node ``ids``) in place for this xdist worker count."""
     workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
-    items[:] = [items[i] for i in deal(ids, load_durations(), workers)]
+    items[:] = [items[i] for i in deal(ids, load_durations(), workers, follows_of(items))]
 
 
 def record(durations: dict[str, float], path: Path = DURATIONS) -> None:

@@ -5,8 +5,11 @@ session's compilation cache) with a summary no less finite than the smoke run's 
 evaluated (no check broken that the smoke run's check did not break) — never a traceback.
 
 The fast slice (``make test``) checks validation, the one-line error and the cost estimate on every
-experiment, and runs a few drawn configs of the cheapest experiment to the end; the slow slice
-(``make test-all``) runs drawn configs of every experiment to the end. Both are derandomized."""
+experiment, runs a few drawn configs of the cheapest experiment to the end, and runs one drawn config of
+*every* experiment to the end: a drawn seed and, where the experiment has stages, a drawn subset of its
+preset's stages — the smoke run's shapes, so on the worker that ran the smoke run (the test follows
+it: tests/schedule.py) its programs are already compiled. The slow slice (``make test-all``) runs
+drawn configs of every field of every experiment to the end. All are derandomized."""
 
 from __future__ import annotations
 
@@ -116,6 +119,32 @@ def test_drawn_configs_run_to_the_end_fast(smoke_run):
 
     @quiet(max_examples=3)
     @given(fuzz.choices(values))
+    def check(pairs):
+        check_run(name, pairs, smoke)
+
+    check()
+
+
+def seed_and_stages(name: str) -> st.SearchStrategy[list[tuple[str, str]]]:
+    """A drawn seed (edge values included) and, where ``name`` has stages, a drawn non-empty subset
+    of the smoke preset's own stages, in the order the experiment lists them."""
+    experiment = registry.load(name)
+    own = experiment.default_stages(SMOKE[name]) or experiment.stages
+    seed = st.sampled_from(("0", "7", str(2 ** 32 - 1))).map(lambda v: [("seed", v)])
+    if not own:
+        return seed
+    subset = st.sets(st.sampled_from(own), min_size=1).map(lambda s: [("stages", ",".join(x for x in own if x in s))])
+    return st.tuples(seed, subset).map(lambda pair: pair[0] + pair[1])
+
+
+@pytest.mark.parametrize("name", [pytest.param(
+    name, marks=pytest.mark.follows(f"tests/experiments/test_registry.py::test_smoke_run_end_to_end[{name}]"))
+    for name in NAMES])
+def test_a_drawn_config_of_every_experiment_runs_to_the_end(smoke_run, name):
+    smoke = smoke_run(name)
+
+    @quiet(max_examples=2)
+    @given(seed_and_stages(name))
     def check(pairs):
         check_run(name, pairs, smoke)
 

@@ -37,3 +37,16 @@ def test_record_round_trips_and_drops_short_tests(tmp_path):
     path = tmp_path / "d.json"
     schedule.record({"a": 12.34, "b": 0.2}, path)
     assert schedule.load_durations(path) == {"a": 12.3}
+
+
+def test_a_follower_sits_right_after_its_leader_in_the_same_slice():
+    ids = [f"t{i}" for i in range(10)]
+    durations = {"t1": 60.0, "t4": 45.0, "t6": 40.0, "t8": 30.0}
+    order = schedule.deal(ids, durations, 2, follows={"t9": "t4", "t2": "t9", "t0": "absent"})
+    assert sorted(order) == list(range(10))
+    at = order.index(4)
+    assert order[at + 1: at + 3] == [9, 2]              # the chain t4 → t9 → t2, in one slice
+    assert (at < 5) == (at + 2 < 5)
+    # a short leader keeps its follower beside it too, and an unknown leader changes nothing
+    order = schedule.deal(ids, {}, 2, follows={"t7": "t3"})
+    assert order.index(7) == order.index(3) + 1 and sorted(order) == list(range(10))

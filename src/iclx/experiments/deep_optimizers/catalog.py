@@ -11,7 +11,7 @@ TARGETS = (
     Target("deep-opt", NAME, "experiments/deep_optimizers",
            "Wu et al.: softmax / ReLU-attention GPT-2 learning deep ReLU nets in context: R² vs examples "
            "under input-mixture and parameter shifts, N-layer NN baseline, depth sweep",
-           minutes="22"),
+           minutes="40 (loaded)"),
 )
 
 DRY_RUN = DryRunCuts(
