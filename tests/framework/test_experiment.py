@@ -37,6 +37,32 @@ def test_execute_adds_run_facts_summary_and_claims_and_leaves_the_config_alone(t
     assert logged["loss"].shape == (10, 2)
 
 
+def test_lane_labels_reach_the_results_by_one_route(tmp_path):
+    """A Monte Carlo stage records its labels with ``ctx.record_lanes`` (saved beside the trained
+    stages'); a stage recorded twice, or a run that returns ``scalars["lanes"]`` itself, is refused."""
+    from iclx.framework.experiment import RunContext
+
+    base = toy_experiment.FAKE
+
+    def run(cfg, ctx):
+        scalars, arrays = base.run(cfg, ctx)
+        ctx.record_lanes("monte_carlo", [{"seed": 0, "rho": 0.5}])
+        return scalars, arrays
+
+    cfg = base.config("smoke")
+    run_dir = dataclasses.replace(base, run=run).execute(cfg, base.run_dir(cfg, tmp_path), progress=False)
+    scalars, _ = results.load_results(run_dir)
+    assert scalars["lanes"] == {"main": [{"seed": 0}, {"seed": 1}], "probe": [{"seed": 0}],
+                                "monte_carlo": [{"seed": 0, "rho": 0.5}]}
+    ctx = RunContext(cfg, None, progress=False)
+    ctx.record_lanes("a", [{"seed": 0}])
+    with pytest.raises(ValueError, match="already has lane labels"):
+        ctx.record_lanes("a", [{"seed": 1}])
+    returns_lanes = dataclasses.replace(base, run=lambda cfg, ctx: ({"lanes": {"x": []}}, {}))
+    with pytest.raises(ValueError, match="record lane labels with ctx.train or ctx.record_lanes"):
+        returns_lanes.execute(cfg, base.run_dir(cfg, tmp_path / "b"), progress=False)
+
+
 def test_refresh_derived_recomputes_the_summary_from_the_saved_run(tmp_path):
     experiment = toy_experiment.FAKE
     cfg = experiment.config("smoke")

@@ -23,7 +23,8 @@ The contract:
   state between calls. It trains only through ``ctx.train(problem, train_cfg, lanes, name)``, which
   returns an ``engine.Trained``: the final state, the metrics the engine logged and its timings
   (nothing is read back from metrics files). A stage that does not train through the engine (a
-  closed-form Monte Carlo run) returns its lane labels in ``scalars["lanes"][stage]``.
+  closed-form Monte Carlo run) records its lane labels with ``ctx.record_lanes(name, labels)``: the
+  one route by which lane labels reach ``scalars["lanes"][stage]``.
 - ``summarise(cfg, scalars, arrays)`` and every claim's ``check(cfg, scalars, arrays)`` read only the
   saved run, so a re-plot re-derives them without running anything.
 - ``Experiment.execute`` adds the run's facts to ``run``'s scalars (``experiment``, ``preset``,
@@ -98,6 +99,13 @@ class RunContext:
         if self.on_stage is not None:
             self.on_stage(name, train_cfg, trained)
         return trained
+
+    def record_lanes(self, name: str, labels: Sequence[Mapping[str, Any]]) -> None:
+        """Record the lane labels of stage ``name`` that did not train through ``train`` (a Monte Carlo
+        stage): saved as ``scalars["lanes"][name]``, like a trained stage's."""
+        if name in self._labels:
+            raise ValueError(f"stage {name!r} already has lane labels")
+        self._labels[name] = [dict(label) for label in labels]
 
     def log(self, message: str) -> None:
         if self.progress:
@@ -192,11 +200,14 @@ class Experiment:
             results.write_json(run_dir / "config.json", config.to_jsonable(cfg))
         t0 = time.perf_counter()
         scalars, arrays = self.run(cfg, ctx)
+        if "lanes" in scalars:
+            raise ValueError(f"{self.name}'s run returned scalars['lanes']: record lane labels with "
+                             "ctx.train or ctx.record_lanes")
         training, labels = ctx.trained_stages()
         scalars = {**scalars, "experiment": self.name, "preset": cfg.preset,
                    "variant": cfg.get("variant", ""), "config_hash": config.config_hash(cfg),
                    "seeds": cfg.get("seeds"), "wall_s": time.perf_counter() - t0, "training": training,
-                   "lanes": {**labels, **scalars.get("lanes", {})},
+                   "lanes": labels,
                    "command": command or f"python -m iclx.experiments.{self.name} --preset={cfg.preset}"}
         if self.is_slice(cfg):
             scalars["slice"] = self.slice_record(cfg)

@@ -56,7 +56,9 @@ def run_stage(ctx: RunContext, name: str, points: list[dict[str, Any]], n_seeds:
                       ridge=model.get("ridge", "mean"))
     errors = evaluate_lanes(run_fn, keys, lanes.hparams, model.lane_chunk)
     ctx.log(f"{name}: {len(lanes)} lanes at {shape}")
-    return errors, [{k: v for k, v in label.items() if k != "act"} for label in lanes.labels]
+    labels = [{k: v for k, v in label.items() if k != "act"} for label in lanes.labels]
+    ctx.record_lanes(name, labels)
+    return errors, labels
 
 
 # --------------------------------------------------------------------------- the parts
@@ -158,8 +160,8 @@ def real_part(cfg, ctx) -> tuple[dict[str, Stage], dict[str, Any]]:
 
 
 def run(cfg: config.ConfigDict, ctx: RunContext) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-    """Every stage ``cfg.stages`` selects: ``arrays[stage]`` = errors ``[lanes, S, 4]``, lane labels in
-    ``scalars["lanes"][stage]``."""
+    """Every stage ``cfg.stages`` selects: ``arrays[stage]`` = errors ``[lanes, S, 4]``, lane labels
+    recorded in ``ctx`` (``scalars["lanes"][stage]`` of the saved run)."""
     stages: dict[str, Stage] = {}
     scalars: dict[str, Any] = {"sizes": dataclasses.asdict(shape_of(cfg))}
     with jax.enable_x64(bool(cfg.model.float64)):
@@ -169,5 +171,4 @@ def run(cfg: config.ConfigDict, ctx: RunContext) -> tuple[dict[str, Any], dict[s
         if runs_stage(cfg, "real"):
             real, scalars["real_data"] = real_part(cfg, ctx)
             stages.update(real)
-    scalars["lanes"] = {name: labels for name, (_, labels) in stages.items()}
     return scalars, {name: errors for name, (errors, _) in stages.items()}
