@@ -114,5 +114,17 @@ def broken_claims(rows: list[Mapping[str, Any]]) -> set[str]:
     return {row["id"] for row in rows if str(row.get("detail", "")).startswith("could not evaluate")}
 
 
+def self_comparisons(rows: list[Mapping[str, Any]]) -> set[str]:
+    """Ids of the claims whose verdict (holds, fails, undecided) rests on a value of exactly 0 with the
+    interval [0, 0]: the signature of a difference of a quantity with itself (a sweep of one value, a
+    config that gives both sides the same input), which no measured difference of two things gives."""
+    def degenerate(row):
+        interval = row.get("interval")
+        return (row.get("verdict") in ("holds", "fails", "undecided") and row.get("value") == 0.0
+                and isinstance(interval, (list, tuple)) and len(interval) == 2
+                and interval[0] == 0.0 and interval[1] == 0.0)
+    return {row["id"] for row in rows if degenerate(row)}
+
+
 def results_of(run_dir) -> dict[str, Any]:
     return json.loads((run_dir / "results.json").read_text())

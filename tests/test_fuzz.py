@@ -104,6 +104,17 @@ def check_run(name: str, pairs: list[tuple[str, str]], smoke) -> None:
     assert [row["id"] for row in saved["claims"]] == [c.id for c in registry.load(name).claims]
     assert fuzz.broken_claims(saved["claims"]) <= fuzz.broken_claims(baseline["claims"]), \
         (pairs, [r["detail"] for r in saved["claims"]])
+    assert fuzz.self_comparisons(saved["claims"]) <= fuzz.self_comparisons(baseline["claims"]), \
+        (pairs, [r["detail"] for r in saved["claims"] if r["id"] in fuzz.self_comparisons(saved["claims"])])
+
+
+def test_self_comparisons_flag_a_verdict_on_a_value_compared_with_itself():
+    rows = [{"id": "same", "verdict": "fails", "value": 0.0, "interval": [0.0, 0.0]},       # η = 0 vs η = 0
+            {"id": "tie", "verdict": "undecided", "value": 0.0, "interval": [-0.01, 0.01]},  # a measured tie
+            {"id": "exact", "verdict": "holds", "value": 0.5, "interval": [0.5, 0.5]},       # deterministic
+            {"id": "declined", "verdict": "not evaluable", "value": 0.0, "interval": [0.0, 0.0]},
+            {"id": "no-interval", "verdict": "holds", "value": 0.0, "interval": None}]
+    assert fuzz.self_comparisons(rows) == {"same"}
 
 
 # the cheapest experiment, values that keep its programs small (edge values included): a few full
