@@ -150,3 +150,25 @@ def test_n_sweep_holds_the_width_and_crosses_n_equal_k():
     assert min(ns) < round(0.5 * d * d) < max(ns)
     assert montecarlo.shape_of(cfg, k_ratio=2.0).k == 2 * montecarlo.shape_of(cfg).n
     assert cfg.model.ridge == "mean" and cfg.eta.xi_theta_over_d2 == 1.0
+
+
+@pytest.mark.parametrize("shared", [True, False])
+def test_each_stage_records_its_lane_labels_once(monkeypatch, shared):
+    """With ``dimensions.shared_shape`` false every Fig 1 point runs on its own (one ``run_stage``
+    call per point): the stage's labels are still recorded once, all points joined, in sweep order."""
+    from iclx.framework.experiment import RunContext
+
+    # the real stages' bookkeeping, without their Monte Carlo: every lane's errors are zeros
+    monkeypatch.setattr(data_mixing_run, "evaluate_lanes",
+                        lambda run_fn, keys, hparams, chunk: np.zeros((keys.shape[0], 2, 4)))
+    cfg = EXPERIMENT.config("smoke", [("stages", "dimensions"),
+                                      ("dimensions.shared_shape", str(shared).lower())])
+    ctx = RunContext(cfg, None, progress=False)
+    _, arrays = data_mixing_run.run(cfg, ctx)
+    labels = ctx.trained_stages()[1]
+    assert list(labels) == list(arrays) and len(labels) == 3 * len(cfg.dimensions.activations)
+    for name, stage in labels.items():
+        axis = name.rsplit("_", 1)[1]
+        values = list(getattr(cfg.dimensions, f"{axis}_ratios"))
+        assert [lab[f"{axis}_ratio"] for lab in stage] == [v for v in values for _ in range(cfg.seeds)]
+        assert len(stage) == len(arrays[name])

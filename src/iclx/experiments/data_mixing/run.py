@@ -56,9 +56,7 @@ def run_stage(ctx: RunContext, name: str, points: list[dict[str, Any]], n_seeds:
                       ridge=model.get("ridge", "mean"))
     errors = evaluate_lanes(run_fn, keys, lanes.hparams, model.lane_chunk)
     ctx.log(f"{name}: {len(lanes)} lanes at {shape}")
-    labels = [{k: v for k, v in label.items() if k != "act"} for label in lanes.labels]
-    ctx.record_lanes(name, labels)
-    return errors, labels
+    return errors, [{k: v for k, v in label.items() if k != "act"} for label in lanes.labels]
 
 
 # --------------------------------------------------------------------------- the parts
@@ -171,4 +169,6 @@ def run(cfg: config.ConfigDict, ctx: RunContext) -> tuple[dict[str, Any], dict[s
         if runs_stage(cfg, "real"):
             real, scalars["real_data"] = real_part(cfg, ctx)
             stages.update(real)
+    for name, (_, labels) in stages.items():      # once per stage, its points' runs joined
+        ctx.record_lanes(name, labels)
     return scalars, {name: errors for name, (errors, _) in stages.items()}
